@@ -1,0 +1,92 @@
+"""Test sessions for every package of the monorepo, from one file.
+
+- ``tests(<package>)``: that package's tests in a venv holding only the package and the siblings
+  it declares in its pyproject (an undeclared sibling import fails there);
+- ``lint``: ruff check and ruff format --check;
+- ``typecheck``: strict mypy over every package's sources and tests;
+- ``imports``: import-linter's contract that the five stages never import each other;
+- ``flow``: the end-to-end tests of the Invoke tasks in ``tests/``.
+
+``nox`` with no arguments runs them all. In CI (``CI`` set) every venv is created afresh.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.3.2"
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "never" if os.environ.get("CI") else "yes"
+nox.options.error_on_external_run = True
+nox.options.download_python = "never"
+
+ROOT = Path(__file__).resolve().parent
+PACKAGES = ("schema", "seeder", "generator", "validator", "merger", "dashboard")
+PYTEST = ["pytest", "-p", "no:cacheprovider"]
+
+
+def _siblings(package: str) -> list[str]:
+    """Packages of this repository that ``package`` declares as dependencies (any extra)."""
+    project = tomllib.loads((ROOT / "packages" / package / "pyproject.toml").read_text())["project"]
+    declared = list(project.get("dependencies", []))
+    for extra in project.get("optional-dependencies", {}).values():
+        declared += extra
+    names = {re.split(r"[\[<>=!~ ;]", d, maxsplit=1)[0].strip() for d in declared}
+    return [p for p in PACKAGES if f"recipeline-{p}" in names]
+
+
+def _install_packages(session: nox.Session, *packages: str, extra: str = "test") -> None:
+    """Install packages editable in one resolve, each with ``extra`` (siblings resolve locally)."""
+    args: list[str] = []
+    for package in packages:
+        args += ["-e", f"packages/{package}[{extra}]" if extra else f"packages/{package}"]
+    session.install(*args)
+
+
+@nox.session(tags=["tests"])
+@nox.parametrize("package", PACKAGES)
+def tests(session: nox.Session, package: str) -> None:
+    """Run one package's tests with only its declared siblings installed."""
+    _install_packages(session, *_siblings(package), extra="")
+    _install_packages(session, package)
+    session.chdir(ROOT / "packages" / package)
+    session.run(*PYTEST, *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole repository."""
+    session.install("-r", "requirements-lint.txt")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Strict mypy over every package's sources and tests, and tasks.py/noxfile.py."""
+    _install_packages(session, *PACKAGES)
+    session.install("-r", "requirements-lint.txt")
+    for package in PACKAGES:
+        session.run("mypy", f"packages/{package}/src", f"packages/{package}/tests")
+    session.run("mypy", "tasks.py", "noxfile.py", "tests")
+
+
+@nox.session
+def imports(session: nox.Session) -> None:
+    """The five stage packages never import each other (import-linter, .importlinter)."""
+    _install_packages(session, *PACKAGES, extra="")
+    session.install("-r", "requirements-lint.txt")
+    session.run("lint-imports")
+
+
+@nox.session
+def flow(session: nox.Session) -> None:
+    """End-to-end tests of the Invoke tasks over all stages (tests/)."""
+    _install_packages(session, *PACKAGES)
+    session.install("-r", "requirements-flow.txt")
+    session.run(*PYTEST, "tests", *session.posargs)

@@ -1,0 +1,176 @@
+"""``python -m recipeline_generator``: generate one recipe, or every recipe of a batch directory.
+
+Exit codes: 0 done; 1 the single package (``--from``) got no recipe (failed or skipped);
+2 usage, configuration or data-file error. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from recipeline_schema import (
+    Failure,
+    GeneratedPackage,
+    PlannedPackage,
+    SchemaError,
+    atomic_write_text,
+    check_name,
+    parse_source,
+    recipe_to_toml,
+    redact_url,
+)
+from recipeline_schema.http import HttpClient, HttpSettings, RateLimit
+
+from . import __version__
+from .batch import generate_batch
+from .builder import BuilderRegistry, default_registry
+from .errors import ConfigurationError, GeneratorError
+from .routing import route
+
+PROG = "recipeline-generator"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _rate_limit(text: str) -> tuple[str, RateLimit]:
+    eco, sep, limit = text.partition("=")
+    if not sep or not eco.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected ECOSYSTEM=CALLS/SECONDS, e.g. pypi=1/1")
+    try:
+        return eco.strip().lower(), RateLimit.parse(limit)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default: object = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--index-url",
+        default=default,
+        metavar="URL",
+        help="PyPI simple index (PEP 691) to use instead of the one pip is configured with",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        action="append",
+        type=_rate_limit,
+        default=argparse.SUPPRESS if suppress else [],
+        metavar="ECO=CALLS/SECONDS",
+        help="requests allowed per host of an ecosystem, e.g. pypi=5/1 or rubygems=10/60 (repeatable; "
+        "also RECIPELINE_RATE_LIMIT_<ECO>)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Turn package sources into tsuku recipes with deterministic builders.",
+        epilog="Without a command: generate one recipe with --from, e.g. --from pypi:httpie --output -",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--from", dest="source", metavar="SOURCE", help="one source, e.g. pypi:httpie")
+    parser.add_argument("--name", help="recipe name for --from (default: the identifier)")
+    parser.add_argument(
+        "--output", default="-", metavar="PATH", help="recipe file for --from, '-' for stdout"
+    )
+    _add_common(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    gen = commands.add_parser(
+        "generate",
+        help="generate every package of a batch plan",
+        description="Read build/batches/<id>/manifest.json, write recipes/<name>.toml and generation.json.",
+    )
+    gen.add_argument(
+        "--batch-dir", required=True, type=Path, help="the batch directory (holds manifest.json)"
+    )
+    gen.add_argument(
+        "--repo", required=True, type=Path, help="repository root (data/disambiguations/curated.jsonl)"
+    )
+    _add_common(gen, suppress=True)
+    return parser
+
+
+def _index_url(args: argparse.Namespace) -> str | None:
+    url: str | None = args.index_url
+    if url is not None and urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigurationError(f"--index-url {redact_url(url)!r}: expected an http(s) URL")
+    return url
+
+
+def _client(args: argparse.Namespace) -> HttpClient:
+    try:
+        settings = HttpSettings.from_env(os.environ)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    settings = settings.with_rate_limits(dict(args.rate_limit))
+    return HttpClient(settings, user_agent=f"recipeline/{__version__}")
+
+
+def _one(args: argparse.Namespace, builders: BuilderRegistry) -> int:
+    source = parse_source(args.source)
+    name = check_name(args.name or source.identifier.rsplit("/", 1)[-1])
+    target = route(PlannedPackage(name, str(source)), {}, builders)
+    if target.source is None:
+        print(f"{PROG}: {source}: skipped: {target.skip}", file=sys.stderr)
+        return 1
+    builder = builders.get(target.source.ecosystem)
+    assert builder is not None
+    result = builder.generate(target.source.identifier, name=name)
+    if isinstance(result, Failure):
+        sub = f"/{result.subcategory}" if result.subcategory else ""
+        print(f"{PROG}: {source}: {result.category}{sub}: {result.message}", file=sys.stderr)
+        return 1
+    text = recipe_to_toml(result)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        atomic_write_text(args.output, text)
+    return 0
+
+
+def _batch(args: argparse.Namespace, builders: BuilderRegistry) -> int:
+    def progress(pkg: GeneratedPackage) -> None:
+        detail = pkg.recipe or pkg.reason
+        print(f"{pkg.package_id}: {pkg.outcome}: {detail}", file=sys.stderr)
+
+    report = generate_batch(args.batch_dir, args.repo, builders, now=_now, progress=progress)
+    counts = {k: sum(p.outcome == k for p in report.packages) for k in ("generated", "failed", "skipped")}
+    overrides = sum(p.override for p in report.packages)
+    print(
+        f"batch {report.batch_id}: {counts['generated']} generated, {counts['failed']} failed, "
+        f"{counts['skipped']} skipped, {overrides} curated overrides -> {args.batch_dir / 'generation.json'}"
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None and not args.source:
+        parser.print_usage(sys.stderr)
+        print(f"{PROG}: error: give --from SOURCE or a command (generate)", file=sys.stderr)
+        return 2
+    try:
+        with _client(args) as http:
+            builders = default_registry(http, index_url=_index_url(args))
+            if args.command == "generate":
+                return _batch(args, builders)
+            return _one(args, builders)
+    except (GeneratorError, SchemaError) as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"{PROG}: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,385 @@
+"""The pure core of the merge: a batch's plan, generation and validation -> a decision.
+
+Everything is keyed by the planned package's ``package_id`` (the queue entry's source,
+ARCHITECTURE §12.3). Only a real ``pass`` in some environment includes a recipe: a
+``skipped`` result and the generation host never count (§12.6).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from recipeline_schema import (
+    BatchPlan,
+    Failure,
+    Gate,
+    GeneratedPackage,
+    GenerationReport,
+    ManifestPackage,
+    RecipeResult,
+    ValidationReport,
+    recipe_path,
+)
+
+from .errors import BatchDirError
+
+GENERATION = "generation"
+#: Subcategories whose exclusion a human must look at before the batch may auto-merge.
+REVIEW_SUBCATEGORIES = frozenset({"unsafe_action"})
+GATE_NAMES = ("safety", "validated", "no_review_exclusions", "checks")
+
+#: The ecosystem ids (recipeline_schema keeps its Literal private; mypy checks they agree).
+Ecosystem = Literal["homebrew", "cask", "cargo", "npm", "pypi", "rubygems", "go", "cpan"]
+#: A package's outcome (the manifest's ``outcome``).
+Outcome = Literal["merged", "excluded", "failed", "blocked", "skipped"]
+#: A recipe's result in one environment.
+EnvironmentOutcome = Literal["pass", "fail", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentFailure:
+    """A failure as it happened in one environment (``generation`` for the generator)."""
+
+    environment: str
+    failure: Failure
+
+
+@dataclass(frozen=True, slots=True)
+class PackageDecision:
+    """What happens to one planned package."""
+
+    name: str
+    package_id: str
+    resolved_source: str
+    outcome: Outcome
+    environments: Mapping[str, EnvironmentOutcome] = dataclasses.field(default_factory=dict)
+    failures: tuple[EnvironmentFailure, ...] = ()
+    blocked_by: tuple[str, ...] = ()
+    #: every failure that kept the package out is transient (retry sooner, see backoff)
+    transient: bool = False
+    reason: str = ""
+    batch_recipe: str | None = None  # the recipe's path inside the batch directory
+    override: bool = False
+    safety_findings: tuple[str, ...] = ()  # findings of reports that refused auto-merge
+
+    @property
+    def passed(self) -> tuple[str, ...]:
+        """Environments where the recipe really passed."""
+        return tuple(env for env, outcome in self.environments.items() if outcome == "pass")
+
+    @property
+    def safe(self) -> bool:
+        return not self.safety_findings
+
+    @property
+    def recipe_path(self) -> str:
+        """Where the recipe lives in the repository: ``recipes/<first letter>/<name>.toml``."""
+        return recipe_path(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class MergeDecision:
+    batch_id: str
+    ecosystem: Ecosystem
+    tier: int
+    packages: tuple[PackageDecision, ...]
+    gates: tuple[Gate, ...]
+
+    @property
+    def auto_merge(self) -> bool:
+        return all(gate.passed for gate in self.gates)
+
+    @property
+    def merged(self) -> tuple[PackageDecision, ...]:
+        return self.with_outcome("merged")
+
+    def with_outcome(self, outcome: Outcome) -> tuple[PackageDecision, ...]:
+        return tuple(p for p in self.packages if p.outcome == outcome)
+
+    def count(self, outcome: Outcome) -> int:
+        return len(self.with_outcome(outcome))
+
+
+def decide(
+    plan: BatchPlan,
+    generation: GenerationReport,
+    reports: Sequence[ValidationReport],
+    *,
+    existing_recipes: Collection[str] = (),
+    checks_passed: bool | None = None,
+) -> MergeDecision:
+    """Decide every planned package's outcome and the auto-merge gates.
+
+    ``existing_recipes`` are repository paths of recipes already on the base commit: a batch
+    never overwrites one (the package is ``skipped``). ``checks_passed`` is the PR checks'
+    verdict, ``None`` when there are none (a local run).
+    """
+    generated = _check_generation(plan, generation)
+    results = _results_by_package(plan, generated, reports)
+    packages = tuple(
+        _decide_package(generated[planned.package_id], results.get(planned.package_id, ()), generation)
+        for planned in plan.packages
+    )
+    packages = tuple(
+        _keep_existing(p) if p.outcome == "merged" and p.recipe_path in existing_recipes else p
+        for p in packages
+    )
+    return MergeDecision(
+        batch_id=plan.batch_id,
+        ecosystem=plan.ecosystem,
+        tier=plan.tier,
+        packages=packages,
+        gates=gates_for(packages, checks_passed=checks_passed),
+    )
+
+
+# --- consistency of the batch directory --------------------------------------------------
+
+
+def _check_generation(plan: BatchPlan, generation: GenerationReport) -> dict[str, GeneratedPackage]:
+    if generation.batch_id != plan.batch_id:
+        raise BatchDirError(
+            f"generation.json: batch_id is {generation.batch_id!r}, expected {plan.batch_id!r} (the plan's)"
+        )
+    planned = [p.package_id for p in plan.packages]
+    _no_duplicates("manifest.json: packages", planned)
+    by_id: dict[str, GeneratedPackage] = {}
+    for gp in generation.packages:
+        if gp.package_id in by_id:
+            raise BatchDirError(f"generation.json: package {gp.package_id} appears twice")
+        by_id[gp.package_id] = gp
+    missing = sorted(set(planned) - set(by_id))
+    extra = sorted(set(by_id) - set(planned))
+    if missing:
+        raise BatchDirError(f"generation.json: no outcome for planned packages {missing}; re-run generate")
+    if extra:
+        raise BatchDirError(f"generation.json: packages {extra} were not planned in manifest.json")
+    for planned_pkg in plan.packages:
+        if by_id[planned_pkg.package_id].name != planned_pkg.name:
+            raise BatchDirError(
+                f"generation.json: package {planned_pkg.package_id} is named "
+                f"{by_id[planned_pkg.package_id].name!r}, the plan says {planned_pkg.name!r}"
+            )
+    return by_id
+
+
+def _results_by_package(
+    plan: BatchPlan, generated: Mapping[str, GeneratedPackage], reports: Sequence[ValidationReport]
+) -> dict[str, list[tuple[ValidationReport, RecipeResult]]]:
+    out: dict[str, list[tuple[ValidationReport, RecipeResult]]] = {}
+    environments: set[str] = set()
+    for report in reports:
+        where = f"results/{report.environment}.json"
+        if report.batch_id != plan.batch_id:
+            raise BatchDirError(f"{where}: batch_id is {report.batch_id!r}, expected {plan.batch_id!r}")
+        if report.environment == GENERATION:
+            raise BatchDirError(f"{where}: 'generation' is not a validation environment")
+        if report.environment in environments:
+            raise BatchDirError(f"{where}: a second report for environment {report.environment}")
+        environments.add(report.environment)
+        seen: set[str] = set()
+        for result in report.results:
+            gp = generated.get(result.package_id)
+            if gp is None:
+                raise BatchDirError(f"{where}: result for {result.package_id}, which the batch did not plan")
+            if gp.outcome != "generated":
+                raise BatchDirError(
+                    f"{where}: result for {result.package_id}, which generation {gp.outcome} (no recipe)"
+                )
+            if result.package_id in seen:
+                raise BatchDirError(f"{where}: two results for {result.package_id}")
+            seen.add(result.package_id)
+            out.setdefault(result.package_id, []).append((report, result))
+    return out
+
+
+def _no_duplicates(where: str, values: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise BatchDirError(f"{where}: {value} appears twice")
+        seen.add(value)
+
+
+# --- one package -------------------------------------------------------------------------
+
+
+def _decide_package(
+    gp: GeneratedPackage,
+    results: Sequence[tuple[ValidationReport, RecipeResult]],
+    generation: GenerationReport,
+) -> PackageDecision:
+    base = PackageDecision(
+        name=gp.name,
+        package_id=gp.package_id,
+        resolved_source=gp.resolved_source,
+        outcome="failed",
+        override=gp.override,
+    )
+    if gp.outcome == "skipped":
+        return dataclasses.replace(base, outcome="skipped", reason=gp.reason or "skipped by routing")
+    if gp.outcome == "failed":
+        failure = _own(gp.failure, gp.package_id) or Failure.create(
+            gp.package_id,
+            "deterministic_insufficient",
+            None,
+            gp.reason or "generation failed without a failure record",
+            timestamp=generation.generated_at,
+        )
+        return _failed(base, (EnvironmentFailure(GENERATION, failure),), outcome="failed")
+    return _decide_generated(dataclasses.replace(base, batch_recipe=gp.recipe), results)
+
+
+def _decide_generated(
+    base: PackageDecision, results: Sequence[tuple[ValidationReport, RecipeResult]]
+) -> PackageDecision:
+    environments = {report.environment: result.outcome for report, result in results}
+    failures = tuple(
+        EnvironmentFailure(report.environment, _result_failure(report, result))
+        for report, result in results
+        if result.outcome == "fail"
+    )
+    findings = tuple(
+        f"{report.environment}: {finding}"
+        for report, result in results
+        if not result.safety.auto_merge
+        for finding in (result.safety.findings or ("refused auto-merge",))
+    )
+    decided = dataclasses.replace(
+        base, environments=dict(sorted(environments.items())), safety_findings=findings
+    )
+    if decided.passed:
+        return dataclasses.replace(
+            decided, outcome="merged", failures=failures, reason="passed " + ", ".join(decided.passed)
+        )
+    if failures:
+        return _failed(decided, failures, outcome="excluded")
+    skipped = sorted(
+        {
+            f"{report.environment}: {result.reason}" if result.reason else report.environment
+            for report, result in results
+        }
+    )
+    reason = "not validated: " + ("skipped in " + "; ".join(skipped) if skipped else "no validation results")
+    # Not the package's fault: it backs off like a transient failure so it rotates out of the
+    # head of the queue instead of being re-picked by every batch.
+    return dataclasses.replace(decided, outcome="excluded", transient=True, reason=reason)
+
+
+def _failed(
+    base: PackageDecision, failures: tuple[EnvironmentFailure, ...], *, outcome: Outcome
+) -> PackageDecision:
+    """``blocked`` when every failure is a missing dependency, else ``outcome`` with the causes."""
+    kinds = [f.failure for f in failures]
+    if all(f.category == "missing_dep" for f in kinds):
+        blocked_by = tuple(sorted({name for f in kinds for name in f.blocked_by}))
+        return dataclasses.replace(
+            base,
+            outcome="blocked",
+            failures=failures,
+            blocked_by=blocked_by,
+            reason="missing dependency recipes: " + (", ".join(blocked_by) or "(not named)"),
+        )
+    return dataclasses.replace(
+        base,
+        outcome=outcome,
+        failures=failures,
+        transient=all(f.transient for f in kinds),
+        reason="; ".join(sorted({_describe(f) for f in failures})),
+    )
+
+
+def _keep_existing(p: PackageDecision) -> PackageDecision:
+    return dataclasses.replace(
+        p, outcome="skipped", reason=f"{p.recipe_path} already exists on the base commit; not overwritten"
+    )
+
+
+def _result_failure(report: ValidationReport, result: RecipeResult) -> Failure:
+    return _own(result.failure, result.package_id) or Failure.create(
+        result.package_id,
+        "validation_failed",
+        None,
+        result.reason or f"failed in {report.environment} without a failure record",
+        timestamp=report.started_at,
+    )
+
+
+def _own(failure: Failure | None, package_id: str) -> Failure | None:
+    """The failure keyed by the planned package's source, whatever the stage wrote."""
+    if failure is None or failure.package_id == package_id:
+        return failure
+    return dataclasses.replace(failure, package_id=package_id)
+
+
+def _describe(ef: EnvironmentFailure) -> str:
+    f = ef.failure
+    kind = f.category + (f"/{f.subcategory}" if f.subcategory else "")
+    return f"{ef.environment}: {kind}: {f.message}"
+
+
+# --- gates -------------------------------------------------------------------------------
+
+
+def gates_for(packages: Sequence[PackageDecision], *, checks_passed: bool | None) -> tuple[Gate, ...]:
+    """The four auto-merge gates of ARCHITECTURE §7, in a fixed order."""
+    included = [p for p in packages if p.outcome == "merged"]
+    unsafe = [p for p in included if not p.safe]
+    safety = Gate(
+        "safety",
+        not unsafe,
+        "needs review: " + "; ".join(f"{p.name} ({', '.join(p.safety_findings)})" for p in unsafe)
+        if unsafe
+        else f"all {len(included)} included recipes may auto-merge",
+    )
+    unvalidated = [p.name for p in included if not p.passed]
+    validated = Gate(
+        "validated",
+        bool(included) and not unvalidated,
+        "no recipe passed any environment"
+        if not included
+        else (
+            f"not passed anywhere: {', '.join(unvalidated)}"
+            if unvalidated
+            else f"each of {len(included)} recipes passed at least one environment"
+        ),
+    )
+    review = [
+        p.name
+        for p in packages
+        if p.outcome == "excluded" and any(f.failure.subcategory in REVIEW_SUBCATEGORIES for f in p.failures)
+    ]
+    exclusions = Gate(
+        "no_review_exclusions",
+        not review,
+        f"excluded for a reason that needs review: {', '.join(review)}"
+        if review
+        else "no exclusion needs review",
+    )
+    if checks_passed is None:
+        checks = Gate("checks", False, "no PR checks locally")
+    else:
+        checks = Gate("checks", checks_passed, "PR checks green" if checks_passed else "PR checks failed")
+    return (safety, validated, exclusions, checks)
+
+
+def manifest_packages(
+    decision: MergeDecision, recipe_sha256: Mapping[str, str]
+) -> tuple[ManifestPackage, ...]:
+    """The manifest's package list; ``recipe_sha256`` maps merged package ids to their hash."""
+    return tuple(
+        ManifestPackage(
+            name=p.name,
+            package_id=p.package_id,
+            resolved_source=p.resolved_source,
+            outcome=p.outcome,
+            recipe_path=p.recipe_path if p.outcome == "merged" else None,
+            sha256=recipe_sha256[p.package_id] if p.outcome == "merged" else None,
+            environments=dict(p.environments),
+            reason=p.reason,
+        )
+        for p in decision.packages
+    )

@@ -1,0 +1,38 @@
+"""Exceptions of recipeline-merger.
+
+MergerError                  base of every error this package raises
+├── StoppedError             batch-control.json stops the pipeline or this ecosystem (exit 3)
+├── BatchDirError            a batch directory is missing a file or its files disagree (exit 1)
+├── QueueMismatchError       the queue lacks a package the batch planned (exit 1)
+├── AlreadyMergedError       the batch's manifest exists: it was merged before (exit 5)
+└── GitError                 a git command failed (exit 1)
+
+Errors of recipeline-schema (``DataFileError``, ``InvalidValueError``, ``LockTimeoutError``)
+pass through unchanged; the CLI maps them too (exit 1, 1 and 4).
+"""
+
+from __future__ import annotations
+
+
+class MergerError(Exception):
+    """Base of every error raised by recipeline-merger."""
+
+
+class StoppedError(MergerError):
+    """The emergency stop (global or for one ecosystem) refuses the batch."""
+
+
+class BatchDirError(MergerError):
+    """A batch directory cannot be merged: a file is missing or the stages disagree."""
+
+
+class QueueMismatchError(MergerError):
+    """The queue does not hold an entry the batch planned (entries are never deleted)."""
+
+
+class AlreadyMergedError(MergerError):
+    """The batch was merged before; merging twice would record its failures twice."""
+
+
+class GitError(MergerError):
+    """A git command failed; the message carries the command and git's own error line."""

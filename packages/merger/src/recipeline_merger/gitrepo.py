@@ -1,0 +1,137 @@
+"""The few git operations the merger needs, through the git CLI.
+
+The batch commit is built with plumbing on a temporary index (``GIT_INDEX_FILE``), so the
+current branch's working tree and index are never touched: the recipes of a batch exist only
+in its commit on ``batch/<id>`` until that branch is merged.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+
+from .errors import GitError
+
+BATCH_BRANCH_PREFIX = "batch/"
+#: Variables that would point git at another repository or index than the one we name.
+_REPO_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE")
+
+
+def _environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _REPO_VARIABLES}
+    env["LC_ALL"] = "C"  # git's messages in one language, for the one-line errors
+    env.update(extra or {})
+    return env
+
+
+def git(
+    repo: Path, *args: str, stdin: bytes | None = None, extra_env: Mapping[str, str] | None = None
+) -> str:
+    """Run ``git -C repo args...`` and return its stdout; a failure raises ``GitError``."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(repo), *args],
+            input=stdin,
+            capture_output=True,
+            env=_environment(extra_env),
+            check=False,
+            timeout=120,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed (not found on PATH)") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} in {repo} did not finish within 120 s") from None
+    if proc.returncode != 0:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {args[0]} in {repo} failed: {lines[-1] if lines else f'exit {proc.returncode}'}")
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def is_repository(repo: Path) -> bool:
+    try:
+        git(repo, "rev-parse", "--git-dir")
+    except GitError:
+        return False
+    return True
+
+
+def resolve_commit(repo: Path, rev: str) -> str:
+    """The commit id of ``rev``; ``GitError`` naming the revision when it does not exist."""
+    try:
+        return git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
+    except GitError:
+        raise GitError(f"{repo}: {rev!r} is not a commit (does the branch exist?)") from None
+
+
+def paths_in_tree(repo: Path, rev: str, under: str) -> frozenset[str]:
+    """Every file path of ``rev``'s tree below the folder ``under``."""
+    out = git(repo, "ls-tree", "-r", "-z", "--name-only", rev, "--", under.rstrip("/") + "/")
+    return frozenset(path for path in out.split("\0") if path)
+
+
+def batch_branches(repo: Path) -> frozenset[str]:
+    """Batch ids that have a ``batch/<id>`` branch (empty outside a git repository)."""
+    if not is_repository(repo):
+        return frozenset()
+    out = git(repo, "for-each-ref", "--format=%(refname:short)", f"refs/heads/{BATCH_BRANCH_PREFIX}")
+    return frozenset(
+        line[len(BATCH_BRANCH_PREFIX) :] for line in out.splitlines() if line.startswith(BATCH_BRANCH_PREFIX)
+    )
+
+
+def read_blob(repo: Path, rev: str, path: str) -> bytes:
+    """The bytes of ``path`` in ``rev`` (tests and audits; the merge never reads back)."""
+    proc = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "blob", f"{rev}:{path}"],
+        capture_output=True,
+        env=_environment(),
+        check=False,
+        timeout=120,
+    )
+    if proc.returncode != 0:
+        raise GitError(f"{repo}: {path} is not in {rev}")
+    return proc.stdout
+
+
+def commit_on_branch(repo: Path, *, base: str, branch: str, files: Mapping[str, bytes], message: str) -> str:
+    """Commit ``files`` (repository path -> bytes) on top of ``base`` as branch ``branch``.
+
+    Returns the new commit id. The branch is (re)pointed at the commit; a batch branch that
+    exists already is from an interrupted merge of the same batch, so it is replaced.
+    """
+    for path in files:
+        _check_path(path)
+    try:
+        current = git(repo, "symbolic-ref", "-q", "HEAD").strip()
+    except GitError:
+        current = ""  # a detached HEAD has no branch to protect
+    if current == f"refs/heads/{branch}":
+        raise GitError(f"{repo}: {branch} is checked out; switch to the default branch before merging")
+    with tempfile.TemporaryDirectory(prefix="recipeline-index-") as tmp:
+        index = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        git(repo, "read-tree", base, extra_env=index)
+        entries = []
+        for path, data in sorted(files.items()):
+            oid = git(repo, "hash-object", "-w", "--stdin", stdin=data).strip()
+            entries.append(f"100644 {oid}\t{path}\n")
+        git(repo, "update-index", "--index-info", stdin="".join(entries).encode(), extra_env=index)
+        tree = git(repo, "write-tree", extra_env=index).strip()
+    commit = git(repo, "commit-tree", tree, "-p", base, "-F", "-", stdin=message.encode("utf-8")).strip()
+    git(repo, "update-ref", "-m", f"recipeline: {branch}", f"refs/heads/{branch}", commit)
+    return commit
+
+
+def _check_path(path: str) -> None:
+    """Only plain relative paths below recipes/ or data/ may enter a batch commit (§11)."""
+    parts = PurePosixPath(path).parts
+    if (
+        not parts
+        or path.startswith("/")
+        or parts[0] not in ("recipes", "data")
+        or any(part in ("", ".", "..") for part in parts)
+        or any(ord(ch) < 0x20 for ch in path)
+    ):
+        raise GitError(f"refusing to commit {path!r}: only paths below recipes/ or data/ may be committed")

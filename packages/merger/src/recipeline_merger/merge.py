@@ -1,0 +1,316 @@
+"""merge: a validated batch directory -> a batch branch and the pipeline's state updates.
+
+Everything that can be refused is decided before the first write. Then, under the writer
+lock, each write is atomic and each is skipped when a previous, interrupted merge of the same
+batch already made it, so a re-run after a kill completes the batch without recording
+anything twice:
+1. the failure file (found again by its batch id);
+2. the branch ``batch/<id>``: one commit on HEAD with the recipes, the manifest and the
+   failure file, built on a temporary index (replaced when an interrupted merge left one);
+3. the metrics line (skipped when the file already has the batch's line);
+4. the queue (only entries still ``in_progress`` in this batch change);
+5. the PR body, then the manifest last: its existence marks the batch merged, and a second
+   merge of the same batch is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from recipeline_schema import (
+    BatchDir,
+    BatchManifest,
+    BatchPlan,
+    DataFileError,
+    GenerationReport,
+    Layout,
+    PullRequestRef,
+    ValidationReport,
+    append_jsonl,
+    atomic_write_text,
+    decode,
+    dumps,
+    file_lock,
+    format_file_time,
+    load,
+    recipe_from_toml,
+    save,
+    sha256_text,
+    write_jsonl,
+)
+
+from .control import stop_reason
+from .decision import MergeDecision, PackageDecision, decide
+from .errors import AlreadyMergedError, BatchDirError, GitError, QueueMismatchError, StoppedError
+from .gitrepo import BATCH_BRANCH_PREFIX, commit_on_branch, git, paths_in_tree, resolve_commit
+from .messages import commit_message, pr_body, pr_title
+from .preflight import DEFAULT_LOCK_TIMEOUT
+from .pullrequest import PullRequestPublisher, PullRequestRequest, default_publisher
+from .queue_updates import apply_decision
+from .records import build_manifest, failure_records, metrics_line
+from .state import load_control, load_queue
+
+LABELS = ("recipes", "batch")
+_FAILURE_FILE_SLOTS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    decision: MergeDecision
+    manifest: Path
+    branch: str | None
+    commit: str | None
+    failure_file: Path | None
+    pr_body: Path | None
+    pull_request: PullRequestRef | None
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.decision
+        return {
+            "batch_id": d.batch_id,
+            "ecosystem": d.ecosystem,
+            "total": len(d.packages),
+            **{o: d.count(o) for o in ("merged", "excluded", "failed", "blocked", "skipped")},
+            "branch": self.branch,
+            "commit": self.commit,
+            "auto_merge": d.auto_merge,
+            "gates": {g.name: g.passed for g in d.gates},
+            "manifest": str(self.manifest),
+            "failure_file": str(self.failure_file) if self.failure_file else None,
+            "pr_body": str(self.pr_body) if self.pr_body else None,
+            "pull_request": self.pull_request.url if self.pull_request else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BatchInputs:
+    """The batch directory's files, read and checked."""
+
+    plan: BatchPlan
+    generation: GenerationReport
+    reports: tuple[ValidationReport, ...]
+
+
+def read_batch_dir(batch_dir: BatchDir) -> BatchInputs:
+    """The plan, the generation report and every ``results/*.json`` (named by environment)."""
+    plan = load(BatchPlan, batch_dir.plan)
+    generation = load(GenerationReport, batch_dir.generation)
+    reports = []
+    files = sorted(batch_dir.results_dir.glob("*.json")) if batch_dir.results_dir.is_dir() else []
+    for path in files:
+        report = load(ValidationReport, path)
+        if report.environment != path.stem:
+            raise DataFileError(path, "$.environment", f"{path.stem!r} (the file's name)", report.environment)
+        reports.append(report)
+    return BatchInputs(plan, generation, tuple(reports))
+
+
+def merge(
+    root: Path,
+    batch_dir: Path,
+    *,
+    now: dt.datetime,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    publisher: PullRequestPublisher | None = None,
+) -> MergeResult:
+    """Merge the batch in ``batch_dir`` into the repository at ``root`` (see the module doc)."""
+    layout = Layout(Path(root))
+    bdir = BatchDir(Path(batch_dir))
+    inputs = read_batch_dir(bdir)
+    plan = inputs.plan
+    _refuse_merged(layout, plan.batch_id)
+    reason = stop_reason(load_control(layout, now=now), plan.ecosystem)
+    if reason is not None:
+        raise StoppedError(f"{layout.control}: {reason}")
+    base = _base_commit(layout.root)
+    decision = decide(
+        plan, inputs.generation, inputs.reports, existing_recipes=paths_in_tree(layout.root, base, "recipes")
+    )
+    recipes = {p.package_id: _read_recipe(bdir, p) for p in decision.merged}
+    branch = f"{BATCH_BRANCH_PREFIX}{plan.batch_id}" if decision.merged else None
+    publisher = publisher or default_publisher(layout)
+
+    with file_lock(layout.lock, timeout=lock_timeout, what=f"batch {plan.batch_id} (merge)"):
+        _refuse_merged(layout, plan.batch_id)
+        queue = load_queue(layout, plan.ecosystem)
+        if queue is None:
+            raise QueueMismatchError(f"{layout.queue(plan.ecosystem)}: no queue holds batch {plan.batch_id}")
+        updated_queue = apply_decision(queue, decision, now=now)
+
+        failure_path = _write_failures(layout, decision, plan, now=now)
+        failure_rel = _relative(layout, failure_path) if failure_path else None
+        manifest = build_manifest(
+            plan,
+            decision,
+            recipe_sha256={pid: sha256_text(text) for pid, text in recipes.items()},
+            branch=branch or "",
+            failure_file=failure_rel,
+            now=now,
+        )
+        manifest_text = _checked_manifest_text(manifest, layout.manifest(plan.batch_id))
+        message = commit_message(decision, failure_file=failure_rel)
+
+        commit = None
+        if branch is not None:
+            files = {p.recipe_path: recipes[p.package_id].encode("utf-8") for p in decision.merged}
+            files[_relative(layout, layout.manifest(plan.batch_id))] = manifest_text.encode("utf-8")
+            if failure_path is not None and failure_rel is not None:
+                files[failure_rel] = failure_path.read_bytes()
+            commit = commit_on_branch(layout.root, base=base, branch=branch, files=files, message=message)
+
+        if not _has_metrics(layout.metrics, plan.batch_id, plan.ecosystem):
+            append_jsonl(
+                [metrics_line(decision, plan, inputs.generation, inputs.reports, now=now)], layout.metrics
+            )
+        if updated_queue is not queue:
+            save(updated_queue, layout.queue(plan.ecosystem))
+
+        pull_request = None
+        body_path = None
+        notes: list[str] = []
+        if branch is not None:
+            body = pr_body(decision, failure_file=failure_rel)
+            body_path = bdir.pr_body
+            atomic_write_text(body_path, body)
+            request = PullRequestRequest(
+                batch_id=plan.batch_id,
+                branch=branch,
+                base=_current_branch(layout.root),
+                title=pr_title(decision),
+                body=body,
+                squash_message=message,
+                labels=LABELS,
+                auto_merge=decision.auto_merge,
+            )
+            pull_request = publisher.publish(request)
+            if publisher.note:
+                notes.append(publisher.note)
+        save(manifest, layout.manifest(plan.batch_id))
+
+    return MergeResult(
+        decision=decision,
+        manifest=layout.manifest(plan.batch_id),
+        branch=branch,
+        commit=commit,
+        failure_file=failure_path,
+        pr_body=body_path,
+        pull_request=pull_request,
+        notes=tuple(notes),
+    )
+
+
+def _refuse_merged(layout: Layout, batch_id: str) -> None:
+    path = layout.manifest(batch_id)
+    if path.exists():
+        raise AlreadyMergedError(
+            f"batch {batch_id} was merged already ({path} exists); merging it again would record "
+            "its failures and metrics twice"
+        )
+
+
+def _base_commit(root: Path) -> str:
+    """HEAD of the repository whose top level is ``root``."""
+    top = Path(git(root, "rev-parse", "--show-toplevel").strip())
+    if top.resolve() != root.resolve():
+        raise GitError(f"{root} is inside the git repository {top}; --repo must be its top level")
+    return resolve_commit(root, "HEAD")
+
+
+def _current_branch(root: Path) -> str:
+    try:
+        return git(root, "symbolic-ref", "-q", "--short", "HEAD").strip()
+    except GitError:
+        return "main"  # a detached HEAD (CI checkouts): the PR targets the default branch
+
+
+def _read_recipe(bdir: BatchDir, package: PackageDecision) -> str:
+    """The recipe text the generator wrote for ``package``, checked to be a recipe of that name."""
+    path = bdir.path / package.batch_recipe if package.batch_recipe else bdir.recipe(package.name)
+    if not path.resolve().is_relative_to(bdir.path.resolve()):
+        raise BatchDirError(
+            f"generation.json: recipe of {package.package_id} ({path}) is outside {bdir.path}"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BatchDirError(f"{path}: the recipe of {package.package_id} is missing") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BatchDirError(f"{path}: cannot read the recipe of {package.package_id}: {exc}") from None
+    recipe = recipe_from_toml(text, str(path))
+    if recipe.name != package.name:
+        raise BatchDirError(
+            f"{path}: metadata.name is {recipe.name!r}, expected {package.name!r} (the queue entry's name)"
+        )
+    return text
+
+
+def _write_failures(
+    layout: Layout, decision: MergeDecision, plan: BatchPlan, *, now: dt.datetime
+) -> Path | None:
+    """Write the batch's failure file unless an interrupted merge did; its path, or ``None``."""
+    records = failure_records(decision, now=now)
+    if not records:
+        return None
+    existing = _find_failure_file(layout, plan)
+    if existing is not None:
+        return existing
+    # File names have one-second resolution: a batch of the same ecosystem merged in the same
+    # second already took the name, so take the next free second instead of overwriting it.
+    for offset in range(_FAILURE_FILE_SLOTS):
+        path = layout.failure_file(plan.ecosystem, now + dt.timedelta(seconds=offset))
+        if not path.exists():
+            write_jsonl(records, path)
+            return path
+    raise BatchDirError(f"{layout.failures_dir}: no free failure file name within a minute of {now}")
+
+
+def _find_failure_file(layout: Layout, plan: BatchPlan) -> Path | None:
+    """The failure file an earlier merge of this batch wrote (named at or after the plan's time)."""
+    if not layout.failures_dir.is_dir():
+        return None
+    prefix = f"{plan.ecosystem}-"
+    since = format_file_time(plan.created_at)
+    for path in sorted(layout.failures_dir.glob(f"{prefix}*.jsonl")):
+        if path.name[len(prefix) : -len(".jsonl")] < since:
+            continue
+        first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+        try:
+            if json.loads(first).get("batch_id") == plan.batch_id:
+                return path
+        except (ValueError, AttributeError):
+            continue  # not ours to judge; the dashboard reports malformed files
+    return None
+
+
+def _has_metrics(path: Path, batch_id: str, ecosystem: str) -> bool:
+    """Whether batch-runs.jsonl already holds this batch's line (lines it cannot read are skipped)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    for line in text.splitlines():
+        if batch_id not in line:
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and data.get("batch_id") == batch_id and data.get("ecosystem") == ecosystem:
+            return True
+    return False
+
+
+def _checked_manifest_text(manifest: BatchManifest, path: Path) -> str:
+    """The manifest's bytes exactly as ``save`` writes them, validated against its schema."""
+    text = dumps(manifest)
+    decode(BatchManifest, json.loads(text), path)
+    return text
+
+
+def _relative(layout: Layout, path: Path) -> str:
+    return path.relative_to(layout.root).as_posix()

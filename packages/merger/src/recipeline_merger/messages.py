@@ -1,0 +1,134 @@
+"""Pure texts of a batch: the commit message (ARCHITECTURE §3.8), the PR title and body."""
+
+from __future__ import annotations
+
+from .decision import MergeDecision, PackageDecision
+from .records import is_macos
+
+DISPLAY_NAMES = {
+    "homebrew": "Homebrew",
+    "cask": "Homebrew Cask",
+    "cargo": "Cargo",
+    "npm": "npm",
+    "pypi": "PyPI",
+    "rubygems": "RubyGems",
+    "go": "Go",
+    "cpan": "CPAN",
+}
+
+
+def success_rate(decision: MergeDecision) -> float:
+    total = len(decision.packages)
+    return decision.count("merged") / total if total else 0.0
+
+
+def trailers(decision: MergeDecision) -> str:
+    """The trailer block: the last paragraph of the commit and of the squash-merge message."""
+    return (
+        f"batch_id: {decision.batch_id}\n"
+        f"ecosystem: {decision.ecosystem}\n"
+        f"batch_size: {len(decision.packages)}\n"
+        f"success_rate: {success_rate(decision):.2f}\n"
+    )
+
+
+def parse_trailers(message: str) -> dict[str, str]:
+    """The ``key: value`` lines of a message's last paragraph (where ``trailers`` puts them).
+
+    git's own trailer parser only accepts keys of letters, digits and ``-``, so it does not see
+    ``batch_id``; rollback and audits read the block with this function instead.
+    """
+    paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
+    out: dict[str, str] = {}
+    for line in paragraphs[-1].splitlines() if paragraphs else ():
+        key, sep, value = line.partition(": ")
+        if not sep or not key or " " in key:
+            return {}  # not a trailer block
+        out[key] = value.strip()
+    return out
+
+
+def commit_message(decision: MergeDecision, *, failure_file: str | None) -> str:
+    """The batch commit's message; also the squash-merge message, so the trailer survives (§12.7)."""
+    merged = decision.merged
+    failed = decision.count("failed") + decision.count("excluded")
+    lines = [
+        f"feat(recipes): add batch {decision.batch_id} {decision.ecosystem} recipes",
+        "",
+        f"Batch generation of {len(decision.packages)} {DISPLAY_NAMES[decision.ecosystem]} packages "
+        f"from tier {decision.tier} queue.",
+        f"- {len(merged)} passed validation{_platforms(merged)}",
+    ]
+    if failed:
+        lines.append(f"- {failed} failed" + (f" (recorded to {failure_file})" if failure_file else ""))
+    if decision.count("blocked"):
+        lines.append(f"- {decision.count('blocked')} blocked by missing dependencies")
+    if decision.count("skipped"):
+        lines.append(f"- {decision.count('skipped')} skipped")
+    return "\n".join(lines) + "\n\n" + trailers(decision)
+
+
+def _platforms(packages: tuple[PackageDecision, ...]) -> str:
+    passed = [env for p in packages for env in p.passed]
+    names = [
+        name
+        for name, hit in (
+            ("Linux", any(not is_macos(e) for e in passed)),
+            ("macOS", any(map(is_macos, passed))),
+        )
+        if hit
+    ]
+    return f" ({' + '.join(names)})" if names else ""
+
+
+def pr_title(decision: MergeDecision) -> str:
+    return (
+        f"feat(recipes): add batch {decision.batch_id} {decision.ecosystem} recipes "
+        f"({decision.count('merged')}/{len(decision.packages)} merged)"
+    )
+
+
+def pr_body(decision: MergeDecision, *, failure_file: str | None) -> str:
+    """Markdown: counts, the per-recipe table, the reasons of what was left out, the gate verdicts."""
+    total = len(decision.packages)
+    counts = ", ".join(
+        f"{decision.count(o)} {o}" for o in ("merged", "excluded", "failed", "blocked", "skipped")
+    )
+    failing = [g.name for g in decision.gates if not g.passed]
+    verdict = "yes" if decision.auto_merge else f"no (gates not passed: {', '.join(failing)})"
+    out = [
+        f"# Batch {decision.batch_id}: {decision.count('merged')} of {total} "
+        f"{DISPLAY_NAMES[decision.ecosystem]} recipes",
+        "",
+        f"{counts}. Auto-merge: {verdict}.",
+        "",
+        "| name | source | outcome | environments | recipe |",
+        "|---|---|---|---|---|",
+    ]
+    for p in decision.packages:
+        source = (
+            p.package_id
+            if p.resolved_source in ("", p.package_id)
+            else f"{p.package_id} → {p.resolved_source}"
+        )
+        envs = ", ".join(f"{env} {outcome}" for env, outcome in p.environments.items()) or "—"
+        recipe = f"`{p.recipe_path}`" if p.outcome == "merged" else "—"
+        out.append(f"| {_cell(p.name)} | {_cell(source)} | {p.outcome} | {_cell(envs)} | {recipe} |")
+    left_out = [p for p in decision.packages if p.outcome != "merged"]
+    if left_out:
+        out += ["", "## Not merged", ""]
+        out += [f"- **{_cell(p.name)}** ({p.outcome}): {_cell(p.reason)}" for p in left_out]
+    if failure_file:
+        out += ["", f"Failures are recorded in `{failure_file}`."]
+    out += ["", "## Gates", "", "| gate | verdict | detail |", "|---|---|---|"]
+    out += [f"| {g.name} | {'pass' if g.passed else 'FAIL'} | {_cell(g.detail)} |" for g in decision.gates]
+    out += ["", "```", trailers(decision).rstrip("\n"), "```", ""]
+    return "\n".join(out)
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a markdown table cell: one line, pipes and markup escaped."""
+    flat = " ".join(str(text).split())
+    for char in ("\\", "|", "`", "*", "_", "<", ">", "[", "]"):
+        flat = flat.replace(char, "\\" + char)
+    return flat

@@ -1,0 +1,115 @@
+"""Pure queue updates: a merge decision applied to a queue, and reconcile.
+
+Entries are found by ``source`` (the package id), never by name (ARCHITECTURE §12.3). A merge
+only touches entries that are still ``in_progress`` in its own batch, which makes applying the
+same decision twice a no-op (a re-run after a crash never counts a failure twice).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from recipeline_schema import InvalidValueError, Queue, QueueEntry, one_line, recipe_path, replace_entries
+
+from .backoff import next_retry_at
+from .decision import MergeDecision, PackageDecision
+from .errors import QueueMismatchError
+
+
+def apply_decision(queue: Queue, decision: MergeDecision, *, now: dt.datetime) -> Queue:
+    """The queue after ``decision``; ``queue`` itself when nothing changes.
+
+    merged -> stays ``in_progress`` in its batch until ``reconcile`` sees the recipe on the
+    default branch; failed/excluded -> ``failed`` with backoff; blocked -> ``blocked`` with
+    ``blocked_by``; skipped -> ``skipped`` with the reason.
+    """
+    if queue.ecosystem != decision.ecosystem:
+        raise QueueMismatchError(
+            f"batch {decision.batch_id} is of ecosystem {decision.ecosystem}, the queue of {queue.ecosystem}"
+        )
+    sources = {entry.source for entry in queue.entries}
+    missing = sorted(p.package_id for p in decision.packages if p.package_id not in sources)
+    if missing:
+        raise QueueMismatchError(
+            f"the {queue.ecosystem} queue has no entries {missing} that batch {decision.batch_id} planned"
+        )
+    by_id = {p.package_id: p for p in decision.packages}
+    changed = []
+    for entry in queue.entries:
+        package = by_id.get(entry.source)
+        if package is None or entry.status != "in_progress" or entry.batch_id != decision.batch_id:
+            continue
+        updated = updated_entry(entry, package, now=now)
+        if updated != entry:
+            changed.append(updated)
+    return replace_entries(queue, changed, now=now) if changed else queue
+
+
+def updated_entry(entry: QueueEntry, package: PackageDecision, *, now: dt.datetime) -> QueueEntry:
+    """One entry after its package's outcome. The batch id stays as the last batch that tried it."""
+    reason = one_line(package.reason) if package.reason else ""
+    if package.outcome == "merged":
+        return entry
+    if package.outcome in ("failed", "excluded"):
+        count = entry.failure_count + 1
+        return dataclasses.replace(
+            entry,
+            status="failed",
+            failure_count=count,
+            next_retry_at=next_retry_at(now, count, transient=package.transient),
+            blocked_by=(),
+            reason=reason,
+        )
+    if package.outcome == "blocked":
+        return dataclasses.replace(
+            entry, status="blocked", blocked_by=package.blocked_by, next_retry_at=None, reason=reason
+        )
+    return dataclasses.replace(entry, status="skipped", next_retry_at=None, blocked_by=(), reason=reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileCounts:
+    success: int = 0
+    requeued: int = 0
+
+    def __add__(self, other: ReconcileCounts) -> ReconcileCounts:
+        return ReconcileCounts(self.success + other.success, self.requeued + other.requeued)
+
+
+def reconcile_queue(
+    queue: Queue,
+    *,
+    on_default_branch: Collection[str],
+    live_batches: Collection[str],
+    now: dt.datetime,
+) -> tuple[Queue, ReconcileCounts]:
+    """Statuses from what is true: a recipe on the default branch is ``success``; an
+    ``in_progress`` entry whose batch vanished goes back to ``pending`` without its batch id.
+
+    ``on_default_branch`` holds repository paths (``recipes/<x>/<name>.toml``).
+    """
+    changed: list[QueueEntry] = []
+    success = requeued = 0
+    for entry in queue.entries:
+        path = _recipe_path(entry.name)
+        if entry.status != "success" and path is not None and path in on_default_branch:
+            changed.append(
+                dataclasses.replace(entry, status="success", next_retry_at=None, blocked_by=(), reason="")
+            )
+            success += 1
+        elif entry.status == "in_progress" and entry.batch_id not in live_batches:
+            changed.append(dataclasses.replace(entry, status="pending", batch_id=None))
+            requeued += 1
+    if not changed:
+        return queue, ReconcileCounts()
+    return replace_entries(queue, changed, now=now), ReconcileCounts(success, requeued)
+
+
+def _recipe_path(name: str) -> str | None:
+    try:
+        return recipe_path(name)
+    except InvalidValueError:  # a name no recipe can have (e.g. with '..') is never on a branch
+        return None

@@ -1,0 +1,262 @@
+"""The pure merge decision: every outcome, the gates, and refusals of inconsistent batches."""
+
+from __future__ import annotations
+
+import pytest
+
+from recipeline_merger import GATE_NAMES, BatchDirError, decide
+
+PACKAGES = [
+    ("ripgrep", "cargo:ripgrep"),
+    ("fd", "cargo:fd-find"),
+    ("bat", "cargo:bat"),
+    ("broken", "cargo:broken"),
+    ("magick", "cargo:magick"),
+    ("hub", "cargo:hub"),
+    ("ghost", "cargo:ghost"),
+    ("skippy", "cargo:skippy"),
+    ("needsdep", "cargo:needsdep"),
+]
+
+
+@pytest.fixture
+def batch(make):
+    """A batch with one package for every outcome, validated on Linux, Alpine and macOS."""
+    f = make.failure
+    plan = make.plan(PACKAGES)
+    generation = make.generation(
+        [
+            make.generated("ripgrep", "cargo:ripgrep", override=True, resolved="cargo:ripgrep"),
+            make.generated("fd", "cargo:fd-find"),
+            make.generated("bat", "cargo:bat"),
+            make.generated(
+                "broken",
+                "cargo:broken",
+                "failed",
+                failure=f("cargo:broken", "deterministic_insufficient", "binary_discovery_failed", "no bin"),
+            ),
+            make.generated(
+                "magick",
+                "cargo:magick",
+                "failed",
+                failure=f(
+                    "cargo:magick", "missing_dep", None, "needs libs", blocked_by=("libpng", "libjpeg")
+                ),
+            ),
+            make.generated("hub", "cargo:hub", "skipped", reason="github:mislav/hub needs an LLM builder"),
+            make.generated("ghost", "cargo:ghost"),
+            make.generated("skippy", "cargo:skippy"),
+            make.generated("needsdep", "cargo:needsdep"),
+        ]
+    )
+    r = make.result
+    linux = make.report(
+        make.linux,
+        [
+            r("ripgrep", "cargo:ripgrep"),
+            r("fd", "cargo:fd-find", "fail", failure=f("cargo:fd-find", message="cargo install failed")),
+            r("bat", "cargo:bat"),
+            r("skippy", "cargo:skippy", "skipped", reason="action homebrew not supported by native"),
+            r(
+                "needsdep",
+                "cargo:needsdep",
+                "fail",
+                failure=f("cargo:needsdep", "missing_dep", None, "needs zlib", blocked_by=("zlib",)),
+            ),
+        ],
+    )
+    alpine = make.report(
+        make.alpine,
+        [
+            r(
+                "fd",
+                "cargo:fd-find",
+                "fail",
+                failure=f("cargo:fd-find", "validation_failed", "verify_timeout", "hung"),
+            ),
+            r("bat", "cargo:bat", "fail", failure=f("cargo:bat", message="musl link error")),
+            r("skippy", "cargo:skippy", "skipped"),
+        ],
+    )
+    mac = make.report(make.mac, [r("ripgrep", "cargo:ripgrep")], duration=300.0)
+    return plan, generation, [linux, alpine, mac]
+
+
+def by_name(decision):
+    return {p.name: p for p in decision.packages}
+
+
+def test_every_outcome(batch, make) -> None:
+    d = by_name(decide(*batch))
+    assert {n: p.outcome for n, p in d.items()} == {
+        "ripgrep": "merged",
+        "fd": "excluded",
+        "bat": "merged",
+        "broken": "failed",
+        "magick": "blocked",
+        "hub": "skipped",
+        "ghost": "excluded",
+        "skippy": "excluded",
+        "needsdep": "blocked",
+    }
+    assert d["ripgrep"].passed == (make.mac, make.linux)
+    assert d["ripgrep"].recipe_path == "recipes/r/ripgrep.toml"
+    assert d["bat"].environments == {make.alpine: "fail", make.linux: "pass"}
+    assert [ef.environment for ef in d["bat"].failures] == [make.alpine]  # recorded though merged
+    assert {ef.environment for ef in d["fd"].failures} == {make.linux, make.alpine}
+    assert "verify_timeout" in d["fd"].reason and not d["fd"].transient
+    assert [ef.environment for ef in d["broken"].failures] == ["generation"]
+    assert d["magick"].blocked_by == ("libjpeg", "libpng")
+    assert d["needsdep"].blocked_by == ("zlib",)
+    assert d["hub"].reason == "github:mislav/hub needs an LLM builder"
+
+
+def test_skipped_results_and_no_results_never_count_as_a_pass(batch) -> None:
+    d = by_name(decide(*batch))
+    assert d["skippy"].passed == () and d["skippy"].failures == ()
+    assert "not validated: skipped in" in d["skippy"].reason
+    assert "action homebrew not supported by native" in d["skippy"].reason
+    assert d["ghost"].environments == {} and d["ghost"].reason == "not validated: no validation results"
+    assert d["ghost"].transient and d["skippy"].transient  # not the package's fault: slow backoff
+
+
+def test_gates_locally_hold_except_checks(batch) -> None:
+    decision = decide(*batch)
+    gates = {g.name: g for g in decision.gates}
+    assert tuple(gates) == GATE_NAMES
+    assert gates["safety"].passed and gates["validated"].passed and gates["no_review_exclusions"].passed
+    assert not gates["checks"].passed and gates["checks"].detail == "no PR checks locally"
+    assert not decision.auto_merge
+
+
+def test_green_checks_allow_auto_merge(batch) -> None:
+    assert decide(*batch, checks_passed=True).auto_merge
+
+
+def test_an_unsafe_verdict_in_any_report_fails_the_safety_gate(make) -> None:
+    plan = make.plan([("pipx", "cargo:pipx")])
+    generation = make.generation([make.generated("pipx", "cargo:pipx")])
+    reports = [
+        make.report(make.linux, [make.result("pipx", "cargo:pipx")]),
+        make.report(
+            make.mac, [make.result("pipx", "cargo:pipx", safe=False, findings=("steps[1] run_command",))]
+        ),
+    ]
+    decision = decide(plan, generation, reports, checks_passed=True)
+    safety = decision.gates[0]
+    assert decision.merged and not safety.passed and not decision.auto_merge
+    assert safety.detail == f"needs review: pipx ({make.mac}: steps[1] run_command)"
+
+
+def test_an_exclusion_for_unsafe_action_needs_review(make) -> None:
+    plan = make.plan([("ok", "cargo:ok"), ("evil", "cargo:evil")])
+    generation = make.generation([make.generated("ok", "cargo:ok"), make.generated("evil", "cargo:evil")])
+    unsafe = make.failure("cargo:evil", "validation_failed", "unsafe_action", "run_command in steps[0]")
+    reports = [
+        make.report(
+            make.linux,
+            [make.result("ok", "cargo:ok"), make.result("evil", "cargo:evil", "fail", failure=unsafe)],
+        )
+    ]
+    gates = {g.name: g for g in decide(plan, generation, reports, checks_passed=True).gates}
+    assert not gates["no_review_exclusions"].passed
+    assert gates["no_review_exclusions"].detail == "excluded for a reason that needs review: evil"
+    assert gates["safety"].passed
+
+
+def test_nothing_included_fails_the_validated_gate(make) -> None:
+    plan = make.plan([("fd", "cargo:fd-find")])
+    generation = make.generation([make.generated("fd", "cargo:fd-find")])
+    reports = [
+        make.report(
+            make.linux, [make.result("fd", "cargo:fd-find", "fail", failure=make.failure("cargo:fd-find"))]
+        )
+    ]
+    decision = decide(plan, generation, reports, checks_passed=True)
+    validated = decision.gates[1]
+    assert (
+        not decision.merged
+        and not validated.passed
+        and validated.detail == "no recipe passed any environment"
+    )
+
+
+def test_transient_failures_are_marked_and_api_not_found_is_not(make) -> None:
+    plan = make.plan([("a", "cargo:a"), ("b", "cargo:b")])
+    generation = make.generation(
+        [
+            make.generated(
+                "a", "cargo:a", "failed", failure=make.failure("cargo:a", "api_error", "rate_limited", "429")
+            ),
+            make.generated(
+                "b", "cargo:b", "failed", failure=make.failure("cargo:b", "api_error", "not_found", "404")
+            ),
+        ]
+    )
+    d = by_name(decide(plan, generation, []))
+    assert d["a"].outcome == d["b"].outcome == "failed"
+    assert d["a"].transient and not d["b"].transient
+
+
+def test_failures_are_keyed_by_the_planned_source_not_the_name(make) -> None:
+    # the validator keyed the failure by the name; the record must carry the entry's source (§12.3)
+    plan = make.plan([("hub", "cargo:github-hub")])
+    generation = make.generation([make.generated("hub", "cargo:github-hub")])
+    wrong_key = make.failure("cargo:hub", message="boom")
+    reports = [make.report(make.linux, [make.result("hub", "cargo:github-hub", "fail", failure=wrong_key)])]
+    (package,) = decide(plan, generation, reports).packages
+    assert package.package_id == "cargo:github-hub"
+    assert [ef.failure.package_id for ef in package.failures] == ["cargo:github-hub"]
+
+
+def test_a_fail_without_a_failure_record_still_records_one(make) -> None:
+    plan = make.plan([("x", "cargo:x")])
+    generation = make.generation([make.generated("x", "cargo:x")])
+    reports = [
+        make.report(make.linux, [make.result("x", "cargo:x", "fail", reason="verify printed nothing")])
+    ]
+    (package,) = decide(plan, generation, reports).packages
+    (ef,) = package.failures
+    assert package.outcome == "excluded"
+    assert (ef.failure.category, ef.failure.message) == ("validation_failed", "verify printed nothing")
+
+
+def test_a_recipe_already_on_the_base_commit_is_not_overwritten(make) -> None:
+    plan = make.plan([("ripgrep", "cargo:ripgrep")])
+    generation = make.generation([make.generated("ripgrep", "cargo:ripgrep")])
+    reports = [make.report(make.linux, [make.result("ripgrep", "cargo:ripgrep")])]
+    (package,) = decide(plan, generation, reports, existing_recipes={"recipes/r/ripgrep.toml"}).packages
+    assert package.outcome == "skipped" and "already exists" in package.reason
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda m, p, g, r: (p, m.generation(g.packages[:-1]), r), "no outcome for planned packages"),
+        (lambda m, p, g, r: (p, m.generation(g.packages, batch_id="2026-01-29-002"), r), "batch_id is"),
+        (
+            lambda m, p, g, r: (p, g, [*r, m.report(m.linux, [])]),
+            "a second report for environment linux-debian-glibc-x86_64",
+        ),
+        (
+            lambda m, p, g, r: (p, g, [m.report("generation", [])]),
+            "'generation' is not a validation environment",
+        ),
+        (
+            lambda m, p, g, r: (p, g, [m.report(m.linux, [m.result("broken", "cargo:broken")])]),
+            "which generation failed",
+        ),
+        (
+            lambda m, p, g, r: (p, g, [m.report(m.linux, [m.result("zzz", "cargo:zzz")])]),
+            "which the batch did not plan",
+        ),
+        (
+            lambda m, p, g, r: (p, g, [m.report(m.linux, [m.result("bat", "cargo:bat")] * 2)]),
+            "two results for cargo:bat",
+        ),
+    ],
+)
+def test_inconsistent_batch_directories_are_refused(batch, make, mutate, message) -> None:
+    plan, generation, reports = batch
+    with pytest.raises(BatchDirError, match=message):
+        decide(*mutate(make, plan, generation, reports))

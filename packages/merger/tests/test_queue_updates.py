@@ -1,0 +1,139 @@
+"""Queue updates after a merge decision and reconcile (pure)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from recipeline_merger import QueueMismatchError, apply_decision, decide, reconcile_queue
+
+BATCH = "2026-01-29-001"
+HOUR = dt.timedelta(hours=1)
+
+
+@pytest.fixture
+def decided(make):
+    """A queue with six entries in batch BATCH, and a decision with one of each outcome."""
+    f = make.failure
+    names = ["ok", "bad", "flaky", "dep", "routed", "other"]
+    queue = make.queue(
+        [
+            make.entry(n, status="in_progress", batch_id=BATCH, failure_count=2 if n == "bad" else 0)
+            for n in names[:5]
+        ]
+        + [make.entry("other", status="pending")]
+    )
+    plan = make.plan([(n, f"cargo:{n}") for n in names[:5]])
+    generation = make.generation(
+        [
+            make.generated("ok", "cargo:ok"),
+            make.generated("bad", "cargo:bad"),
+            make.generated(
+                "flaky", "cargo:flaky", "failed", failure=f("cargo:flaky", "api_error", "timeout", "slow")
+            ),
+            make.generated(
+                "dep",
+                "cargo:dep",
+                "failed",
+                failure=f("cargo:dep", "missing_dep", None, "x", blocked_by=("zlib",)),
+            ),
+            make.generated("routed", "cargo:routed", "skipped", reason="unsupported source"),
+        ]
+    )
+    reports = [
+        make.report(
+            make.linux,
+            [make.result("ok", "cargo:ok"), make.result("bad", "cargo:bad", "fail", failure=f("cargo:bad"))],
+        )
+    ]
+    return queue, decide(plan, generation, reports)
+
+
+def entries(queue):
+    return {e.name: e for e in queue.entries}
+
+
+def test_each_outcome_updates_its_entry(decided, make) -> None:
+    queue, decision = decided
+    later = make.now + HOUR
+    e = entries(apply_decision(queue, decision, now=later))
+    assert (e["ok"].status, e["ok"].batch_id) == ("in_progress", BATCH)  # until reconcile sees it on main
+    assert (e["bad"].status, e["bad"].failure_count) == ("failed", 3)
+    assert e["bad"].next_retry_at == later + 4 * HOUR
+    assert "install_failed" in e["bad"].reason
+    assert (e["flaky"].status, e["flaky"].failure_count, e["flaky"].next_retry_at) == (
+        "failed",
+        1,
+        later + HOUR,
+    )
+    assert (e["dep"].status, e["dep"].blocked_by, e["dep"].failure_count) == ("blocked", ("zlib",), 0)
+    assert (e["routed"].status, e["routed"].reason) == ("skipped", "unsupported source")
+    assert e["other"] == entries(queue)["other"]
+    for name in ("bad", "flaky", "dep", "routed"):
+        assert e[name].batch_id == BATCH  # the last batch that tried it, for the dashboard
+
+
+def test_applying_twice_changes_nothing_more(decided, make) -> None:
+    queue, decision = decided
+    once = apply_decision(queue, decision, now=make.now)
+    assert apply_decision(once, decision, now=make.now + HOUR) is once
+
+
+def test_entries_of_another_batch_are_left_alone(decided, make) -> None:
+    queue, decision = decided
+    moved = make.queue(
+        [dataclasses.replace(e, batch_id="2026-01-29-002") if e.name == "bad" else e for e in queue.entries]
+    )
+    assert entries(apply_decision(moved, decision, now=make.now))["bad"].status == "in_progress"
+
+
+def test_a_planned_package_missing_from_the_queue_is_an_error(decided, make) -> None:
+    queue, decision = decided
+    short = make.queue([e for e in queue.entries if e.name != "bad"])
+    with pytest.raises(QueueMismatchError, match=r"no entries \['cargo:bad'\]"):
+        apply_decision(short, decision, now=make.now)
+
+
+def test_updates_are_keyed_by_source_not_name(make) -> None:
+    # two entries share a name across sources: only the planned source is touched (§12.3)
+    queue = make.queue(
+        [
+            make.entry("hub", "cargo:hub-cli", status="in_progress", batch_id=BATCH),
+            make.entry("hub", "cargo:hub", status="in_progress", batch_id=BATCH),
+        ]
+    )
+    plan = make.plan([("hub", "cargo:hub-cli")])
+    generation = make.generation([make.generated("hub", "cargo:hub-cli", "skipped", reason="routed")])
+    updated = apply_decision(queue, decide(plan, generation, []), now=make.now)
+    status = {e.source: e.status for e in updated.entries}
+    assert status == {"cargo:hub-cli": "skipped", "cargo:hub": "in_progress"}
+
+
+def test_reconcile_marks_recipes_on_the_branch_and_requeues_vanished_batches(make) -> None:
+    queue = make.queue(
+        [
+            make.entry("ok", status="in_progress", batch_id=BATCH),
+            make.entry("gone", status="in_progress", batch_id="2026-01-28-003"),
+            make.entry("live", status="in_progress", batch_id="2026-01-29-002"),
+            make.entry("old", status="failed", failure_count=4, next_retry_at=make.now + HOUR),
+            make.entry("dots..name", status="pending"),
+        ]
+    )
+    updated, counts = reconcile_queue(
+        queue,
+        on_default_branch={"recipes/o/ok.toml", "recipes/o/old.toml"},
+        live_batches={BATCH, "2026-01-29-002"},
+        now=make.now,
+    )
+    e = entries(updated)
+    assert (e["ok"].status, e["ok"].batch_id) == ("success", BATCH)
+    assert (e["old"].status, e["old"].next_retry_at) == ("success", None)
+    assert (e["gone"].status, e["gone"].batch_id) == ("pending", None)
+    assert e["live"].status == "in_progress" and e["dots..name"].status == "pending"
+    assert (counts.success, counts.requeued) == (2, 1)
+    again, none = reconcile_queue(
+        updated, on_default_branch={"recipes/o/ok.toml"}, live_batches={"2026-01-29-002"}, now=make.now
+    )
+    assert again is updated and (none.success, none.requeued) == (0, 0)

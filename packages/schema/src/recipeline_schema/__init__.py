@@ -1,0 +1,118 @@
+"""recipeline-schema: the data contracts every recipeline stage meets through.
+
+Public surface (import from here, not from private modules):
+- models: ``Queue``/``QueueEntry``, ``Failure``/``FailureRecord``, ``MetricsLine``, ``SeedingRun``,
+  ``BatchControl``/``BreakerState``/``Budget``, ``Disambiguation``, the batch directory files
+  (``BatchPlan``, ``GenerationReport``, ``ValidationReport``), ``BatchManifest``, ``RollbackRecord``;
+- recipes: ``Recipe``/``Step``/``Verify``, ``recipe_to_toml``, ``recipe_from_toml``;
+- IO: ``load``/``save``, ``read_jsonl``/``append_jsonl``/``write_jsonl``, ``atomic_write_*``,
+  ``file_lock``; paths: ``Layout``, ``BatchDir``;
+- rules: taxonomy, ecosystems, environments, queue order and selection, batch ids, time;
+- endpoints: ``pypi_index_url``/``npm_registry_url`` from the user's pip/npm configuration,
+  ``api_base_url`` for the other ecosystems.
+
+The shared HTTP client needs the ``http`` extra and is imported from its module, so this package
+imports without requests: ``from recipeline_schema.http import HttpClient, ApiError``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._codec import from_json as from_json
+from ._codec import to_json as to_json
+from .contracts import CONTRACTS as CONTRACTS
+from .contracts import all_schemas as all_schemas
+from .contracts import schema_of as schema_of
+from .disambiguation import curated_by_tool as curated_by_tool
+from .disambiguation import read_curated as read_curated
+from .ecosystems import ECOSYSTEMS as ECOSYSTEMS
+from .ecosystems import ROTATION as ROTATION
+from .ecosystems import Source as Source
+from .ecosystems import check_name as check_name
+from .ecosystems import normalize_ecosystem as normalize_ecosystem
+from .ecosystems import parse_source as parse_source
+from .endpoints import API_BASE_URLS as API_BASE_URLS
+from .endpoints import EndpointError as EndpointError
+from .endpoints import api_base_url as api_base_url
+from .endpoints import npm_registry_url as npm_registry_url
+from .endpoints import pypi_index_url as pypi_index_url
+from .endpoints import redact_url as redact_url
+from .environments import ENVIRONMENTS as ENVIRONMENTS
+from .environments import Environment as Environment
+from .environments import environment_for as environment_for
+from .environments import parse_environment as parse_environment
+from .errors import DataFileError as DataFileError
+from .errors import DecodeError as DecodeError
+from .errors import InvalidValueError as InvalidValueError
+from .errors import LockTimeoutError as LockTimeoutError
+from .errors import SchemaError as SchemaError
+from .io import append_jsonl as append_jsonl
+from .io import atomic_write_bytes as atomic_write_bytes
+from .io import atomic_write_text as atomic_write_text
+from .io import decode as decode
+from .io import dumps as dumps
+from .io import file_lock as file_lock
+from .io import load as load
+from .io import read_json as read_json
+from .io import read_jsonl as read_jsonl
+from .io import save as save
+from .io import write_jsonl as write_jsonl
+from .layout import BatchDir as BatchDir
+from .layout import Layout as Layout
+from .models import BatchControl as BatchControl
+from .models import BatchManifest as BatchManifest
+from .models import BatchPlan as BatchPlan
+from .models import BreakerState as BreakerState
+from .models import Budget as Budget
+from .models import Disambiguation as Disambiguation
+from .models import Failure as Failure
+from .models import FailureRecord as FailureRecord
+from .models import Gate as Gate
+from .models import GeneratedPackage as GeneratedPackage
+from .models import GenerationReport as GenerationReport
+from .models import ManifestPackage as ManifestPackage
+from .models import MetricsLine as MetricsLine
+from .models import PlannedPackage as PlannedPackage
+from .models import PullRequestRef as PullRequestRef
+from .models import Queue as Queue
+from .models import QueueEntry as QueueEntry
+from .models import RecipeResult as RecipeResult
+from .models import RollbackRecord as RollbackRecord
+from .models import SafetyVerdict as SafetyVerdict
+from .models import SeedingRun as SeedingRun
+from .models import ValidationReport as ValidationReport
+from .models import one_line as one_line
+from .queue import check_batch_id as check_batch_id
+from .queue import is_eligible as is_eligible
+from .queue import mark_in_progress as mark_in_progress
+from .queue import next_batch_id as next_batch_id
+from .queue import order_key as order_key
+from .queue import ordered as ordered
+from .queue import replace_entries as replace_entries
+from .queue import select_batch as select_batch
+from .recipe import RECIPE_SCHEMA as RECIPE_SCHEMA
+from .recipe import Recipe as Recipe
+from .recipe import Step as Step
+from .recipe import Verify as Verify
+from .recipe import parse_recipe_toml as parse_recipe_toml
+from .recipe import recipe_from_toml as recipe_from_toml
+from .recipe import recipe_path as recipe_path
+from .recipe import recipe_to_toml as recipe_to_toml
+from .recipe import sha256_text as sha256_text
+from .taxonomy import CATEGORIES as CATEGORIES
+from .taxonomy import EXIT_CODES as EXIT_CODES
+from .taxonomy import TAXONOMY as TAXONOMY
+from .taxonomy import is_transient as is_transient
+from .taxonomy import map_legacy as map_legacy
+from .timefmt import format_file_time as format_file_time
+from .timefmt import format_time as format_time
+from .timefmt import parse_time as parse_time
+from .timefmt import parse_time_lenient as parse_time_lenient
+from .timefmt import utc as utc
+from .validation import validate as validate
+
+try:
+    __version__ = version("recipeline-schema")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"

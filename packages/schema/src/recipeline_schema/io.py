@@ -1,0 +1,237 @@
+"""File IO for data contracts: atomic writes, a writer lock, reads that validate.
+
+Rules kept here so no stage has to remember them:
+- every write goes to a temporary file in the same directory, is fsynced, then renamed over
+  the target (and the directory fsynced), so a reader or a crash sees the old or the new file;
+- every document is checked against its JSON Schema before it is written;
+- every read is checked, and errors name the file, the JSON path and what was expected; a
+  file that fails is left exactly as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+import time
+from collections.abc import Hashable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ._codec import from_json, to_json
+from .contracts import schema_of
+from .errors import DataFileError, DecodeError, LockTimeoutError
+from .validation import validate
+
+T = TypeVar("T")
+
+
+# --- raw atomic writes ----------------------------------------------------------------------
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically (temp file + fsync + rename + dir fsync)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).chmod(path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        Path(tmp).replace(path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            Path(tmp).unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def atomic_write_text(path: Path | str, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- locking ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def file_lock(path: Path | str, *, timeout: float = 0.0, what: str = "data/") -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if needed) for the ``with`` body.
+
+    ``timeout`` 0 refuses at once when another process holds it; otherwise waits that long.
+    The lock dies with its process, so a killed writer never leaves a stale lock behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = _read_holder(path)
+                    raise LockTimeoutError(
+                        f"another recipeline writer holds {path} ({holder}); "
+                        f"it is writing {what} — wait for it to finish"
+                    ) from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _read_holder(path: Path) -> str:
+    try:
+        return path.read_text().strip() or "pid unknown"
+    except OSError:
+        return "pid unknown"
+
+
+def _model(value: Any) -> Hashable:
+    return value if isinstance(value, type) else type(value)
+
+
+# --- JSON documents --------------------------------------------------------------------------
+
+
+def dumps(value: Any, *, compact: bool = False) -> str:
+    """JSON text of a dataclass: the document form (see ``render``) or one compact line."""
+    data = to_json(value)
+    if compact:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return render(data)
+
+
+def render(data: Any) -> str:
+    """The document form of a JSON object: one top-level field a line, one array item a line.
+
+    A queue entry, a manifest package or a failure is then exactly one line, so a git diff of
+    a state change shows the entries that changed and nothing else; and every line is written
+    by the C encoder (``indent`` would fall back to the pure-Python one, 15x slower).
+    """
+    if not isinstance(data, dict):
+        return json.dumps(data, ensure_ascii=False, allow_nan=False) + "\n"
+    lines = []
+    for key, value in data.items():
+        name = json.dumps(key, ensure_ascii=False)
+        if isinstance(value, list) and value:
+            items = ",\n".join("    " + json.dumps(v, ensure_ascii=False, allow_nan=False) for v in value)
+            lines.append(f"  {name}: [\n{items}\n  ]")
+        else:
+            lines.append(f"  {name}: {json.dumps(value, ensure_ascii=False, allow_nan=False)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n" if lines else "{}\n"
+
+
+def read_json(path: Path | str) -> Any:
+    """Parse a JSON file; a missing, unreadable or malformed file raises ``DataFileError``."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataFileError(path, "$", "the file to exist") from None
+    except OSError as exc:
+        raise DataFileError(path, "$", "a readable file", str(exc)) from None
+    return parse_json(raw, path)
+
+
+def parse_json(raw: bytes | str, path: Path | str, *, line: int | None = None) -> Any:
+    """Parse JSON text; ``line`` is the line number of a JSON Lines record, for the error."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        return json.loads(text)
+    except UnicodeDecodeError as exc:
+        where = f"line {line}, " if line else ""
+        raise DataFileError(path, f"{where}byte {exc.start}", "UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        where = f"line {line}, column {exc.colno}" if line else f"line {exc.lineno}, column {exc.colno}"
+        raise DataFileError(path, where, "valid JSON", exc.msg) from None
+
+
+def decode(model: type[T], data: Any, path: Path | str, *, prefix: str = "$") -> T:
+    """Validate ``data`` against ``model``'s schema, then build the dataclass."""
+    validate(schema_of(_model(model)), data, str(path), prefix=prefix)
+    try:
+        return from_json(model, data, prefix)
+    except DecodeError as exc:
+        raise DataFileError(path, exc.path, exc.expected, exc.got) from None
+    except ValueError as exc:  # a dataclass invariant (e.g. taxonomy) broke
+        raise DataFileError(path, prefix, "values that keep the contract's rules", str(exc)) from None
+
+
+def load(model: type[T], path: Path | str) -> T:
+    """Read and validate one JSON document of a contract."""
+    return decode(model, read_json(path), path)
+
+
+def save(value: Any, path: Path | str) -> None:
+    """Validate ``value`` against its contract and write it atomically (document form)."""
+    data = to_json(value)
+    validate(schema_of(_model(value)), data, str(path))
+    atomic_write_text(path, render(data))
+
+
+# --- JSON Lines --------------------------------------------------------------------------------
+
+
+def read_jsonl(model: type[T], path: Path | str) -> list[T]:
+    """Read every line of a JSON Lines file; the first bad line raises with its line number."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        data = parse_json(line, path, line=number)
+        out.append(decode(model, data, path, prefix=f"line {number}: $"))
+    return out
+
+
+def write_jsonl(values: Iterable[Any], path: Path | str) -> None:
+    """Write a whole JSON Lines file atomically, each value validated."""
+    lines = []
+    for value in values:
+        data = to_json(value)
+        validate(schema_of(_model(value)), data, str(path))
+        lines.append(json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
+
+
+def append_jsonl(values: Iterable[Any], path: Path | str) -> None:
+    """Append validated lines to a JSON Lines file, atomically.
+
+    The existing bytes are kept as they are (even lines this version cannot read), the new
+    lines are added, and the whole file is renamed into place: a crash leaves the old file or
+    the new one, never half a line.
+    """
+    path = Path(path)
+    new = []
+    for value in values:
+        data = to_json(value)
+        validate(schema_of(_model(value)), data, str(path))
+        new.append(json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n")
+    try:
+        old = path.read_bytes()
+    except FileNotFoundError:
+        old = b""
+    if old and not old.endswith(b"\n"):
+        old += b"\n"
+    atomic_write_bytes(path, old + "".join(new).encode("utf-8"))

@@ -1,0 +1,102 @@
+"""Pure rules of the queue contract (ARCHITECTURE §3.1): order, eligibility, selection, ids."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Collection, Iterable
+
+from .errors import InvalidValueError
+from .models import BATCH_ID_PATTERN, Queue, QueueEntry
+
+_BATCH_ID = re.compile(BATCH_ID_PATTERN)
+
+
+def order_key(entry: QueueEntry) -> tuple[int, int, str, str]:
+    """Priority, then popularity descending, then name (case-insensitive, then exact)."""
+    return (entry.priority, -(entry.popularity or 0), entry.name.lower(), entry.name)
+
+
+def ordered(entries: Iterable[QueueEntry]) -> tuple[QueueEntry, ...]:
+    return tuple(sorted(entries, key=order_key))
+
+
+def is_eligible(
+    entry: QueueEntry,
+    *,
+    now: dt.datetime,
+    tier: int = 3,
+    live_batches: Collection[str] | None = None,
+) -> bool:
+    """Whether selection may pick ``entry`` now.
+
+    pending and failed entries are eligible once ``next_retry_at`` has passed; an
+    ``in_progress`` entry only when ``live_batches`` is given and its batch is not in it
+    (its batch vanished). Every other status is not the batch's to touch.
+    """
+    if entry.priority > tier:
+        return False
+    if entry.next_retry_at is not None and entry.next_retry_at > now:
+        return False
+    if entry.status in ("pending", "failed"):
+        return True
+    if entry.status == "in_progress" and live_batches is not None:
+        return entry.batch_id not in live_batches
+    return False
+
+
+def select_batch(
+    queue: Queue,
+    *,
+    now: dt.datetime,
+    size: int,
+    tier: int = 3,
+    live_batches: Collection[str] | None = None,
+) -> tuple[QueueEntry, ...]:
+    """The first ``size`` eligible entries in queue order."""
+    if size < 0:
+        raise InvalidValueError(f"batch size must be >= 0, got {size!r}")
+    picked: list[QueueEntry] = []
+    for entry in ordered(queue.entries):
+        if len(picked) >= size:
+            break
+        if is_eligible(entry, now=now, tier=tier, live_batches=live_batches):
+            picked.append(entry)
+    return tuple(picked)
+
+
+def replace_entries(queue: Queue, changed: Iterable[QueueEntry], *, now: dt.datetime) -> Queue:
+    """A new queue with entries replaced by source (the key), in queue order."""
+    by_source = {e.source: e for e in changed}
+    entries = tuple(by_source.pop(e.source, e) for e in queue.entries)
+    if by_source:
+        raise InvalidValueError(f"entries not in the {queue.ecosystem} queue: {sorted(by_source)}")
+    return dataclasses.replace(queue, entries=ordered(entries), updated_at=now)
+
+
+def mark_in_progress(
+    queue: Queue, selected: Iterable[QueueEntry], *, batch_id: str, now: dt.datetime
+) -> Queue:
+    """Mark the selected entries ``in_progress`` in batch ``batch_id``."""
+    check_batch_id(batch_id)
+    changed = [
+        dataclasses.replace(e, status="in_progress", batch_id=batch_id, last_attempt_at=now) for e in selected
+    ]
+    return replace_entries(queue, changed, now=now)
+
+
+def check_batch_id(batch_id: str) -> str:
+    if not isinstance(batch_id, str) or not _BATCH_ID.match(batch_id):
+        raise InvalidValueError(f"batch id {batch_id!r}: expected YYYY-MM-DD-NNN")
+    return batch_id
+
+
+def next_batch_id(day: dt.date, existing: Iterable[str]) -> str:
+    """``YYYY-MM-DD-NNN``: one more than the highest sequence of ``day`` among ``existing``."""
+    prefix = day.isoformat() + "-"
+    used = [int(b[len(prefix) :]) for b in existing if b.startswith(prefix) and _BATCH_ID.match(b)]
+    seq = max(used, default=0) + 1
+    if seq > 999:
+        raise InvalidValueError(f"more than 999 batches on {day.isoformat()}")
+    return f"{prefix}{seq:03d}"

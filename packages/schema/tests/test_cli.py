@@ -1,0 +1,36 @@
+"""python -m recipeline_schema: schema export, drift check, data file checks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import recipeline_schema as rs
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "recipeline_schema", *args], capture_output=True, text=True)
+
+
+def test_export_then_check_schemas(tmp_path: Path) -> None:
+    assert _run("export-schemas", str(tmp_path)).returncode == 0
+    assert (tmp_path / "queue.schema.json").is_file() and (tmp_path / "recipe.schema.json").is_file()
+    assert _run("check-schemas", str(tmp_path)).returncode == 0
+    (tmp_path / "queue.schema.json").write_text("{}\n")
+    result = _run("check-schemas", str(tmp_path))
+    assert result.returncode == 1 and "queue.schema.json: differs" in result.stderr
+
+
+def test_check_names_the_broken_file(tmp_path: Path) -> None:
+    queues = tmp_path / "data" / "queues"
+    good = queues / "priority-queue-pypi.json"
+    rs.save(rs.Queue(1, "pypi", rs.parse_time("2026-01-01T00:00:00Z"), ()), good)
+    assert _run("check", str(good)).returncode == 0
+    bad = queues / "priority-queue-npm.json"
+    bad.write_text('{"schema_version": 1}')
+    result = _run("check", str(good), str(bad))
+    assert result.returncode == 1
+    expected = "expected required field(s) ['ecosystem', 'updated_at', 'entries']"
+    assert result.stderr.strip() == f"{bad}: at $: {expected}"
+    assert _run("check", str(tmp_path / "unknown.txt")).returncode == 2

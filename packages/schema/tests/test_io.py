@@ -1,0 +1,145 @@
+"""Atomic writes, the writer lock, and reads whose errors name file, path and expectation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import recipeline_schema as rs
+
+
+def _queue(now: dt.datetime, *names: str) -> rs.Queue:
+    return rs.Queue(1, "pypi", now, tuple(rs.QueueEntry(n, f"pypi:{n}", 2) for n in names))
+
+
+def test_save_then_load_gives_the_same_queue(tmp_path: Path, now: dt.datetime) -> None:
+    path = tmp_path / "data" / "queues" / "priority-queue-pypi.json"
+    queue = _queue(now, "httpie", "black")
+    rs.save(queue, path)
+    assert rs.load(rs.Queue, path) == queue
+    assert path.read_text().endswith("}\n")
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp file left behind
+
+
+def test_save_refuses_an_invalid_document_and_keeps_the_old_file(tmp_path: Path, now: dt.datetime) -> None:
+    path = tmp_path / "q.json"
+    rs.save(_queue(now, "httpie"), path)
+    before = path.read_bytes()
+    bad = rs.Queue(1, "pypi", now, (rs.QueueEntry("../etc", "pypi:x", 2),))
+    with pytest.raises(rs.DataFileError) as err:
+        rs.save(bad, path)
+    assert str(path) in str(err.value) and "$.entries[0].name" in str(err.value)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("content", "where", "expected"),
+    [
+        ('{"schema_version": 1, "ecosystem": "pypi"', "line 1, column", "valid JSON"),
+        (
+            '{"schema_version": 2, "ecosystem": "pypi", "updated_at": "2026-01-01T00:00:00Z", "entries": []}',
+            "$.schema_version",
+            "the value 1",
+        ),
+        (
+            '{"schema_version": 1, "ecosystem": "pypi", "updated_at": "yesterday", "entries": []}',
+            "$.updated_at",
+            "a string matching",
+        ),
+        (
+            '{"schema_version": 1, "ecosystem": "pypi", "updated_at": "2026-01-01T00:00:00Z",'
+            ' "entries": [{"name": "x", "source": "pypi:x", "priority": 7}]}',
+            "$.entries[0].priority",
+            "maximum",
+        ),
+        (
+            '{"schema_version": 1, "ecosystem": "pypi", "updated_at": "2026-02-30T00:00:00Z", "entries": []}',
+            "$.updated_at",
+            "RFC 3339",
+        ),
+        ("\xff", "byte 0", "UTF-8"),
+    ],
+)
+def test_load_errors_name_file_path_and_expectation(
+    tmp_path: Path, content: str, where: str, expected: str
+) -> None:
+    path = tmp_path / "priority-queue-pypi.json"
+    path.write_bytes(content.encode("latin-1") if content == "\xff" else content.encode())
+    before = path.read_bytes()
+    with pytest.raises(rs.DataFileError) as err:
+        rs.load(rs.Queue, path)
+    message = str(err.value)
+    assert message.startswith(str(path)), message
+    assert where in message and expected in message, message
+    assert path.read_bytes() == before
+
+
+def test_missing_file_is_a_named_error(tmp_path: Path) -> None:
+    with pytest.raises(rs.DataFileError, match="expected the file to exist"):
+        rs.load(rs.Queue, tmp_path / "nope.json")
+
+
+def test_jsonl_append_keeps_existing_bytes_and_names_bad_lines(tmp_path: Path, now: dt.datetime) -> None:
+    path = tmp_path / "seeding-runs.jsonl"
+    run = rs.SeedingRun(now, "pypi", 1, 0, 3, 0)
+    rs.append_jsonl([run], path)
+    path.write_text(path.read_text() + "not json")  # a hand edit gone wrong, without newline
+    rs.append_jsonl([run], path)
+    lines = path.read_text().splitlines()
+    assert lines[1] == "not json" and len(lines) == 3
+    with pytest.raises(rs.DataFileError, match=r"line 2, column 1: expected valid JSON"):
+        rs.read_jsonl(rs.SeedingRun, path)
+    path.write_text(lines[0] + "\n" + lines[0].replace('"pypi"', '"pip"') + "\n")
+    with pytest.raises(rs.DataFileError, match=r"line 2: \$\.ecosystem: expected one of"):
+        rs.read_jsonl(rs.SeedingRun, path)
+
+
+def _hold_lock(path: str, ready: Any) -> None:
+    with rs.file_lock(path):
+        ready.set()
+        time.sleep(30)
+
+
+def test_lock_refuses_a_second_writer_and_dies_with_its_holder(tmp_path: Path) -> None:
+    lock = tmp_path / "build" / "recipeline.lock"
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(lock), ready))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(rs.LockTimeoutError, match=f"pid {holder.pid}"), rs.file_lock(lock, timeout=0.2):
+            pass
+    finally:
+        assert holder.pid is not None
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.join()
+    with rs.file_lock(lock, timeout=1):  # a killed holder leaves no stale lock
+        pass
+
+
+def test_killed_writer_leaves_old_or_new_file(tmp_path: Path) -> None:
+    """SIGKILL during repeated atomic writes never leaves a partial file."""
+    path = tmp_path / "big.json"
+    rs.atomic_write_text(path, '{"n": 0}')
+    script = (
+        "import sys; from recipeline_schema import atomic_write_text\n"
+        "p = sys.argv[1]\n"
+        "for i in range(1, 10**9):\n"
+        '    atomic_write_text(p, \'{"n": %d, "pad": "%s"}\' % (i, \'x\' * 200000))\n'
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(path)])
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    data = rs.read_json(path)  # parses: the file is one whole version
+    assert data["n"] >= 0

@@ -1,0 +1,43 @@
+"""recipeline-seeder: popularity sources -> per-ecosystem priority queues (ARCHITECTURE §4).
+
+Public surface:
+- candidates and the pure merge: ``Candidate``, ``merge_candidates``, ``MergeReport`` (with
+  ``Skipped``/``Rejected``), ``check_candidate``, ``name_problem``;
+- sources: the ``Source`` protocol, ``SeedListSource``/``parse_seed_list``, ``harvest``;
+- a run: ``seed`` -> ``SeedOutcome``; ``seeding_run``/``exit_code`` (pure);
+- errors: ``SeederError`` and its subclasses.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .candidates import DEFAULT_PRIORITY as DEFAULT_PRIORITY
+from .candidates import Candidate as Candidate
+from .candidates import MergeReport as MergeReport
+from .candidates import Rejected as Rejected
+from .candidates import Skipped as Skipped
+from .errors import QueueMismatchError as QueueMismatchError
+from .errors import SeederError as SeederError
+from .errors import SeedListError as SeedListError
+from .errors import SourceError as SourceError
+from .merge import check_candidate as check_candidate
+from .merge import merge_candidates as merge_candidates
+from .merge import name_problem as name_problem
+from .run import SeedOutcome as SeedOutcome
+from .run import read_queue as read_queue
+from .run import recipe_names as recipe_names
+from .run import seed as seed
+from .seedlist import SeedListSource as SeedListSource
+from .seedlist import parse_seed_list as parse_seed_list
+from .sources import Harvest as Harvest
+from .sources import Source as Source
+from .sources import SourceFailure as SourceFailure
+from .sources import harvest as harvest
+from .summary import exit_code as exit_code
+from .summary import seeding_run as seeding_run
+
+try:
+    __version__ = version("recipeline-seeder")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"

@@ -1,0 +1,51 @@
+"""recipeline-validator: schema, rules and safety checks, then a sandboxed install and verify.
+
+Public surface (other stages meet it only through files; these are for tasks.py and tests):
+- ``validate_batch`` (batch dir -> ``results/<environment>.json``), ``validate_recipe``,
+  ``validate_all``, ``RecipeInput``, ``RunSettings``;
+- ``check_recipe`` / ``RecipeCheck`` (schema + rules + safety, no install), ``analyze`` (safety
+  verdict of a parsed recipe), ``AUTO_MERGE_ACTIONS``;
+- ``detect_environment`` / ``HostFacts`` (pure), ``detect_host_environment``,
+  ``resolve_environment``;
+- the native backend's options: ``NativeOptions``, ``PipSource``, ``Limits``, ``Isolation``,
+  ``probe_isolation``;
+- ``ValidatorError`` and its subclasses.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .checks import RecipeCheck as RecipeCheck
+from .checks import check_recipe as check_recipe
+from .environment import HostFacts as HostFacts
+from .environment import detect_environment as detect_environment
+from .environment import detect_host_environment as detect_host_environment
+from .environment import host_facts as host_facts
+from .environment import parse_os_release as parse_os_release
+from .environment import resolve_environment as resolve_environment
+from .errors import BatchInputError as BatchInputError
+from .errors import EnvironmentDetectionError as EnvironmentDetectionError
+from .errors import RecipeFileError as RecipeFileError
+from .errors import ValidatorError as ValidatorError
+from .native import NativeOptions as NativeOptions
+from .native import PipSource as PipSource
+from .plan import NATIVE_ACTIONS as NATIVE_ACTIONS
+from .plan import native_plan as native_plan
+from .plan import step_applies as step_applies
+from .safety import AUTO_MERGE_ACTIONS as AUTO_MERGE_ACTIONS
+from .safety import analyze as analyze
+from .sandbox import Isolation as Isolation
+from .sandbox import Limits as Limits
+from .sandbox import probe_isolation as probe_isolation
+from .validation import RecipeInput as RecipeInput
+from .validation import RunSettings as RunSettings
+from .validation import linux_gate as linux_gate
+from .validation import validate_all as validate_all
+from .validation import validate_batch as validate_batch
+from .validation import validate_recipe as validate_recipe
+
+try:
+    __version__ = version("recipeline-validator")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"

@@ -1,0 +1,248 @@
+"""Command line: ``python -m recipeline_validator {validate,check,validate-recipe,...}``.
+
+Exit codes: 0 success; 1 the recipe is invalid (check) or failed (validate-recipe); 2 usage or
+input error (one line on stderr); 3 valid but needs human review (check) or skipped
+(validate-recipe). ``validate`` exits 0 whenever it wrote the report: failed recipes are data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+from recipeline_schema import BatchDir, SchemaError, dumps, parse_environment
+
+from . import __version__
+from .checks import check_recipe, distribution_name
+from .environment import detect_host_environment, resolve_environment
+from .errors import RecipeFileError, ValidatorError
+from .native import NativeOptions, PipSource
+from .sandbox import GIB, NO_ISOLATION, Isolation, Limits, probe_isolation
+from .validation import RecipeInput, RunSettings, validate_batch, validate_recipe
+
+PROG = "recipeline-validator"
+#: Which parameter names the package in each installer action (for a derived package id).
+ACTION_SOURCES = {
+    "pipx_install": ("pypi", "package"),
+    "npm_install": ("npm", "package"),
+    "cargo_install": ("cargo", "crate"),
+    "gem_install": ("rubygems", "gem"),
+    "go_install": ("go", "module"),
+    "cpan_install": ("cpan", "distribution"),
+    "homebrew": ("homebrew", "formula"),
+}
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return number
+
+
+def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=_positive,
+        default=300.0,
+        help="wall-clock seconds for a verify command (default 300)",
+    )
+    parser.add_argument(
+        "--install-timeout",
+        type=_positive,
+        default=600.0,
+        help="wall-clock seconds for each download and install (default 600)",
+    )
+    parser.add_argument(
+        "--memory-gib", type=_positive, default=2.0, help="address-space limit per command in GiB (default 2)"
+    )
+    parser.add_argument(
+        "--index-url", help="package index for downloads (default: the user's pip configuration)"
+    )
+    parser.add_argument(
+        "--find-links",
+        action="append",
+        default=[],
+        metavar="DIR_OR_URL",
+        help="wheel directory/page for downloads; without --index-url it implies --no-index (repeatable)",
+    )
+    parser.add_argument(
+        "--isolation",
+        choices=("auto", "none"),
+        default="auto",
+        help="auto: cut the network with unshare when permitted; none: do not try",
+    )
+    parser.add_argument(
+        "--work-dir", type=Path, help="where throwaway prefixes are created (default: TMPDIR)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the prefixes (for debugging)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Validate tsuku recipes: checks, sandbox install, verify."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = sub.add_parser(
+        "validate",
+        help="validate a batch directory's generated recipes for one environment",
+        description="Read generation.json, validate each generated recipe, write results/<environment>.json.",
+    )
+    validate.add_argument("--batch-dir", type=Path, required=True, help="build/batches/<batch_id>")
+    validate.add_argument(
+        "--environment", default="auto", help="'auto' (detect the host) or an environment id"
+    )
+    validate.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="recipes validated in parallel (default: CPUs)",
+    )
+    validate.add_argument(
+        "--no-linux-gate",
+        action="store_true",
+        help="on macOS, also validate recipes that passed no Linux environment",
+    )
+    _add_sandbox_options(validate)
+
+    check = sub.add_parser(
+        "check",
+        help="schema, rules and safety of one recipe (no install)",
+        description="Exit 0 valid and auto-mergeable, 1 invalid, 3 valid but needs human review.",
+    )
+    check.add_argument("recipe", type=Path, help="recipe TOML file")
+
+    one = sub.add_parser(
+        "validate-recipe",
+        help="install and verify one recipe on this host (prints the result as JSON)",
+        description="Exit 0 pass, 1 fail, 3 skipped.",
+    )
+    one.add_argument("recipe", type=Path, help="recipe TOML file")
+    one.add_argument("--environment", default="auto", help="'auto' (detect the host) or an environment id")
+    one.add_argument("--package-id", help="queue source to report (default: derived from the recipe)")
+    _add_sandbox_options(one)
+
+    sub.add_parser("detect-environment", help="print this host's environment id")
+    sub.add_parser("probe-isolation", help="print how (or why not) the network is cut for sandboxed commands")
+    return parser
+
+
+def _settings(args: argparse.Namespace, workers: int = 1) -> RunSettings:
+    isolation: Isolation = probe_isolation() if args.isolation == "auto" else NO_ISOLATION
+    limits = Limits(
+        timeout=args.timeout, install_timeout=args.install_timeout, memory_bytes=int(args.memory_gib * GIB)
+    )
+    # pip runs in the prefix: local paths must not depend on the operator's working directory
+    links = tuple(str(Path(link).resolve()) if Path(link).exists() else link for link in args.find_links)
+    native = NativeOptions(isolation=isolation, limits=limits, source=PipSource(args.index_url, links))
+    work_root = args.work_dir.resolve() if args.work_dir is not None else None
+    if work_root is not None:
+        work_root.mkdir(parents=True, exist_ok=True)
+    return RunSettings(native=native, workers=workers, work_root=work_root, keep_prefixes=args.keep)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeFileError(f"{path}: cannot read recipe: {exc}") from None
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        raise ValidatorError(f"--workers: expected at least 1, got {args.workers}")
+    environment = resolve_environment(args.environment)
+    settings = _settings(args, workers=args.workers)
+    if args.no_linux_gate:
+        settings = RunSettings(
+            native=settings.native,
+            workers=settings.workers,
+            work_root=settings.work_root,
+            keep_prefixes=settings.keep_prefixes,
+            macos_requires_linux=False,
+        )
+    report = validate_batch(args.batch_dir, environment, settings)
+    for result in report.results:
+        detail = result.failure.message if result.failure else result.reason
+        review = "" if result.safety.auto_merge else " [needs review]"
+        print(f"  {result.outcome:<7} {result.name}{review}: {detail}")
+    counts = Counter(r.outcome for r in report.results)
+    print(
+        f"{report.batch_id} {environment}: {len(report.results)} recipes, {counts['pass']} pass, "
+        f"{counts['fail']} fail, {counts['skipped']} skipped in {report.duration_seconds:.1f}s "
+        f"(isolation: {report.isolation}) -> {BatchDir(args.batch_dir).results(environment)}"
+    )
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    result = check_recipe(_read(args.recipe), str(args.recipe))
+    for problem in result.problems:
+        print(f"invalid: {problem}")
+    for finding in result.safety.findings:
+        print(f"needs review: {finding}")
+    if not result.ok:
+        return 1
+    if not result.safety.auto_merge:
+        return 3
+    print(f"ok: {args.recipe} is valid and may auto-merge")
+    return 0
+
+
+def derived_package_id(text: str, file: str) -> str:
+    """``pypi:<distribution>`` etc. from the recipe's first installer step; ``recipe:<name>`` else."""
+    check = check_recipe(text, file)
+    if check.recipe is None:
+        return "recipe:unknown"
+    for step in check.recipe.steps:
+        if step.action in ACTION_SOURCES:
+            ecosystem, key = ACTION_SOURCES[step.action]
+            value = step.params.get(key)
+            if isinstance(value, str) and value:
+                ident = distribution_name(value) if ecosystem == "pypi" else value
+                return f"{ecosystem}:{ident}"
+    return f"recipe:{check.recipe.name}"
+
+
+def cmd_validate_recipe(args: argparse.Namespace) -> int:
+    environment = resolve_environment(args.environment)
+    text = _read(args.recipe)
+    check = check_recipe(text, str(args.recipe))
+    name = check.recipe.name if check.recipe else args.recipe.stem
+    package_id = args.package_id or derived_package_id(text, str(args.recipe))
+    item = RecipeInput(name, package_id, text, str(args.recipe))
+    result = validate_recipe(item, parse_environment(environment), _settings(args))
+    sys.stdout.write(dumps(result))
+    return {"pass": 0, "fail": 1}.get(result.outcome, 3)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "validate":
+            return cmd_validate(args)
+        if args.command == "check":
+            return cmd_check(args)
+        if args.command == "validate-recipe":
+            return cmd_validate_recipe(args)
+        if args.command == "detect-environment":
+            print(detect_host_environment())
+            return 0
+        if args.command == "probe-isolation":
+            print(probe_isolation().description)
+            return 0
+    except (ValidatorError, SchemaError, OSError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{PROG}: error: unknown command {args.command}", file=sys.stderr)  # pragma: no cover
+    return 2  # pragma: no cover - argparse rejects unknown commands first
+
+
+if __name__ == "__main__":
+    sys.exit(main())

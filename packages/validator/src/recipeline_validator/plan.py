@@ -1,0 +1,101 @@
+"""Which steps of a recipe apply to an environment, and what the native backend will run.
+
+Pure: a checked ``Recipe`` and an ``Environment`` in, a ``NativePlan`` out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from recipeline_schema import Environment, Recipe, Step
+
+from .checks import distribution_name
+
+#: The actions the native backend can run; any other applicable step makes the recipe skipped.
+NATIVE_ACTIONS: frozenset[str] = frozenset({"pipx_install"})
+
+#: tsuku names architectures as Go does; environments use the kernel's names.
+GO_ARCH = {"x86_64": "amd64", "arm64": "arm64"}
+PACKAGE_MANAGER = {
+    "debian": "apt",
+    "rhel": "dnf",
+    "arch": "pacman",
+    "suse": "zypper",
+    "alpine": "apk",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PipxInstall:
+    """One ``pipx_install`` step to run: a requirement and the executables it must provide."""
+
+    step: int  # 1-based position in the recipe
+    requirement: str
+    executables: tuple[str, ...]
+
+    @property
+    def distribution(self) -> str:
+        return distribution_name(self.requirement)
+
+
+@dataclass(frozen=True, slots=True)
+class NativePlan:
+    """What to install for one environment, or why the native backend cannot (``skip_reason``)."""
+
+    installs: tuple[PipxInstall, ...] = ()
+    skip_reason: str = ""
+
+
+def _values(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v).lower() for v in value]
+    return [str(value).lower()]
+
+
+def step_applies(when: Mapping[str, Any] | None, env: Environment) -> bool:
+    """True when every condition of a step's ``when`` holds for ``env`` (no ``when``: always)."""
+    if not when:
+        return True
+    arch_names = {env.arch, GO_ARCH[env.arch]}
+    facts: dict[str, set[str]] = {
+        "os": {env.os},
+        "arch": arch_names,
+        "libc": {env.libc} if env.libc else set(),
+        "linux_family": {env.family} if env.family else set(),
+        "package_manager": {PACKAGE_MANAGER[env.family] if env.family else "brew"},
+        "platform": {f"{env.os}/{a}" for a in arch_names} | {f"{env.os}-{a}" for a in arch_names},
+    }
+    for key, wanted in when.items():
+        have = facts.get(key)
+        if have is None or not have.intersection(_values(wanted)):
+            return False
+    return True
+
+
+def applicable_steps(recipe: Recipe, env: Environment) -> list[tuple[int, Step]]:
+    """The (1-based number, step) pairs that run in ``env``."""
+    return [(n, step) for n, step in enumerate(recipe.steps, start=1) if step_applies(step.when, env)]
+
+
+def native_plan(recipe: Recipe, env: Environment) -> NativePlan:
+    """The installs the native backend runs for ``recipe`` in ``env``, or why it skips it."""
+    steps = applicable_steps(recipe, env)
+    if not steps:
+        return NativePlan(skip_reason=f"no step of the recipe applies to {env.id}")
+    unsupported = [f"step {n}: {step.action}" for n, step in steps if step.action not in NATIVE_ACTIONS]
+    if unsupported:
+        return NativePlan(
+            skip_reason="the native backend cannot run " + ", ".join(unsupported) + f" (it runs "
+            f"{', '.join(sorted(NATIVE_ACTIONS))}); not validated in {env.id}"
+        )
+    installs = tuple(
+        PipxInstall(
+            step=n,
+            requirement=str(step.params["package"]),
+            executables=tuple(str(e) for e in step.params["executables"]),
+        )
+        for n, step in steps
+    )
+    return NativePlan(installs=installs)

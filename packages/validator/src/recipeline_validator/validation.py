@@ -1,0 +1,240 @@
+"""Validate recipes: static checks, then the native sandbox, one ``RecipeResult`` each.
+
+``validate_recipe`` handles one recipe text; ``validate_batch`` reads a batch directory's
+generation report, validates its generated recipes in parallel (each in its own prefix) and
+writes ``results/<environment>.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from recipeline_schema import (
+    BatchDir,
+    Environment,
+    Failure,
+    GeneratedPackage,
+    GenerationReport,
+    RecipeResult,
+    SafetyVerdict,
+    SchemaError,
+    ValidationReport,
+    load,
+    parse_environment,
+    save,
+)
+
+from .checks import check_recipe
+from .errors import BatchInputError
+from .native import NativeOptions, SandboxOutcome, run_native
+from .plan import native_plan
+from .verify import verify_spec
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class RecipeInput:
+    """One recipe to validate: its text (or why it could not be read) and its queue identity."""
+
+    name: str
+    package_id: str
+    text: str | None
+    file: str
+    read_error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """How a validation run works: backend options, workers, where prefixes go, the clock."""
+
+    native: NativeOptions
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    work_root: Path | None = None
+    keep_prefixes: bool = False
+    macos_requires_linux: bool = True
+    now: Clock = utc_now
+
+
+def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) -> RecipeResult:
+    """Check, plan, install and verify one recipe; every outcome is a result, never an exception."""
+    started = time.monotonic()
+
+    def result(
+        outcome: str, safety: SafetyVerdict, failure: Failure | None = None, reason: str = ""
+    ) -> RecipeResult:
+        return RecipeResult(
+            name=item.name,
+            package_id=item.package_id,
+            outcome=outcome,  # type: ignore[arg-type]  # one of pass/fail/skipped by construction
+            duration_seconds=round(time.monotonic() - started, 3),
+            safety=safety,
+            failure=failure,
+            reason=reason,
+        )
+
+    def failure(category: str, subcategory: str | None, message: str) -> Failure:
+        return Failure.create(item.package_id, category, subcategory, message, timestamp=settings.now())
+
+    if item.text is None:
+        unread = SafetyVerdict(auto_merge=False, findings=("recipe file could not be read",))
+        return result("fail", unread, failure("validation_failed", "schema_invalid", item.read_error))
+    check = check_recipe(item.text, item.file)
+    if not check.ok or check.recipe is None:
+        return result("fail", check.safety, failure("validation_failed", "schema_invalid", check.message))
+    plan = native_plan(check.recipe, env)
+    if plan.skip_reason:
+        return result("skipped", check.safety, reason=plan.skip_reason)
+    try:
+        prefix = Path(tempfile.mkdtemp(prefix=f"recipeline-{item.name}-", dir=settings.work_root))
+    except OSError as exc:
+        where = settings.work_root or tempfile.gettempdir()
+        message = f"cannot create a sandbox prefix in {where}: {exc.strerror or exc}"
+        return result("fail", check.safety, failure("validation_failed", "install_failed", message))
+    try:
+        outcome = run_native(plan, verify_spec(check.document), prefix=prefix, options=settings.native)
+    except OSError as exc:  # the prefix itself broke (disk full, permissions): still one result
+        outcome = SandboxOutcome(False, f"sandbox error: {exc}", subcategory="install_failed")
+    finally:
+        if not settings.keep_prefixes:
+            shutil.rmtree(prefix, ignore_errors=True)
+    if outcome.passed:
+        return result("pass", check.safety, reason=outcome.message)
+    return result("fail", check.safety, failure(outcome.category, outcome.subcategory, outcome.message))
+
+
+def validate_all(items: Sequence[RecipeInput], env: Environment, settings: RunSettings) -> list[RecipeResult]:
+    """Validate ``items`` in parallel; results in the order of ``items``."""
+    if not items:
+        return []
+    workers = max(1, min(settings.workers, len(items)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="validate") as pool:
+        return list(pool.map(lambda item: _guarded(item, env, settings), items))
+
+
+def _guarded(item: RecipeInput, env: Environment, settings: RunSettings) -> RecipeResult:
+    """One recipe's unexpected error (a validator bug) becomes its failure, not the batch's."""
+    started = time.monotonic()
+    try:
+        return validate_recipe(item, env, settings)
+    except Exception as exc:  # the boundary that keeps one recipe from sinking the others
+        message = f"validator error: {type(exc).__name__}: {exc}"
+        return RecipeResult(
+            name=item.name,
+            package_id=item.package_id,
+            outcome="fail",
+            duration_seconds=round(time.monotonic() - started, 3),
+            safety=SafetyVerdict(auto_merge=False, findings=("not analysed: validator error",)),
+            failure=Failure.create(
+                item.package_id, "validation_failed", "install_failed", message, timestamp=settings.now()
+            ),
+        )
+
+
+# --- batch directory ---------------------------------------------------------------------------
+
+
+def batch_inputs(batch: BatchDir, report: GenerationReport) -> list[RecipeInput]:
+    """The generated packages of ``report`` with their recipe texts (read errors kept as data)."""
+    return [_read_input(batch, package) for package in report.packages if package.outcome == "generated"]
+
+
+def _read_input(batch: BatchDir, package: GeneratedPackage) -> RecipeInput:
+    root = batch.path.resolve()
+    try:
+        path = (
+            (batch.path / package.recipe).resolve()
+            if package.recipe
+            else batch.recipe(package.name).resolve()
+        )
+    except SchemaError as exc:
+        return RecipeInput(package.name, package.package_id, None, str(batch.recipes), str(exc))
+    if not path.is_relative_to(root):
+        return RecipeInput(
+            package.name,
+            package.package_id,
+            None,
+            str(path),
+            f"{batch.generation}: recipe path {package.recipe!r} of {package.name} "
+            "leaves the batch directory",
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return RecipeInput(
+            package.name, package.package_id, None, str(path), f"{path}: cannot read recipe: {exc}"
+        )
+    return RecipeInput(package.name, package.package_id, text, str(path))
+
+
+def validate_batch(batch_dir: Path, environment: str, settings: RunSettings) -> ValidationReport:
+    """Validate a batch directory for ``environment`` and write ``results/<environment>.json``."""
+    batch = BatchDir(batch_dir)
+    env = parse_environment(environment)
+    try:
+        report = load(GenerationReport, batch.generation)
+    except SchemaError as exc:
+        raise BatchInputError(str(exc)) from None
+    started_at = settings.now()
+    started = time.monotonic()
+    inputs = batch_inputs(batch, report)
+    held: dict[str, str] = {}
+    if env.os == "darwin" and settings.macos_requires_linux:
+        held = linux_gate([i.name for i in inputs], read_linux_results(batch))
+    validated = iter(validate_all([i for i in inputs if i.name not in held], env, settings))
+    results = [_held_result(i, held[i.name]) if i.name in held else next(validated) for i in inputs]
+    validation = ValidationReport(
+        schema_version=1,
+        batch_id=report.batch_id,
+        environment=env.id,
+        backend="native",
+        isolation=settings.native.isolation.description,
+        started_at=started_at,
+        duration_seconds=round(time.monotonic() - started, 3),
+        results=tuple(results),
+    )
+    save(validation, batch.results(env.id))
+    return validation
+
+
+# --- progressive validation (ARCHITECTURE §6.4) -----------------------------------------------
+
+
+def linux_gate(names: Sequence[str], linux_reports: Sequence[ValidationReport]) -> dict[str, str]:
+    """Recipes macOS must not validate, with why: those that passed no Linux environment."""
+    passed = {r.name for report in linux_reports for r in report.results if r.outcome == "pass"}
+    tried = ", ".join(sorted(report.environment for report in linux_reports)) or "none"
+    return {
+        name: f"held back from macOS: did not pass in any Linux environment (Linux results: {tried})"
+        for name in names
+        if name not in passed
+    }
+
+
+def read_linux_results(batch: BatchDir) -> list[ValidationReport]:
+    """Every ``results/linux-*.json`` of the batch; a broken one stops the run with its name."""
+    reports = []
+    for path in sorted(batch.results_dir.glob("linux-*.json")):
+        try:
+            reports.append(load(ValidationReport, path))
+        except SchemaError as exc:
+            raise BatchInputError(str(exc)) from None
+    return reports
+
+
+def _held_result(item: RecipeInput, reason: str) -> RecipeResult:
+    check = check_recipe(item.text, item.file) if item.text is not None else None
+    safety = check.safety if check else SafetyVerdict(False, ("recipe file could not be read",))
+    return RecipeResult(item.name, item.package_id, "skipped", 0.0, safety, None, reason)

@@ -1,0 +1,89 @@
+"""Shared fixtures: a wheel directory, a PEP 503 index, the probed isolation, a loopback server."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+from pytest_httpserver import HTTPServer
+from validator_helpers import TOOL_SOURCE, LoopbackServer, Wheelhouse, build_wheel
+
+from recipeline_validator import Isolation, probe_isolation
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
+    """The test distributions as wheels in one directory (usable as --find-links)."""
+    path = tmp_path_factory.mktemp("wheelhouse")
+    specs = {
+        "okpkg": ("1.2.3", {"oktool": "ok"}, ()),
+        "brokenpkg": ("0.1.0", {"brokentool": "ok"}, ("recipeline-no-such-dependency>=1",)),
+        "liarpkg": ("2.0.0", {"liar": "liar"}, ()),
+        "sleepypkg": ("1.0.0", {"sleepy": "sleepy"}, ()),
+        "quietpkg": ("0.5.0", {"quiet": "quiet"}, ()),
+        "netpkg": ("1.0.0", {"nettool": "net"}, ()),
+    }
+    for dist, (version, scripts, requires) in specs.items():
+        build_wheel(path, dist, version, module_source=TOOL_SOURCE, scripts=scripts, requires=requires)
+    return Wheelhouse(path, {dist: spec[0] for dist, spec in specs.items()})
+
+
+@pytest.fixture()
+def pep503_index(httpserver: HTTPServer, wheelhouse: Wheelhouse) -> str:
+    """A PEP 503 simple index of the wheelhouse served on loopback; returns its URL."""
+    projects = []
+    for wheel in sorted(wheelhouse.path.glob("*.whl")):
+        project = wheel.name.split("-")[0].replace("_", "-")
+        projects.append(project)
+        data = wheel.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        httpserver.expect_request(f"/files/{wheel.name}").respond_with_data(
+            data, content_type="application/octet-stream"
+        )
+        page = f'<html><body><a href="/files/{wheel.name}#sha256={digest}">{wheel.name}</a></body></html>'
+        httpserver.expect_request(f"/simple/{project}/").respond_with_data(page, content_type="text/html")
+    root = "".join(f'<a href="/simple/{p}/">{p}</a>' for p in projects)
+    httpserver.expect_request("/simple/").respond_with_data(
+        f"<html><body>{root}</body></html>", content_type="text/html"
+    )
+    return httpserver.url_for("/simple/")
+
+
+@pytest.fixture(scope="session")
+def isolation() -> Isolation:
+    """This host's network isolation, probed once (printed so a skip's reason is visible)."""
+    found = probe_isolation()
+    print(f"\nnetwork isolation on this host: {found.description}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def loopback_server() -> Iterator[LoopbackServer]:
+    """A listening loopback socket outside any sandbox; tools inside one must not reach it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(0.2)
+    server = LoopbackServer(sock.getsockname()[1], [])
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, addr = sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            server.accepted.append(f"{addr[0]}:{addr[1]}")
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server
+    stop.set()
+    thread.join(timeout=5)
+    sock.close()
