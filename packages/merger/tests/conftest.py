@@ -7,6 +7,7 @@ import os
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -34,6 +35,20 @@ NOW = dt.datetime(2026, 1, 29, 10, 0, 0, tzinfo=dt.UTC)
 LINUX = "linux-debian-glibc-x86_64"
 ALPINE = "linux-alpine-musl-x86_64"
 MAC = "darwin-arm64"
+
+# Test modules annotate fixtures with Make, WriteBatch and Git through
+# ``if TYPE_CHECKING: from .conftest import ...``: only mypy reads that import; pytest loads this file itself.
+
+#: The ``write_batch`` fixture: ``(layout, plan, generation, reports, recipes)`` -> the BatchDir written.
+WriteBatch = Callable[
+    [Layout, BatchPlan, GenerationReport, Iterable[ValidationReport], dict[str, str]], BatchDir
+]
+
+
+class Git(Protocol):
+    """The ``git`` fixture: ``git(repo, *args)`` -> stdout; raises when git fails."""
+
+    def __call__(self, repo: Path, *args: str, env: dict[str, str] | None = None) -> str: ...
 
 
 class Make:
@@ -232,12 +247,12 @@ def _write_batch(
 
 
 @pytest.fixture
-def write_batch() -> Callable[..., BatchDir]:
+def write_batch() -> WriteBatch:
     """``write_batch(layout, plan, generation, reports, recipes)`` -> the BatchDir it wrote."""
     return _write_batch
 
 
 @pytest.fixture
-def git() -> Callable[..., str]:
+def git() -> Git:
     """``git(repo, *args)`` -> stdout; raises when git fails."""
     return run_git

@@ -6,11 +6,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from recipeline_merger.__main__ import main
 from recipeline_schema import file_lock
+
+if TYPE_CHECKING:
+    from .conftest import Make, WriteBatch
 
 
 @pytest.mark.parametrize("command", ["preflight", "merge", "reconcile"])
@@ -29,7 +33,7 @@ def test_console_script_is_installed() -> None:
 
 
 def test_merge_refuses_while_another_writer_holds_the_lock(
-    repo: Path, make, write_batch, capsys: pytest.CaptureFixture[str]
+    repo: Path, make: Make, write_batch: WriteBatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from recipeline_schema import Layout, save
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import pytest
 
-from recipeline_merger import GATE_NAMES, BatchDirError, decide
+from recipeline_merger import GATE_NAMES, BatchDirError, MergeDecision, PackageDecision, decide
+from recipeline_schema import BatchPlan, GenerationReport, ValidationReport
+
+if TYPE_CHECKING:
+    from .conftest import Make
 
 PACKAGES = [
     ("ripgrep", "cargo:ripgrep"),
@@ -18,9 +25,12 @@ PACKAGES = [
     ("needsdep", "cargo:needsdep"),
 ]
 
+#: The plan, the generation report and the validation reports of one batch.
+Batch = tuple[BatchPlan, GenerationReport, list[ValidationReport]]
+
 
 @pytest.fixture
-def batch(make):
+def batch(make: Make) -> Batch:
     """A batch with one package for every outcome, validated on Linux, Alpine and macOS."""
     f = make.failure
     plan = make.plan(PACKAGES)
@@ -82,11 +92,11 @@ def batch(make):
     return plan, generation, [linux, alpine, mac]
 
 
-def by_name(decision):
+def by_name(decision: MergeDecision) -> dict[str, PackageDecision]:
     return {p.name: p for p in decision.packages}
 
 
-def test_every_outcome(batch, make) -> None:
+def test_every_outcome(batch: Batch, make: Make) -> None:
     d = by_name(decide(*batch))
     assert {n: p.outcome for n, p in d.items()} == {
         "ripgrep": "merged",
@@ -111,7 +121,7 @@ def test_every_outcome(batch, make) -> None:
     assert d["hub"].reason == "github:mislav/hub needs an LLM builder"
 
 
-def test_skipped_results_and_no_results_never_count_as_a_pass(batch) -> None:
+def test_skipped_results_and_no_results_never_count_as_a_pass(batch: Batch) -> None:
     d = by_name(decide(*batch))
     assert d["skippy"].passed == () and d["skippy"].failures == ()
     assert "not validated: skipped in" in d["skippy"].reason
@@ -120,7 +130,7 @@ def test_skipped_results_and_no_results_never_count_as_a_pass(batch) -> None:
     assert d["ghost"].transient and d["skippy"].transient  # not the package's fault: slow backoff
 
 
-def test_gates_locally_hold_except_checks(batch) -> None:
+def test_gates_locally_hold_except_checks(batch: Batch) -> None:
     decision = decide(*batch)
     gates = {g.name: g for g in decision.gates}
     assert tuple(gates) == GATE_NAMES
@@ -129,11 +139,11 @@ def test_gates_locally_hold_except_checks(batch) -> None:
     assert not decision.auto_merge
 
 
-def test_green_checks_allow_auto_merge(batch) -> None:
+def test_green_checks_allow_auto_merge(batch: Batch) -> None:
     assert decide(*batch, checks_passed=True).auto_merge
 
 
-def test_an_unsafe_verdict_in_any_report_fails_the_safety_gate(make) -> None:
+def test_an_unsafe_verdict_in_any_report_fails_the_safety_gate(make: Make) -> None:
     plan = make.plan([("pipx", "cargo:pipx")])
     generation = make.generation([make.generated("pipx", "cargo:pipx")])
     reports = [
@@ -148,7 +158,7 @@ def test_an_unsafe_verdict_in_any_report_fails_the_safety_gate(make) -> None:
     assert safety.detail == f"needs review: pipx ({make.mac}: steps[1] run_command)"
 
 
-def test_an_exclusion_for_unsafe_action_needs_review(make) -> None:
+def test_an_exclusion_for_unsafe_action_needs_review(make: Make) -> None:
     plan = make.plan([("ok", "cargo:ok"), ("evil", "cargo:evil")])
     generation = make.generation([make.generated("ok", "cargo:ok"), make.generated("evil", "cargo:evil")])
     unsafe = make.failure("cargo:evil", "validation_failed", "unsafe_action", "run_command in steps[0]")
@@ -164,7 +174,7 @@ def test_an_exclusion_for_unsafe_action_needs_review(make) -> None:
     assert gates["safety"].passed
 
 
-def test_nothing_included_fails_the_validated_gate(make) -> None:
+def test_nothing_included_fails_the_validated_gate(make: Make) -> None:
     plan = make.plan([("fd", "cargo:fd-find")])
     generation = make.generation([make.generated("fd", "cargo:fd-find")])
     reports = [
@@ -181,7 +191,7 @@ def test_nothing_included_fails_the_validated_gate(make) -> None:
     )
 
 
-def test_transient_failures_are_marked_and_api_not_found_is_not(make) -> None:
+def test_transient_failures_are_marked_and_api_not_found_is_not(make: Make) -> None:
     plan = make.plan([("a", "cargo:a"), ("b", "cargo:b")])
     generation = make.generation(
         [
@@ -198,7 +208,7 @@ def test_transient_failures_are_marked_and_api_not_found_is_not(make) -> None:
     assert d["a"].transient and not d["b"].transient
 
 
-def test_failures_are_keyed_by_the_planned_source_not_the_name(make) -> None:
+def test_failures_are_keyed_by_the_planned_source_not_the_name(make: Make) -> None:
     # the validator keyed the failure by the name; the record must carry the entry's source (§12.3)
     plan = make.plan([("hub", "cargo:github-hub")])
     generation = make.generation([make.generated("hub", "cargo:github-hub")])
@@ -209,7 +219,7 @@ def test_failures_are_keyed_by_the_planned_source_not_the_name(make) -> None:
     assert [ef.failure.package_id for ef in package.failures] == ["cargo:github-hub"]
 
 
-def test_a_fail_without_a_failure_record_still_records_one(make) -> None:
+def test_a_fail_without_a_failure_record_still_records_one(make: Make) -> None:
     plan = make.plan([("x", "cargo:x")])
     generation = make.generation([make.generated("x", "cargo:x")])
     reports = [
@@ -221,7 +231,7 @@ def test_a_fail_without_a_failure_record_still_records_one(make) -> None:
     assert (ef.failure.category, ef.failure.message) == ("validation_failed", "verify printed nothing")
 
 
-def test_a_recipe_already_on_the_base_commit_is_not_overwritten(make) -> None:
+def test_a_recipe_already_on_the_base_commit_is_not_overwritten(make: Make) -> None:
     plan = make.plan([("ripgrep", "cargo:ripgrep")])
     generation = make.generation([make.generated("ripgrep", "cargo:ripgrep")])
     reports = [make.report(make.linux, [make.result("ripgrep", "cargo:ripgrep")])]
@@ -256,7 +266,12 @@ def test_a_recipe_already_on_the_base_commit_is_not_overwritten(make) -> None:
         ),
     ],
 )
-def test_inconsistent_batch_directories_are_refused(batch, make, mutate, message) -> None:
+def test_inconsistent_batch_directories_are_refused(
+    batch: Batch,
+    make: Make,
+    mutate: Callable[[Make, BatchPlan, GenerationReport, list[ValidationReport]], Batch],
+    message: str,
+) -> None:
     plan, generation, reports = batch
     with pytest.raises(BatchDirError, match=message):
         decide(*mutate(make, plan, generation, reports))

@@ -7,11 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
 from recipeline_merger import (
     AlreadyMergedError,
+    PullRequestRequest,
     StoppedError,
     default_control,
     merge,
@@ -19,21 +22,29 @@ from recipeline_merger import (
     preflight,
 )
 from recipeline_schema import (
+    BatchDir,
     BatchManifest,
     BatchPlan,
     FailureRecord,
     Layout,
     MetricsLine,
     Queue,
+    QueueEntry,
     load,
     read_jsonl,
     save,
     sha256_text,
 )
 
+if TYPE_CHECKING:
+    from .conftest import Git, Make, WriteBatch
+
 BATCH = "2026-01-29-001"
 BRANCH = f"batch/{BATCH}"
 NOW = "2026-01-29T11:00:00Z"
+
+#: The batch directory and the recipes it holds, by name.
+Batch = tuple[BatchDir, dict[str, str]]
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -47,7 +58,7 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 @pytest.fixture
-def batch(repo, layout, make, git, write_batch):
+def batch(repo: Path, layout: Layout, make: Make, git: Git, write_batch: WriteBatch) -> Batch:
     """A batch planned by preflight and run through generation and validation (4 packages:
     rg and bat pass, fd fails everywhere, nope fails at generation); the queue is committed."""
     save(
@@ -111,7 +122,9 @@ def batch(repo, layout, make, git, write_batch):
     return bdir, recipes
 
 
-def test_merge_builds_one_commit_on_the_batch_branch(repo, layout, batch, git) -> None:
+def test_merge_builds_one_commit_on_the_batch_branch(
+    repo: Path, layout: Layout, batch: Batch, git: Git
+) -> None:
     bdir, recipes = batch
     head = git(repo, "rev-parse", "HEAD").strip()
     index = (repo / ".git" / "index").read_bytes()
@@ -159,9 +172,10 @@ def test_merge_builds_one_commit_on_the_batch_branch(repo, layout, batch, git) -
     assert changed_in_checkout and all(path.startswith("data/") for path in changed_in_checkout)
 
 
-def test_merge_writes_valid_state_once(repo, layout, batch, make) -> None:
+def test_merge_writes_valid_state_once(repo: Path, layout: Layout, batch: Batch, make: Make) -> None:
     bdir, recipes = batch
     result = merge(repo, bdir.path, now=make.now.replace(hour=11))
+    assert result.failure_file is not None
     manifest = load(BatchManifest, layout.manifest(BATCH))
     pkgs = {p.name: p for p in manifest.packages}
     assert (pkgs["rg"].outcome, pkgs["rg"].sha256) == ("merged", sha256_text(recipes["rg"]))
@@ -198,7 +212,7 @@ def test_merge_writes_valid_state_once(repo, layout, batch, make) -> None:
     assert result.notes and "no GITHUB_TOKEN" in result.notes[0]
 
 
-def test_a_second_merge_of_the_same_batch_refuses(repo, layout, batch) -> None:
+def test_a_second_merge_of_the_same_batch_refuses(repo: Path, layout: Layout, batch: Batch) -> None:
     bdir, _ = batch
     first = cli("merge", "--repo", str(repo), "--batch-dir", str(bdir.path), "--now", NOW)
     assert first.returncode == 0, first.stderr
@@ -210,7 +224,9 @@ def test_a_second_merge_of_the_same_batch_refuses(repo, layout, batch) -> None:
     assert len(list(layout.failures_dir.glob("*.jsonl"))) == 1
 
 
-def test_an_interrupted_merge_completes_without_duplicates(repo, layout, batch, make, git) -> None:
+def test_an_interrupted_merge_completes_without_duplicates(
+    repo: Path, layout: Layout, batch: Batch, make: Make, git: Git
+) -> None:
     bdir, _ = batch
 
     class SimulatedKillError(Exception):
@@ -219,7 +235,7 @@ def test_an_interrupted_merge_completes_without_duplicates(repo, layout, batch, 
     class DiesWhilePublishing:
         note = ""
 
-        def publish(self, request):
+        def publish(self, request: PullRequestRequest) -> NoReturn:
             raise SimulatedKillError  # after failures, branch, metrics and queue; before the manifest
 
     with pytest.raises(SimulatedKillError):
@@ -237,14 +253,14 @@ def test_an_interrupted_merge_completes_without_duplicates(repo, layout, batch, 
 
 
 def test_two_batches_merged_in_the_same_second_keep_both_failure_files(
-    repo, layout, make, write_batch
+    repo: Path, layout: Layout, make: Make, write_batch: WriteBatch
 ) -> None:
-    entries = []
+    entries: list[QueueEntry] = []
     for number, name in ((1, "aa"), (2, "bb")):
         batch_id = f"2026-01-29-00{number}"
         entries.append(make.entry(name, status="in_progress", batch_id=batch_id))
     save(make.queue(entries), layout.queue("cargo"))
-    files = []
+    files: list[Path] = []
     for number, name in ((1, "aa"), (2, "bb")):
         batch_id = f"2026-01-29-00{number}"
         plan = make.plan([(name, f"cargo:{name}")], batch_id=batch_id)
@@ -253,12 +269,16 @@ def test_two_batches_merged_in_the_same_second_keep_both_failure_files(
             [make.generated(name, f"cargo:{name}", "failed", failure=failure)], batch_id
         )
         bdir = write_batch(layout, plan, generation, [], {})
-        files.append(merge(repo, bdir.path, now=make.now).failure_file)
+        failure_file = merge(repo, bdir.path, now=make.now).failure_file
+        assert failure_file is not None
+        files.append(failure_file)
     assert [f.name for f in files] == ["cargo-2026-01-29T10-00-00Z.jsonl", "cargo-2026-01-29T10-00-01Z.jsonl"]
     assert [read_jsonl(FailureRecord, f)[0].batch_id for f in files] == ["2026-01-29-001", "2026-01-29-002"]
 
 
-def test_a_batch_with_nothing_to_merge_makes_no_branch(repo, layout, make, git, write_batch) -> None:
+def test_a_batch_with_nothing_to_merge_makes_no_branch(
+    repo: Path, layout: Layout, make: Make, git: Git, write_batch: WriteBatch
+) -> None:
     save(
         make.queue([make.entry("fd", "cargo:fd-find", status="in_progress", batch_id=BATCH)]),
         layout.queue("cargo"),
@@ -277,7 +297,7 @@ def test_a_batch_with_nothing_to_merge_makes_no_branch(repo, layout, make, git, 
     assert not bdir.pr_body.exists()
 
 
-def test_merge_honours_the_emergency_stop(repo, layout, batch, make) -> None:
+def test_merge_honours_the_emergency_stop(repo: Path, layout: Layout, batch: Batch, make: Make) -> None:
     bdir, _ = batch
     save(dataclasses.replace(default_control(make.now), disabled_ecosystems=("cargo",)), layout.control)
     with pytest.raises(StoppedError, match="ecosystem cargo stopped"):
@@ -285,7 +305,7 @@ def test_merge_honours_the_emergency_stop(repo, layout, batch, make) -> None:
     assert not layout.metrics.exists() and not layout.manifest(BATCH).exists()
 
 
-def test_a_token_is_never_written_or_printed(repo, layout, batch) -> None:
+def test_a_token_is_never_written_or_printed(repo: Path, layout: Layout, batch: Batch) -> None:
     bdir, _ = batch
     secret = "ghp_doNotLeakThis0123456789"
     proc = cli(
@@ -307,7 +327,9 @@ def test_a_token_is_never_written_or_printed(repo, layout, batch) -> None:
             assert secret.encode() not in path.read_bytes(), path
 
 
-def test_a_recipe_whose_name_differs_is_refused_before_any_write(repo, layout, batch) -> None:
+def test_a_recipe_whose_name_differs_is_refused_before_any_write(
+    repo: Path, layout: Layout, batch: Batch
+) -> None:
     bdir, _ = batch
     bdir.recipe("bat").write_text(bdir.recipe("rg").read_text())
     proc = cli("merge", "--repo", str(repo), "--batch-dir", str(bdir.path), "--now", NOW)
@@ -316,7 +338,7 @@ def test_a_recipe_whose_name_differs_is_refused_before_any_write(repo, layout, b
     assert not layout.metrics.exists() and not layout.failures_dir.exists()
 
 
-def test_missing_generation_report_is_named(repo, layout, batch) -> None:
+def test_missing_generation_report_is_named(repo: Path, layout: Layout, batch: Batch) -> None:
     bdir, _ = batch
     bdir.generation.unlink()
     proc = cli("merge", "--repo", str(repo), "--batch-dir", str(bdir.path))
@@ -327,7 +349,9 @@ def test_missing_generation_report_is_named(repo, layout, batch) -> None:
     )
 
 
-def test_merge_outside_a_git_repository_fails_cleanly(tmp_path, make, write_batch) -> None:
+def test_merge_outside_a_git_repository_fails_cleanly(
+    tmp_path: Path, make: Make, write_batch: WriteBatch
+) -> None:
     layout = Layout(tmp_path / "plain")
     save(make.queue([make.entry("rg", status="in_progress", batch_id=BATCH)]), layout.queue("cargo"))
     plan = make.plan([("rg", "cargo:rg")])

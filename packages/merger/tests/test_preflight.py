@@ -9,15 +9,20 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from recipeline_merger import StoppedError, default_control, preflight
 from recipeline_schema import BatchPlan, Layout, Queue, file_lock, load, save
 
+if TYPE_CHECKING:
+    from .conftest import Make
+
 
 @pytest.fixture
-def root(tmp_path):
+def root(tmp_path: Path) -> Path:
     """An empty repository directory (preflight needs no git)."""
     path = tmp_path / "repo"
     path.mkdir()
@@ -25,7 +30,7 @@ def root(tmp_path):
 
 
 @pytest.fixture
-def seeded(root, make):
+def seeded(root: Path, make: Make) -> Layout:
     """``root`` with a cargo queue of three pending entries and one pending npm entry."""
     layout = Layout(root)
     save(
@@ -42,11 +47,11 @@ def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     )
 
 
-def snapshot(root):
+def snapshot(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_selection_marks_in_progress_and_writes_the_plan(seeded) -> None:
+def test_selection_marks_in_progress_and_writes_the_plan(seeded: Layout) -> None:
     proc = cli(
         "preflight",
         "--repo",
@@ -79,7 +84,7 @@ def test_selection_marks_in_progress_and_writes_the_plan(seeded) -> None:
     }
 
 
-def test_ids_increment_within_a_day(seeded, make) -> None:
+def test_ids_increment_within_a_day(seeded: Layout, make: Make) -> None:
     first = preflight(seeded.root, ecosystem="cargo", batch_size=1, now=make.now)
     second = preflight(seeded.root, ecosystem="npm", batch_size=1, now=make.now)
     seeded.batches_dir.mkdir(parents=True)
@@ -93,7 +98,7 @@ def test_ids_increment_within_a_day(seeded, make) -> None:
     ]
 
 
-def test_in_progress_entries_of_a_vanished_batch_are_selected_again(seeded, make) -> None:
+def test_in_progress_entries_of_a_vanished_batch_are_selected_again(seeded: Layout, make: Make) -> None:
     killed = preflight(seeded.root, ecosystem="cargo", batch_size=1, now=make.now)
     assert killed.batch_dir is not None
     (killed.batch_dir / "manifest.json").unlink()  # as if preflight died before writing its plan
@@ -108,7 +113,7 @@ def test_in_progress_entries_of_a_vanished_batch_are_selected_again(seeded, make
     assert [p.name for p in plan.packages] == ["bat"]
 
 
-def test_empty_selection_writes_nothing(seeded, make) -> None:
+def test_empty_selection_writes_nothing(seeded: Layout, make: Make) -> None:
     waiting = make.queue([make.entry("x", status="failed", next_retry_at=make.now + dt.timedelta(hours=2))])
     save(waiting, seeded.queue("cargo"))
     before = snapshot(seeded.root)
@@ -133,14 +138,14 @@ def test_empty_selection_writes_nothing(seeded, make) -> None:
     assert not (seeded.build / "batches").exists()
 
 
-def test_missing_queue_is_an_empty_selection_with_a_reason(root, make) -> None:
+def test_missing_queue_is_an_empty_selection_with_a_reason(root: Path, make: Make) -> None:
     result = preflight(root, ecosystem="go", batch_size=5, now=make.now)
     assert (result.batch_id, result.selected) == (None, 0)
     assert result.reason.startswith("no go queue at ") and "seed it first" in result.reason
     assert not (root / "build" / "batches").exists() and not (root / "data").exists()
 
 
-def test_global_stop_refuses_with_exit_3_and_one_line(seeded, make) -> None:
+def test_global_stop_refuses_with_exit_3_and_one_line(seeded: Layout, make: Make) -> None:
     control = dataclasses.replace(
         default_control(make.now),
         enabled=False,
@@ -156,7 +161,7 @@ def test_global_stop_refuses_with_exit_3_and_one_line(seeded, make) -> None:
     assert snapshot(seeded.root) == before
 
 
-def test_disabled_ecosystem_refuses_and_others_run(seeded, make) -> None:
+def test_disabled_ecosystem_refuses_and_others_run(seeded: Layout, make: Make) -> None:
     save(
         dataclasses.replace(
             default_control(make.now),
@@ -172,7 +177,7 @@ def test_disabled_ecosystem_refuses_and_others_run(seeded, make) -> None:
     assert proc.returncode == 3 and "crates API outage" in proc.stderr
 
 
-def test_second_preflight_while_the_lock_is_held_refuses(seeded) -> None:
+def test_second_preflight_while_the_lock_is_held_refuses(seeded: Layout) -> None:
     before = snapshot(seeded.root)
     with file_lock(seeded.lock):
         started = time.monotonic()
@@ -197,7 +202,7 @@ def test_second_preflight_while_the_lock_is_held_refuses(seeded) -> None:
     assert current == before
 
 
-def test_preflight_waits_for_a_writer_that_finishes(seeded, make) -> None:
+def test_preflight_waits_for_a_writer_that_finishes(seeded: Layout, make: Make) -> None:
     held = threading.Event()
 
     def writer() -> None:
@@ -215,7 +220,7 @@ def test_preflight_waits_for_a_writer_that_finishes(seeded, make) -> None:
     assert result.selected == 1
 
 
-def test_a_malformed_queue_is_named_and_left_alone(seeded) -> None:
+def test_a_malformed_queue_is_named_and_left_alone(seeded: Layout) -> None:
     seeded.queue("cargo").write_text('{"schema_version": 1, "entries": "nope"}')
     proc = cli("preflight", "--repo", str(seeded.root), "--ecosystem", "cargo", "--batch-size", "5")
     assert proc.returncode == 1
@@ -232,6 +237,6 @@ def test_a_malformed_queue_is_named_and_left_alone(seeded) -> None:
         ["--ecosystem", "cargo", "--batch-size", "5", "--now", "yesterday"],
     ],
 )
-def test_usage_errors_exit_2(seeded, args) -> None:
+def test_usage_errors_exit_2(seeded: Layout, args: list[str]) -> None:
     proc = cli("preflight", "--repo", str(seeded.root), *args)
     assert proc.returncode == 2 and "usage:" in proc.stderr

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
 
-from recipeline_merger import QueueMismatchError, apply_decision, decide, reconcile_queue
+from recipeline_merger import MergeDecision, QueueMismatchError, apply_decision, decide, reconcile_queue
+from recipeline_schema import Queue, QueueEntry
+
+if TYPE_CHECKING:
+    from .conftest import Make
 
 BATCH = "2026-01-29-001"
 HOUR = dt.timedelta(hours=1)
 
 
 @pytest.fixture
-def decided(make):
+def decided(make: Make) -> tuple[Queue, MergeDecision]:
     """A queue with six entries in batch BATCH, and a decision with one of each outcome."""
     f = make.failure
     names = ["ok", "bad", "flaky", "dep", "routed", "other"]
@@ -51,11 +56,11 @@ def decided(make):
     return queue, decide(plan, generation, reports)
 
 
-def entries(queue):
+def entries(queue: Queue) -> dict[str, QueueEntry]:
     return {e.name: e for e in queue.entries}
 
 
-def test_each_outcome_updates_its_entry(decided, make) -> None:
+def test_each_outcome_updates_its_entry(decided: tuple[Queue, MergeDecision], make: Make) -> None:
     queue, decision = decided
     later = make.now + HOUR
     e = entries(apply_decision(queue, decision, now=later))
@@ -75,13 +80,13 @@ def test_each_outcome_updates_its_entry(decided, make) -> None:
         assert e[name].batch_id == BATCH  # the last batch that tried it, for the dashboard
 
 
-def test_applying_twice_changes_nothing_more(decided, make) -> None:
+def test_applying_twice_changes_nothing_more(decided: tuple[Queue, MergeDecision], make: Make) -> None:
     queue, decision = decided
     once = apply_decision(queue, decision, now=make.now)
     assert apply_decision(once, decision, now=make.now + HOUR) is once
 
 
-def test_entries_of_another_batch_are_left_alone(decided, make) -> None:
+def test_entries_of_another_batch_are_left_alone(decided: tuple[Queue, MergeDecision], make: Make) -> None:
     queue, decision = decided
     moved = make.queue(
         [dataclasses.replace(e, batch_id="2026-01-29-002") if e.name == "bad" else e for e in queue.entries]
@@ -89,14 +94,16 @@ def test_entries_of_another_batch_are_left_alone(decided, make) -> None:
     assert entries(apply_decision(moved, decision, now=make.now))["bad"].status == "in_progress"
 
 
-def test_a_planned_package_missing_from_the_queue_is_an_error(decided, make) -> None:
+def test_a_planned_package_missing_from_the_queue_is_an_error(
+    decided: tuple[Queue, MergeDecision], make: Make
+) -> None:
     queue, decision = decided
     short = make.queue([e for e in queue.entries if e.name != "bad"])
     with pytest.raises(QueueMismatchError, match=r"no entries \['cargo:bad'\]"):
         apply_decision(short, decision, now=make.now)
 
 
-def test_updates_are_keyed_by_source_not_name(make) -> None:
+def test_updates_are_keyed_by_source_not_name(make: Make) -> None:
     # two entries share a name across sources: only the planned source is touched (§12.3)
     queue = make.queue(
         [
@@ -111,7 +118,7 @@ def test_updates_are_keyed_by_source_not_name(make) -> None:
     assert status == {"cargo:hub-cli": "skipped", "cargo:hub": "in_progress"}
 
 
-def test_reconcile_marks_recipes_on_the_branch_and_requeues_vanished_batches(make) -> None:
+def test_reconcile_marks_recipes_on_the_branch_and_requeues_vanished_batches(make: Make) -> None:
     queue = make.queue(
         [
             make.entry("ok", status="in_progress", batch_id=BATCH),

@@ -5,17 +5,23 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from recipeline_merger import GitError, merge, reconcile
-from recipeline_schema import Queue, load, save
+from recipeline_schema import BatchDir, Layout, Queue, load, save
+from recipeline_schema.models import QueueStatus
+
+if TYPE_CHECKING:
+    from .conftest import Git, Make, WriteBatch
 
 BATCH = "2026-01-29-001"
 
 
 @pytest.fixture
-def merged_batch(repo, layout, make, git, write_batch):
+def merged_batch(repo: Path, layout: Layout, make: Make, git: Git, write_batch: WriteBatch) -> BatchDir:
     """Batch BATCH merged locally (rg passed, fd failed), plus a vanished and a branch-only batch;
     the CI-style state commit of data/ is made on main."""
     save(
@@ -59,11 +65,13 @@ def merged_batch(repo, layout, make, git, write_batch):
     return bdir
 
 
-def statuses(layout, ecosystem="cargo"):
+def statuses(layout: Layout, ecosystem: str = "cargo") -> dict[str, tuple[QueueStatus, str | None]]:
     return {e.name: (e.status, e.batch_id) for e in load(Queue, layout.queue(ecosystem)).entries}
 
 
-def test_reconcile_after_a_squash_merge(repo, layout, merged_batch, make, git) -> None:
+def test_reconcile_after_a_squash_merge(
+    repo: Path, layout: Layout, merged_batch: BatchDir, make: Make, git: Git
+) -> None:
     message = git(repo, "log", "-1", "--format=%B", f"batch/{BATCH}")
     git(repo, "merge", "--squash", "-q", f"batch/{BATCH}")  # data copies are identical: no conflict
     git(repo, "commit", "-q", "-m", message)
@@ -102,12 +110,14 @@ def test_reconcile_after_a_squash_merge(repo, layout, merged_batch, make, git) -
     assert statuses(layout, "npm") == {"ls": ("pending", None)}
 
 
-def test_before_the_pr_merges_the_batch_stays_in_progress(repo, layout, merged_batch, make) -> None:
+def test_before_the_pr_merges_the_batch_stays_in_progress(
+    repo: Path, layout: Layout, merged_batch: BatchDir, make: Make
+) -> None:
     result = reconcile(repo, now=make.now)
     assert (result.counts.success, result.counts.requeued) == (0, 2)
     assert statuses(layout)["rg"] == ("in_progress", BATCH)  # its manifest keeps the batch live
 
 
-def test_a_missing_default_branch_is_named(repo, make) -> None:
+def test_a_missing_default_branch_is_named(repo: Path, make: Make) -> None:
     with pytest.raises(GitError, match="'trunk' is not a commit"):
         reconcile(repo, now=make.now, default_branch="trunk")

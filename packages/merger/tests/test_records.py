@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
 
 from recipeline_merger import (
+    MergeDecision,
     build_manifest,
     commit_message,
     decide,
@@ -15,12 +17,18 @@ from recipeline_merger import (
     parse_trailers,
     pr_body,
 )
+from recipeline_schema import BatchPlan, GenerationReport, ValidationReport
+
+if TYPE_CHECKING:
+    from .conftest import Make
 
 BATCH = "2026-01-29-001"
 
+Batch = tuple[BatchPlan, GenerationReport, list[ValidationReport], MergeDecision]
+
 
 @pytest.fixture
-def batch(make):
+def batch(make: Make) -> Batch:
     """Four packages: merged on Linux+macOS, merged on Linux only, excluded, failed at generation."""
     f = make.failure
     plan = make.plan(
@@ -58,7 +66,7 @@ def batch(make):
     return plan, generation, reports, decide(plan, generation, reports)
 
 
-def test_one_failure_record_per_environment_generation_first(batch, make) -> None:
+def test_one_failure_record_per_environment_generation_first(batch: Batch, make: Make) -> None:
     *_, decision = batch
     records = failure_records(decision, now=make.now)
     assert [r.environment for r in records] == ["generation", make.mac, make.linux]
@@ -70,14 +78,14 @@ def test_one_failure_record_per_environment_generation_first(batch, make) -> Non
     assert all(r.batch_id == BATCH and r.ecosystem == "cargo" and r.updated_at == make.now for r in records)
 
 
-def test_no_failures_no_records(make) -> None:
+def test_no_failures_no_records(make: Make) -> None:
     plan = make.plan([("rg", "cargo:ripgrep")])
     generation = make.generation([make.generated("rg", "cargo:ripgrep")])
     decision = decide(plan, generation, [make.report(make.linux, [make.result("rg", "cargo:ripgrep")])])
     assert failure_records(decision, now=make.now) == ()
 
 
-def test_metrics_line(batch, make) -> None:
+def test_metrics_line(batch: Batch, make: Make) -> None:
     plan, generation, reports, decision = batch
     later = make.now + dt.timedelta(minutes=30)
     line = metrics_line(decision, plan, generation, reports, now=later)
@@ -95,7 +103,7 @@ def test_metrics_line(batch, make) -> None:
     assert line.duration_seconds == 1800 and line.timestamp == later
 
 
-def test_manifest_lists_every_package_with_hash_and_gates(batch, make) -> None:
+def test_manifest_lists_every_package_with_hash_and_gates(batch: Batch, make: Make) -> None:
     plan, _, _, decision = batch
     shas = {"cargo:ripgrep": "a" * 64, "cargo:bat": "b" * 64}
     manifest = build_manifest(
@@ -115,7 +123,7 @@ def test_manifest_lists_every_package_with_hash_and_gates(batch, make) -> None:
     assert manifest.auto_merge is False and manifest.commit is None
 
 
-def test_commit_message_has_the_seed_design_shape(batch) -> None:
+def test_commit_message_has_the_seed_design_shape(batch: Batch) -> None:
     *_, decision = batch
     message = commit_message(decision, failure_file="data/failures/cargo-2026-01-29T10-00-00Z.jsonl")
     assert message == (
@@ -132,7 +140,7 @@ def test_commit_message_has_the_seed_design_shape(batch) -> None:
     )
 
 
-def test_trailers_parse_back_from_the_last_paragraph(batch) -> None:
+def test_trailers_parse_back_from_the_last_paragraph(batch: Batch) -> None:
     *_, decision = batch
     message = commit_message(decision, failure_file=None)
     assert parse_trailers(message)["batch_id"] == BATCH
@@ -143,7 +151,7 @@ def test_trailers_parse_back_from_the_last_paragraph(batch) -> None:
     assert parse_trailers("subject\n\njust a body line\n") == {}
 
 
-def test_pr_body_has_table_reasons_and_gates(batch) -> None:
+def test_pr_body_has_table_reasons_and_gates(batch: Batch) -> None:
     *_, decision = batch
     body = pr_body(decision, failure_file="data/failures/f.jsonl")
     lines = body.splitlines()

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from recipeline_merger import select
+
+if TYPE_CHECKING:
+    from .conftest import Make
 
 LATER = dt.timedelta(hours=5)
 
 
-def test_selects_in_queue_order_and_marks_in_progress(make) -> None:
+def test_selects_in_queue_order_and_marks_in_progress(make: Make) -> None:
     queue = make.queue(
         [
             make.entry("fd", priority=2, popularity=50),
@@ -32,7 +36,7 @@ def test_selects_in_queue_order_and_marks_in_progress(make) -> None:
     assert by_name["fd"].status == "pending" and by_name["fd"].batch_id is None
 
 
-def test_ids_increment_within_a_day_and_restart_the_next(make) -> None:
+def test_ids_increment_within_a_day_and_restart_the_next(make: Make) -> None:
     queue = make.queue([make.entry("bat")])
     ids = ["2026-01-29-001", "2026-01-29-007", "2026-01-28-042"]
     assert select(queue, now=make.now, size=1, tier=3, live_batches=set(), existing_ids=ids).batch_id == (
@@ -44,7 +48,7 @@ def test_ids_increment_within_a_day_and_restart_the_next(make) -> None:
     )
 
 
-def test_tier_and_backoff_and_status_limit_the_selection(make) -> None:
+def test_tier_and_backoff_and_status_limit_the_selection(make: Make) -> None:
     queue = make.queue(
         [
             make.entry("standard", priority=3),
@@ -58,7 +62,7 @@ def test_tier_and_backoff_and_status_limit_the_selection(make) -> None:
     assert [e.name for e in sel.entries] == ["due"]
 
 
-def test_in_progress_of_a_live_batch_is_kept_and_of_a_vanished_batch_reselected(make) -> None:
+def test_in_progress_of_a_live_batch_is_kept_and_of_a_vanished_batch_reselected(make: Make) -> None:
     queue = make.queue(
         [
             make.entry("live", status="in_progress", batch_id="2026-01-28-001"),
@@ -74,7 +78,7 @@ def test_in_progress_of_a_live_batch_is_kept_and_of_a_vanished_batch_reselected(
     assert stale.batch_id == sel.batch_id == "2026-01-29-001"
 
 
-def test_empty_selection_says_what_the_entries_wait_for(make) -> None:
+def test_empty_selection_says_what_the_entries_wait_for(make: Make) -> None:
     queue = make.queue(
         [
             make.entry("waiting", status="failed", next_retry_at=make.now + LATER),
@@ -91,6 +95,6 @@ def test_empty_selection_says_what_the_entries_wait_for(make) -> None:
     assert sel.reason.endswith("next retry at 2026-01-29T15:00:00Z")
 
 
-def test_empty_queue_reason(make) -> None:
+def test_empty_queue_reason(make: Make) -> None:
     sel = select(make.queue([]), now=make.now, size=5, tier=3, live_batches=set(), existing_ids=[])
     assert sel.reason == "the cargo queue has no entries"

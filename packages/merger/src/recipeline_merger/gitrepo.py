@@ -50,6 +50,27 @@ def git(
     return proc.stdout.decode("utf-8", "replace")
 
 
+#: Who commits when neither git's configuration nor the environment names anyone (a fresh
+#: machine or a CI runner): the batch commit must still be made, under the pipeline's name.
+FALLBACK_IDENTITY = ("recipeline", "recipeline@users.noreply.invalid")
+
+
+def _identity(repo: Path) -> dict[str, str]:
+    """Author/committer variables to add: none when git already knows who commits."""
+    try:
+        git(repo, "var", "GIT_COMMITTER_IDENT")
+        git(repo, "var", "GIT_AUTHOR_IDENT")
+    except GitError:
+        name, email = FALLBACK_IDENTITY
+        return {
+            "GIT_AUTHOR_NAME": os.environ.get("GIT_AUTHOR_NAME") or name,
+            "GIT_AUTHOR_EMAIL": os.environ.get("GIT_AUTHOR_EMAIL") or email,
+            "GIT_COMMITTER_NAME": os.environ.get("GIT_COMMITTER_NAME") or name,
+            "GIT_COMMITTER_EMAIL": os.environ.get("GIT_COMMITTER_EMAIL") or email,
+        }
+    return {}
+
+
 def is_repository(repo: Path) -> bool:
     try:
         git(repo, "rev-parse", "--git-dir")
@@ -119,7 +140,17 @@ def commit_on_branch(repo: Path, *, base: str, branch: str, files: Mapping[str, 
             entries.append(f"100644 {oid}\t{path}\n")
         git(repo, "update-index", "--index-info", stdin="".join(entries).encode(), extra_env=index)
         tree = git(repo, "write-tree", extra_env=index).strip()
-    commit = git(repo, "commit-tree", tree, "-p", base, "-F", "-", stdin=message.encode("utf-8")).strip()
+    commit = git(
+        repo,
+        "commit-tree",
+        tree,
+        "-p",
+        base,
+        "-F",
+        "-",
+        stdin=message.encode("utf-8"),
+        extra_env=_identity(repo),
+    ).strip()
     git(repo, "update-ref", "-m", f"recipeline: {branch}", f"refs/heads/{branch}", commit)
     return commit
 
