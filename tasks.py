@@ -41,6 +41,13 @@ def _stage(c: Context, module: str, *args: object, capture: bool = False) -> str
     return str(result.stdout)
 
 
+def _preflight(c: Context, root: Path, ecosystem: str, size: int, tier: int, *, capture: bool = False) -> str:
+    return _stage(
+        c, "merger", "preflight", "--repo", root, "--ecosystem", ecosystem,
+        "--batch-size", size, "--tier", tier, capture=capture,
+    )  # fmt: skip
+
+
 def _last_json(text: str) -> dict[str, Any]:
     """The last JSON object line a stage printed (stages print one summary line)."""
     for line in reversed(text.splitlines()):
@@ -73,22 +80,7 @@ def batch(
 ) -> None:
     """Run one batch end to end: preflight, generate, validate, merge."""
     root = _repo(c, repo)
-    plan = _last_json(
-        _stage(
-            c,
-            "merger",
-            "preflight",
-            "--repo",
-            root,
-            "--ecosystem",
-            ecosystem,
-            "--batch-size",
-            batch_size,
-            "--tier",
-            tier,
-            capture=True,
-        )
-    )
+    plan = _last_json(_preflight(c, root, ecosystem, batch_size, tier, capture=True))
     if not plan.get("batch_id"):
         print(f"nothing to do for {ecosystem}: {plan.get('reason') or 'no eligible entries'}")
         return
@@ -156,20 +148,7 @@ def preflight(
     c: Context, ecosystem: str, batch_size: int = 10, tier: int = 3, repo: str | None = None
 ) -> None:
     """Stage 1: check the controls, select entries, write the batch plan; prints a JSON line."""
-    root = _repo(c, repo)
-    _stage(
-        c,
-        "merger",
-        "preflight",
-        "--repo",
-        root,
-        "--ecosystem",
-        ecosystem,
-        "--batch-size",
-        batch_size,
-        "--tier",
-        tier,
-    )
+    _preflight(c, _repo(c, repo), ecosystem, batch_size, tier)
 
 
 @task(help={"batch_dir": "the batch directory written by preflight", "repo": "repository root"})

@@ -149,6 +149,8 @@ def test_judging_a_verify_run() -> None:
     mismatch = judge(spec, exit_code=0, output="\n  tool 2.0 (build x)\n", version="1.0", install_dir="/p")
     assert mismatch.subcategory == "verify_pattern_mismatch"
     assert "'tool 1.0'" in mismatch.message and "'tool 2.0 (build x)'" in mismatch.message
+    refused = judge(spec, exit_code=2, output="usage: tool [-h]\n", version="1.0", install_dir="/p")
+    assert refused.subcategory == "verify_pattern_mismatch" and "exited 2" in refused.message
     crashed = judge(spec, exit_code=-24, output="", version="1.0", install_dir="/p")
     assert crashed.subcategory == "install_failed" and "SIGXCPU" in crashed.message
     expected_code = VerifySpec("tool", (), exit_code=2)

@@ -62,9 +62,12 @@ def judge(spec: VerifySpec, *, exit_code: int, output: str, version: str, instal
     """The verdict for a verify command that finished (timeouts are judged by the caller)."""
     command = expand(spec.command, version=version, install_dir=install_dir)
     if exit_code != spec.exit_code:
+        # A verify that ran and answered wrongly is a verify failure (tsuku's exit 7 maps to
+        # verify_pattern_mismatch); one killed by a signal (our CPU/memory/file limits) means
+        # the installed tool cannot run here at all, which is an install failure.
         return Verdict(
             passed=False,
-            subcategory="install_failed",
+            subcategory="install_failed" if exit_code < 0 else "verify_pattern_mismatch",
             message=f"verify command `{command}` {exit_text(exit_code)}"
             + (f" (expected {spec.exit_code})" if spec.exit_code else "")
             + f": {cause_line(output)}",
