@@ -162,3 +162,10 @@ def test_environments_parse() -> None:
     assert rs.environment_for("linux", "debian", "glibc", "amd64") == "linux-debian-glibc-x86_64"
     with pytest.raises(rs.InvalidValueError):
         rs.environment_for("linux", "gentoo", "glibc", "x86_64")
+
+
+def test_times_keep_four_digit_years() -> None:
+    early = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+    assert rs.format_time(early) == "0001-01-01T00:00:00Z"
+    assert rs.parse_time(rs.format_time(early)) == early
+    assert rs.format_file_time(dt.datetime(2026, 1, 29, 10, 0, 5, tzinfo=dt.UTC)) == "2026-01-29T10-00-05Z"

@@ -22,13 +22,14 @@ def utc(value: dt.datetime) -> dt.datetime:
 
 
 def format_time(value: dt.datetime) -> str:
-    """``2026-01-29T10:00:00Z``."""
-    return utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2026-01-29T10:00:00Z`` (four-digit year always: strftime drops the padding before 1000)."""
+    v = utc(value)
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}Z"
 
 
 def format_file_time(value: dt.datetime) -> str:
     """``2026-01-29T10-00-00Z``: the time as it appears in file names (no ``:``)."""
-    return utc(value).strftime("%Y-%m-%dT%H-%M-%SZ")
+    return format_time(value).replace(":", "-")
 
 
 def format_date(value: dt.date) -> str:
