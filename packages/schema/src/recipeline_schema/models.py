@@ -14,6 +14,7 @@ from typing import Literal
 
 from ._jsonschema import meta
 from .ecosystems import NAME_PATTERN, SOURCE_PATTERN
+from .ecosystems import Ecosystem as EcosystemField
 from .errors import InvalidValueError
 from .taxonomy import Category, is_transient, is_valid
 
@@ -27,7 +28,6 @@ QueueStatus = Literal[
 ]
 QUEUE_STATUSES: tuple[str, ...] = QueueStatus.__args__  # type: ignore[attr-defined]
 Confidence = Literal["auto", "curated", "manual"]
-EcosystemField = Literal["homebrew", "cask", "cargo", "npm", "pypi", "rubygems", "go", "cpan"]
 
 
 def _name(desc: str) -> dict[str, object]:
@@ -213,6 +213,10 @@ class BreakerState:
         default=(), metadata=meta("last attempts, oldest first; true = success", maxItems=20)
     )
     probe: str | None = field(default=None, metadata=_source("package admitted as half-open probe"))
+    failure_points: int = field(
+        default=0,
+        metadata=meta("weighted failure streak: 2 a failure, 1 a transient/missing_dep one", minimum=0),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,103 @@
+"""Invoke tasks that compose more than one stage call: rotation, preflight auto, push-state."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from flowsupport import PROJECT, git
+
+import recipeline_schema as rs
+
+
+def _tasks() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("recipeline_tasks", PROJECT / "tasks.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("hour", "first"), [(0, "homebrew"), (3, "pypi"), (7, "cask"), (11, "pypi"), (23, "cask")]
+)
+def test_rotation_starts_at_hour_mod_8_and_covers_every_ecosystem(hour: int, first: str) -> None:
+    order = _tasks().rotation(hour)
+    assert order[0] == first
+    assert sorted(order) == sorted(rs.ECOSYSTEMS)
+
+
+def _invoke(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "invoke", "-r", str(PROJECT), *args, "--repo", str(repo)]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_preflight_auto_passes_over_stopped_and_empty_ecosystems(
+    scratch_repo: Path, flow_env: dict[str, str], tmp_path: Path
+) -> None:
+    now = rs.parse_time("2026-01-29T10:00:00Z")
+    layout = rs.Layout(scratch_repo)
+    for eco in rs.ECOSYSTEMS:  # every ecosystem has one entry, but only cpan is not stopped
+        rs.save(
+            rs.Queue(1, eco, now, (rs.QueueEntry(f"{eco}-tool", f"{eco}:{eco}-tool", 1),)), layout.queue(eco)
+        )
+    control = rs.BatchControl(
+        enabled=True,
+        budget=rs.Budget(week_start=now.date()),
+        disabled_ecosystems=tuple(e for e in rs.ECOSYSTEMS if e != "cpan"),
+        reason="incident 42",
+    )
+    rs.save(control, layout.control)
+    out = tmp_path / "github_output"
+    result = _invoke(scratch_repo, flow_env, "preflight", "--ecosystem", "auto", "--batch-size", "1",
+                     "--github-output", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout.strip().splitlines()[-1])
+    assert plan["ecosystem"] == "cpan" and plan["selected"] == 1
+    written = dict(line.split("=", 1) for line in out.read_text().splitlines())
+    assert written["has_packages"] == "true" and written["ecosystem"] == "cpan"
+    assert written["batch_id"] == plan["batch_id"]
+
+    # nothing left anywhere: the run ends after preflight with has_packages=false
+    out.unlink()
+    again = _invoke(scratch_repo, flow_env, "preflight", "--ecosystem", "auto", "--github-output", str(out))
+    assert again.returncode == 0, again.stderr
+    assert "has_packages=false" in out.read_text()
+    assert "cpan: " in json.loads(again.stdout.strip().splitlines()[-1])["reason"]
+
+
+def test_push_state_rebases_when_it_loses_a_race(tmp_path: Path, flow_env: dict[str, str]) -> None:
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    seed = tmp_path / "seed"
+    subprocess.run(["git", "clone", "-q", str(origin), str(seed)], check=True, env=flow_env)
+    (seed / "README.md").write_text("x\n")
+    git(seed, "add", "-A")
+    subprocess.run(["git", "-C", str(seed), "commit", "-q", "-m", "initial"], check=True, env=flow_env)
+    git(seed, "push", "-q", "origin", "main")
+    for clone in (ours, theirs):
+        subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True, env=flow_env)
+    # another writer lands first (a merged batch PR: recipes only)
+    (theirs / "recipes").mkdir()
+    (theirs / "recipes" / "x.toml").write_text("[metadata]\n")
+    git(theirs, "add", "-A")
+    subprocess.run(["git", "-C", str(theirs), "commit", "-q", "-m", "recipes"], check=True, env=flow_env)
+    git(theirs, "push", "-q", "origin", "main")
+
+    (ours / "data").mkdir()
+    (ours / "data" / "state.json").write_text("{}\n")
+    (ours / "scratch.txt").write_text("not state\n")
+    result = _invoke(ours, flow_env, "push-state", "--message", "chore(data): record batch")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "lost a race" in result.stdout
+    log = git(origin, "log", "--format=%s", "main").splitlines()
+    assert log[:2] == ["chore(data): record batch", "recipes"]
+    assert "scratch.txt" not in git(origin, "ls-tree", "-r", "--name-only", "main")  # only data/ is state
+    again = _invoke(ours, flow_env, "push-state", "--message", "nothing")
+    assert again.returncode == 0 and "no state change" in again.stdout
