@@ -108,6 +108,7 @@ def _last_json(text: str) -> dict[str, Any]:
         "environment": "validation environment id, or 'auto' to detect the host (default)",
         "repo": "repository root (default: this checkout)",
         "workers": "parallel validation workers (default: number of cores)",
+        "json": "print only the batch summary as one JSON object (for scripts)",
     }
 )
 def batch(
@@ -118,22 +119,81 @@ def batch(
     environment: str = "auto",
     repo: str | None = None,
     workers: int = 0,
+    json: bool = False,
 ) -> None:
-    """Run one batch end to end: preflight, generate, validate, merge."""
+    """Run one batch end to end: preflight, generate, validate, merge (resumes an interrupted one first).
+
+    One batch runs at a time per repository: a second ``invoke batch`` refuses while the first
+    holds ``build/batch.lock``. A batch whose run was killed (its plan exists, its manifest does
+    not) is finished first, from the stage where it stopped.
+    """
+    from recipeline_schema import LockTimeoutError, file_lock
+
     root = _repo(c, repo)
-    plan = _preflight(c, root, ecosystem, batch_size, tier)
-    if not plan.get("batch_id"):
-        print(f"nothing to do for {ecosystem}: {plan.get('reason') or 'no eligible entries'}")
-        return
-    batch_dir = plan["batch_dir"]
-    print(f"batch {plan['batch_id']}: {plan['selected']} {plan['ecosystem']} packages -> {batch_dir}")
-    _stage(c, "generator", "generate", "--batch-dir", batch_dir, "--repo", root)
+    try:
+        with file_lock(root / "build" / "batch.lock", what="a batch"):
+            summary = _run_batch(c, root, ecosystem, batch_size, tier, environment, workers)
+    except LockTimeoutError as exc:
+        raise Exit(f"invoke batch: {exc}", code=4) from None
+    if summary is not None:
+        _report(summary, as_json=json)
+
+
+def _run_batch(
+    c: Context, root: Path, ecosystem: str, size: int, tier: int, environment: str, workers: int
+) -> dict[str, Any] | None:
+    unfinished = _unfinished_batches(root)
+    if unfinished:
+        batch_dir = unfinished[0]
+        print(f"resuming interrupted batch {batch_dir.name} ({batch_dir})")
+    else:
+        plan = _preflight(c, root, ecosystem, size, tier)
+        if not plan.get("batch_id"):
+            print(f"nothing to do for {ecosystem}: {plan.get('reason') or 'no eligible entries'}")
+            return None
+        batch_dir = Path(plan["batch_dir"])
+        print(f"batch {plan['batch_id']}: {plan['selected']} {plan['ecosystem']} packages -> {batch_dir}")
+    if not (batch_dir / "generation.json").exists():
+        _stage(c, "generator", "generate", "--batch-dir", batch_dir, "--repo", root)
     validate_args: list[object] = ["validate", "--batch-dir", batch_dir, "--environment", environment]
     if workers:
         validate_args += ["--workers", workers]
-    _stage(c, "validator", *validate_args)
-    summary = _last_json(_stage(c, "merger", "merge", "--repo", root, "--batch-dir", batch_dir, capture=True))
-    print(json.dumps(summary, indent=2))
+    if environment == "auto" or not (batch_dir / "results" / f"{environment}.json").exists():
+        _stage(c, "validator", *validate_args)
+    out = _stage(c, "merger", "merge", "--repo", root, "--batch-dir", batch_dir, capture=True)
+    summary = _last_json(out)
+    summary["batch_dir"] = str(batch_dir)
+    return summary
+
+
+def _unfinished_batches(root: Path) -> list[Path]:
+    """Batch directories with a plan but no manifest: runs that were killed, oldest first."""
+    batches = root / "build" / "batches"
+    if not batches.is_dir():
+        return []
+    return sorted(
+        d
+        for d in batches.iterdir()
+        if (d / "manifest.json").is_file() and not (root / "data" / "batches" / f"{d.name}.json").exists()
+    )
+
+
+def _report(summary: dict[str, Any], *, as_json: bool) -> None:
+    """The batch summary: JSON for scripts, a line for people, the PR body as the step summary."""
+    import os
+
+    if as_json:
+        print(json.dumps(summary, sort_keys=True))
+    else:
+        counts = ", ".join(
+            f"{summary.get(k, 0)} {k}" for k in ("merged", "excluded", "failed", "blocked", "skipped")
+        )
+        print(f"batch {summary.get('batch_id')}: {counts}; branch {summary.get('branch') or '(none)'}")
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    body = Path(summary.get("batch_dir", "")) / "pr-body.md"
+    if step_summary and body.is_file():
+        with Path(step_summary).open("a", encoding="utf-8") as fh:
+            fh.write(body.read_text(encoding="utf-8") + "\n")
 
 
 @task(help={"repo": "repository root (default: this checkout)", "output": "output directory"})

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import subprocess
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,7 @@ class LocalIndex:
     def __init__(self, server: HTTPServer) -> None:
         self.server = server
         self.wheels: dict[str, list[tuple[Wheel, bytes]]] = {}
+        self.latency = 0.0  # seconds each project page waits, to make a batch take a while
         server.expect_request(_Prefix("/simple/"), method="GET").respond_with_handler(self._project)
         server.expect_request(_Prefix("/files/"), method="GET").respond_with_handler(self._file)
 
@@ -87,6 +89,7 @@ class LocalIndex:
         self.wheels.setdefault(wheel.project, []).append((wheel, wheel.build()))
 
     def _project(self, request: Request) -> Response:
+        time.sleep(self.latency)
         name = request.path.removeprefix("/simple/").strip("/")
         if name not in self.wheels:
             return Response("not found", status=404)
