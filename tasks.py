@@ -145,6 +145,7 @@ def _run_batch(
     unfinished = _unfinished_batches(root)
     if unfinished:
         batch_dir = unfinished[0]
+        _refuse_when_stopped(c, root, batch_dir)
         print(f"resuming interrupted batch {batch_dir.name} ({batch_dir})")
     else:
         plan = _preflight(c, root, ecosystem, size, tier)
@@ -153,17 +154,46 @@ def _run_batch(
             return None
         batch_dir = Path(plan["batch_dir"])
         print(f"batch {plan['batch_id']}: {plan['selected']} {plan['ecosystem']} packages -> {batch_dir}")
-    if not (batch_dir / "generation.json").exists():
-        _stage(c, "generator", "generate", "--batch-dir", batch_dir, "--repo", root)
     validate_args: list[object] = ["validate", "--batch-dir", batch_dir, "--environment", environment]
     if workers:
         validate_args += ["--workers", workers]
-    if environment == "auto" or not (batch_dir / "results" / f"{environment}.json").exists():
+    if not _generation_complete(batch_dir):
+        _generate_and_validate(c, root, batch_dir, validate_args)
+    elif environment == "auto" or not (batch_dir / "results" / f"{environment}.json").exists():
         _stage(c, "validator", *validate_args)
     out = _stage(c, "merger", "merge", "--repo", root, "--batch-dir", batch_dir, capture=True)
     summary = _last_json(out)
     summary["batch_dir"] = str(batch_dir)
     return summary
+
+
+def _generate_and_validate(c: Context, root: Path, batch_dir: Path, validate_args: list[object]) -> None:
+    """Generate with the validator following: recipe n validates while n+1 is generated.
+
+    Generation is bound by the registries' rate limits and validation by CPU, so running them
+    side by side makes a batch take about the longer of the two instead of their sum.
+    """
+    import subprocess
+
+    command = [sys.executable, "-m", "recipeline_validator", *map(str, validate_args), "--follow"]
+    follower = subprocess.Popen(command)
+    try:
+        code, _ = _run(c, "generator", "generate", "--batch-dir", batch_dir, "--repo", root)
+    except BaseException:
+        follower.kill()
+        raise
+    if code != 0:
+        follower.kill()
+        follower.wait()
+        raise Exit(f"recipeline_generator generate failed (exit {code})", code=code)
+    if (status := follower.wait()) != 0:
+        raise Exit(f"recipeline_validator validate failed (exit {status})", code=status)
+
+
+def _generation_complete(batch_dir: Path) -> bool:
+    """Whether the generator finished this batch (it rewrites generation.json after each package)."""
+    path = batch_dir / "generation.json"
+    return path.is_file() and bool(json.loads(path.read_text(encoding="utf-8")).get("complete", True))
 
 
 def _unfinished_batches(root: Path) -> list[Path]:
@@ -206,7 +236,9 @@ def dashboard(c: Context, repo: str | None = None, output: str | None = None) ->
 @task(
     help={
         "ecosystem": "ecosystem whose queue to fill",
-        "from_file": "plain list of packages (one per line: name [source] [priority] [popularity])",
+        "from_file": "seed from this plain list (name [source] [priority] [popularity]) instead of the API",
+        "api": "with --from-file: also read the ecosystem's popularity API",
+        "config": "seeder configuration (tiers, bounds; default data/seeds/seeder-config.json)",
         "limit": "add at most this many new packages",
         "dry_run": "print what would be added, write nothing",
         "repo": "repository root (default: this checkout)",
@@ -215,23 +247,39 @@ def dashboard(c: Context, repo: str | None = None, output: str | None = None) ->
 def seed(
     c: Context,
     ecosystem: str,
-    from_file: str,
+    from_file: str | None = None,
+    api: bool = False,
+    config: str | None = None,
     limit: int = 0,
     dry_run: bool = False,
     repo: str | None = None,
 ) -> None:
-    """Add new packages to an ecosystem's queue (additive; never rewrites a status)."""
-    args: list[object] = [
-        "seed",
-        "--repo",
-        _repo(c, repo),
-        "--ecosystem",
-        ecosystem,
-        "--from-file",
-        from_file,
-    ]
+    """Add new packages to an ecosystem's queue from its popularity source (additive, idempotent)."""
+    args: list[object] = ["seed", "--repo", _repo(c, repo), "--ecosystem", ecosystem]
+    if from_file:
+        args += ["--from-file", from_file]
+    if api:
+        args.append("--api")
+    if config:
+        args += ["--config", config]
     if limit:
         args += ["--limit", limit]
+    if dry_run:
+        args.append("--dry-run")
+    _stage(c, "seeder", *args)
+
+
+@task(
+    name="import-tsuku",
+    help={
+        "from_": "a tsuku repository (or its data/ directory) to convert",
+        "dry_run": "report what would be imported, write nothing",
+        "repo": "repository root (default: this checkout)",
+    },
+)
+def import_tsuku(c: Context, from_: str, dry_run: bool = False, repo: str | None = None) -> None:
+    """Convert tsuku's queues (unified and legacy) into per-ecosystem queues, keeping their state."""
+    args: list[object] = ["import-tsuku", "--repo", _repo(c, repo), "--from", from_]
     if dry_run:
         args.append("--dry-run")
     _stage(c, "seeder", *args)
@@ -270,8 +318,10 @@ def preflight(
 
 @task(help={"batch_dir": "the batch directory written by preflight", "repo": "repository root"})
 def generate(c: Context, batch_dir: str, repo: str | None = None) -> None:
-    """Stage 2: generate recipes for a batch directory."""
-    _stage(c, "generator", "generate", "--batch-dir", batch_dir, "--repo", _repo(c, repo))
+    """Stage 2: generate recipes for a batch directory (refuses while the ecosystem is stopped)."""
+    root = _repo(c, repo)
+    _refuse_when_stopped(c, root, Path(batch_dir))
+    _stage(c, "generator", "generate", "--batch-dir", batch_dir, "--repo", root)
 
 
 @task(
@@ -279,14 +329,56 @@ def generate(c: Context, batch_dir: str, repo: str | None = None) -> None:
         "batch_dir": "the batch directory written by preflight",
         "environment": "environment id, or 'auto' to detect the host",
         "workers": "parallel workers (default: number of cores)",
+        "only_passed_on": "linux: validate only recipes that passed some Linux environment (macOS jobs)",
+        "repo": "repository root (default: this checkout)",
     }
 )
-def validate(c: Context, batch_dir: str, environment: str = "auto", workers: int = 0) -> None:
-    """Stage 3: validate a batch's recipes on one environment; writes results/<env>.json."""
+def validate(
+    c: Context,
+    batch_dir: str,
+    environment: str = "auto",
+    workers: int = 0,
+    only_passed_on: str | None = None,
+    repo: str | None = None,
+) -> None:
+    """Stage 3: validate a batch on one environment; macOS follows the week's budget (full/sampled/paused)."""
+    import platform
+
+    root = _repo(c, repo)
+    _refuse_when_stopped(c, root, Path(batch_dir))
     args: list[object] = ["validate", "--batch-dir", batch_dir, "--environment", environment]
     if workers:
         args += ["--workers", workers]
+    if only_passed_on:
+        args += ["--only-passed-on", only_passed_on]
+    macos = environment.startswith("darwin") or (environment == "auto" and platform.system() == "Darwin")
+    if macos:
+        budget = _last_json(
+            _stage(c, "merger", "budget", "--repo", root, "--batch-dir", batch_dir, capture=True)
+        )
+        if budget["macos_validation"] == "paused":
+            print(f"macOS validation paused by the budget ({budget['macos_minutes_used']:g} of "
+                  f"{budget['macos_minutes_limit']:g} minutes used this week)")  # fmt: skip
+            return
+        if budget["macos_validation"] == "sampled":
+            for package_id in budget["sample"]:
+                args += ["--only", package_id]
+            args += ["--only-reason", "not in this week's macOS sample (over 80% of the macOS budget used)"]
     _stage(c, "validator", *args)
+
+
+def _refuse_when_stopped(c: Context, root: Path, batch_dir: Path) -> None:
+    """Every writing stage honours the emergency stop (exit 3 with the reason, from the merger)."""
+    plan = batch_dir / "manifest.json"
+    ecosystem = json.loads(plan.read_text(encoding="utf-8"))["ecosystem"] if plan.is_file() else None
+    args: list[object] = ["control", "status", "--repo", root]
+    if ecosystem:
+        args += ["--ecosystem", ecosystem]
+    code, _ = _run(c, "merger", *args, capture=True)
+    if code == EXIT_STOPPED:  # the merger has printed who stopped what, and why
+        raise Exit("refusing to run while stopped (invoke control resume lifts the stop)", code=code)
+    if code != 0:
+        raise Exit(f"recipeline_merger control status failed (exit {code})", code=code)
 
 
 @task(help={"batch_dir": "the batch directory", "repo": "repository root (default: this checkout)"})
@@ -335,5 +427,112 @@ def push_state(
     raise Exit(f"could not push the state to {remote}/{branch} after {attempts} attempts", code=1)
 
 
-ns = Collection(batch, dashboard, seed, preflight, generate, validate, merge, reconcile, push_state)
+@task(
+    help={
+        "action": "stop, resume or status",
+        "ecosystem": "only this ecosystem (default: the whole pipeline)",
+        "reason": "why (required to stop; shown by every refusing stage)",
+        "incident_url": "link to the incident",
+        "expected_resume": "when it should resume (RFC 3339 UTC)",
+        "repo": "repository root (default: this checkout)",
+    }
+)
+def control(
+    c: Context,
+    action: str,
+    ecosystem: str | None = None,
+    reason: str | None = None,
+    incident_url: str | None = None,
+    expected_resume: str | None = None,
+    repo: str | None = None,
+) -> None:
+    """Emergency stop or resume of the pipeline or one ecosystem (batch-control.json)."""
+    args: list[object] = ["control", action, "--repo", _repo(c, repo)]
+    for flag, value in (
+        ("--ecosystem", ecosystem),
+        ("--reason", reason),
+        ("--incident-url", incident_url),
+        ("--expected-resume", expected_resume),
+    ):
+        if value:
+            args += [flag, value]
+    _stage(c, "merger", *args)
+
+
+@task(
+    help={
+        "batch_id": "the batch to roll back (YYYY-MM-DD-NNN)",
+        "reason": "why (recorded beside the manifest and in the PR)",
+        "force": "also remove recipes changed since the batch merged",
+        "repo": "repository root (default: this checkout)",
+    }
+)
+def rollback(c: Context, batch_id: str, reason: str, force: bool = False, repo: str | None = None) -> None:
+    """Revert exactly the files one batch added (from its manifest) and re-queue its packages."""
+    args: list[object] = ["rollback", "--repo", _repo(c, repo), "--batch-id", batch_id, "--reason", reason]
+    if force:
+        args.append("--force")
+    _stage(c, "merger", *args)
+
+
+@task(
+    help={
+        "category": "failure category whose entries go back to pending",
+        "subcategory": "only this subcategory",
+        "ecosystem": "only this ecosystem",
+        "repo": "repository root (default: this checkout)",
+    }
+)
+def requeue(
+    c: Context,
+    category: str,
+    subcategory: str | None = None,
+    ecosystem: str | None = None,
+    repo: str | None = None,
+) -> None:
+    """Return failed/blocked entries of a failure category to pending (after a builder fix)."""
+    args: list[object] = ["requeue", "--repo", _repo(c, repo), "--category", category]
+    if subcategory:
+        args += ["--subcategory", subcategory]
+    if ecosystem:
+        args += ["--ecosystem", ecosystem]
+    _stage(c, "merger", *args)
+
+
+@task(
+    help={
+        "what": "queue, batch or dashboard",
+        "entries": "queue: entries in the synthetic queue (default 100000)",
+        "packages": "batch: packages in the batch (default 100)",
+        "rate": "batch: allowed requests per second to the local index (default 10)",
+        "latency": "batch: seconds the local index waits per page (default 0.05)",
+        "scale": "dashboard: 1 is the size of tsuku's real data, 10 ten times that",
+    }
+)
+def bench(
+    c: Context,
+    what: str,
+    entries: int = 100_000,
+    packages: int = 100,
+    rate: float = 10.0,
+    latency: float = 0.05,
+    scale: int = 1,
+) -> None:
+    """Benchmarks of ARCHITECTURE §10: queue selection and save, batch throughput, dashboard build."""
+    if what == "queue":
+        _stage(c, "schema", "bench-queue", "--entries", entries)
+    elif what == "batch":
+        script = HERE / "benchmarks" / "batch.py"
+        c.run(shlex.join([sys.executable, str(script), "--packages", str(packages), "--rate", str(rate),
+                          "--latency", str(latency)]))  # fmt: skip
+    elif what == "dashboard":
+        _stage(c, "dashboard", "bench", "--scale", scale)
+    else:
+        raise Exit(f"bench: expected queue, batch or dashboard, got {what!r}", code=2)
+
+
+ns = Collection(
+    batch, dashboard, seed, import_tsuku, preflight, generate, validate, merge, reconcile, push_state,
+    control, rollback, requeue, bench,
+)  # fmt: skip
 ns.configure({"recipeline": {"repo": None}})

@@ -101,3 +101,32 @@ def test_push_state_rebases_when_it_loses_a_race(tmp_path: Path, flow_env: dict[
     assert "scratch.txt" not in git(origin, "ls-tree", "-r", "--name-only", "main")  # only data/ is state
     again = _invoke(ours, flow_env, "push-state", "--message", "nothing")
     assert again.returncode == 0 and "no state change" in again.stdout
+
+
+def test_an_emergency_stop_is_honoured_by_every_writing_task(
+    scratch_repo: Path, flow_env: dict[str, str], tmp_path: Path
+) -> None:
+    layout = rs.Layout(scratch_repo)
+    now = rs.parse_time("2026-01-29T10:00:00Z")
+    rs.save(rs.Queue(1, "pypi", now, (rs.QueueEntry("tool", "pypi:tool", 1),)), layout.queue("pypi"))
+    stop = _invoke(
+        scratch_repo, flow_env, "control", "stop", "--ecosystem", "pypi", "--reason", "bad upstream"
+    )
+    assert stop.returncode == 0, stop.stderr
+
+    refused = _invoke(scratch_repo, flow_env, "batch", "--ecosystem", "pypi")
+    assert refused.returncode == 3
+    assert "ecosystem pypi stopped: bad upstream" in refused.stderr
+    batch_dir = layout.batch_dir("2026-01-29-001")
+    batch_dir.mkdir(parents=True)
+    rs.save(rs.BatchPlan(1, "2026-01-29-001", "pypi", now, 3, (rs.PlannedPackage("tool", "pypi:tool"),)),
+            rs.BatchDir(batch_dir).plan)  # fmt: skip
+    for stage in ("generate", "validate"):
+        result = _invoke(scratch_repo, flow_env, stage, "--batch-dir", str(batch_dir))
+        assert result.returncode == 3, (stage, result.stderr)
+        assert "refusing to run while stopped" in result.stderr
+    assert not rs.BatchDir(batch_dir).generation.exists()
+
+    resumed = _invoke(scratch_repo, flow_env, "control", "resume", "--ecosystem", "pypi")
+    assert resumed.returncode == 0, resumed.stderr
+    assert rs.load(rs.BatchControl, layout.control).disabled_ecosystems == ()

@@ -15,6 +15,7 @@ from recipeline_schema import (
     BatchDir,
     BatchPlan,
     EndpointError,
+    GeneratedPackage,
     GenerationReport,
     Layout,
     PlannedPackage,
@@ -154,7 +155,31 @@ def test_no_configured_index_stops_the_batch_before_any_report(
 
     with pytest.raises(EndpointError, match="no PyPI index"):
         generate_batch(batch_dir, repo, builders, now=lambda: NOW)
-    assert not BatchDir(batch_dir).generation.exists()
+    # what was done before the stop is recorded, but never as a complete report
+    partial = load(GenerationReport, BatchDir(batch_dir).generation)
+    assert not partial.complete and [p.name for p in partial.packages] == ["ripgrep"]
+
+
+def test_the_report_grows_after_each_package_and_ends_complete(
+    tmp_path: Path, repo: Path, http: HttpClient, published: Any
+) -> None:
+    """A validator following the batch sees each recipe as soon as it exists."""
+    batch_dir = tmp_path / "b"
+    write_plan(batch_dir, ("demo", "pypi:demo"), ("ripgrep", "github:BurntSushi/ripgrep"), ("x", "pypi:demo"))
+    builders = BuilderRegistry([PypiBuilder(http, index_url=published.url)])
+    seen: list[tuple[int, bool]] = []
+
+    def progress(_: GeneratedPackage) -> None:
+        path = BatchDir(batch_dir).generation
+        if path.exists():
+            report = load(GenerationReport, path)
+            seen.append((len(report.packages), report.complete))
+
+    final = generate_batch(batch_dir, repo, builders, now=lambda: NOW, progress=progress)
+    # progress runs before each write: it sees the report of the packages before the current one
+    assert seen == [(1, False), (2, False)]
+    assert final.complete and len(final.packages) == 3
+    assert load(GenerationReport, BatchDir(batch_dir).generation) == final
 
 
 def test_duplicate_names_in_a_plan_are_skipped_after_the_first(
@@ -171,10 +196,18 @@ def test_duplicate_names_in_a_plan_are_skipped_after_the_first(
 
 
 def test_generate_command_end_to_end(
-    tmp_path: Path, repo: Path, published: Any, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    repo: Path,
+    published: Any,
+    httpserver: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     batch_dir = tmp_path / "build" / "batches" / "2026-01-29-001"
     write_plan(batch_dir, *PLAN)
+    # the CLI's registry has a cargo builder: its API is the local server, where ripgrep is unknown
+    monkeypatch.setenv("RECIPELINE_CARGO_URL", httpserver.url_for("/crates-api"))
+    httpserver.expect_request("/crates-api/crates/ripgrep").respond_with_data("", status=404)
 
     code = main(
         [
@@ -192,7 +225,7 @@ def test_generate_command_end_to_end(
 
     out = capsys.readouterr()
     assert code == 0, out.err
-    assert "2 generated, 2 failed, 2 skipped, 2 curated overrides" in out.out
+    assert "2 generated, 3 failed, 1 skipped, 2 curated overrides" in out.out
     report = load(GenerationReport, BatchDir(batch_dir).generation)
     assert [p.outcome for p in report.packages].count("generated") == 2
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -263,6 +264,10 @@ def test_a_recipe_already_on_the_base_commit_is_not_overwritten(make: Make) -> N
         (
             lambda m, p, g, r: (p, g, [m.report(m.linux, [m.result("bat", "cargo:bat")] * 2)]),
             "two results for cargo:bat",
+        ),
+        (
+            lambda m, p, g, r: (p, dataclasses.replace(g, complete=False), r),
+            "generation is not complete",
         ),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
 import subprocess
@@ -22,6 +23,7 @@ from recipeline_merger import (
     preflight,
 )
 from recipeline_schema import (
+    BatchControl,
     BatchDir,
     BatchManifest,
     BatchPlan,
@@ -30,8 +32,10 @@ from recipeline_schema import (
     MetricsLine,
     Queue,
     QueueEntry,
+    ValidationReport,
     load,
     read_jsonl,
+    recipe_from_toml,
     save,
     sha256_text,
 )
@@ -169,7 +173,9 @@ def test_merge_builds_one_commit_on_the_batch_branch(
     assert (repo / ".git" / "index").read_bytes() == index
     assert not (repo / "recipes").exists()
     changed_in_checkout = [line[3:] for line in git(repo, "status", "--porcelain", "-uall").splitlines()]
-    assert changed_in_checkout and all(path.startswith("data/") for path in changed_in_checkout)
+    assert changed_in_checkout and all(
+        path.startswith("data/") or path == "batch-control.json" for path in changed_in_checkout
+    )
 
 
 def test_merge_writes_valid_state_once(repo: Path, layout: Layout, batch: Batch, make: Make) -> None:
@@ -234,6 +240,7 @@ def test_an_interrupted_merge_completes_without_duplicates(
 
     class DiesWhilePublishing:
         note = ""
+        remote = False
 
         def publish(self, request: PullRequestRequest) -> NoReturn:
             raise SimulatedKillError  # after failures, branch, metrics and queue; before the manifest
@@ -305,9 +312,12 @@ def test_merge_honours_the_emergency_stop(repo: Path, layout: Layout, batch: Bat
     assert not layout.metrics.exists() and not layout.manifest(BATCH).exists()
 
 
-def test_a_token_is_never_written_or_printed(repo: Path, layout: Layout, batch: Batch) -> None:
+def test_a_token_without_a_repository_is_refused_before_any_write(
+    repo: Path, layout: Layout, batch: Batch
+) -> None:
     bdir, _ = batch
     secret = "ghp_doNotLeakThis0123456789"
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_REPOSITORY"}
     proc = cli(
         "merge",
         "--repo",
@@ -316,12 +326,12 @@ def test_a_token_is_never_written_or_printed(repo: Path, layout: Layout, batch: 
         str(bdir.path),
         "--now",
         NOW,
-        env={**os.environ, "GITHUB_TOKEN": secret},
+        env={**env, "GITHUB_TOKEN": secret},
     )
-    assert proc.returncode == 0, proc.stderr
-    assert "does not open pull requests yet" in proc.stderr
+    assert proc.returncode == 1
+    assert "GITHUB_REPOSITORY (owner/name) is not" in proc.stderr
     assert secret not in proc.stdout + proc.stderr
-    assert not (layout.batches_dir / f"{BATCH}.pr.md").exists()
+    assert not layout.manifest(BATCH).exists() and not layout.metrics.exists()
     for path in repo.rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
@@ -365,3 +375,57 @@ def test_merge_outside_a_git_repository_fails_cleanly(
     )
     proc = cli("merge", "--repo", str(layout.root), "--batch-dir", str(bdir.path))
     assert proc.returncode == 1 and "git rev-parse" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_merge_moves_the_breaker_and_the_budget_once(
+    repo: Path, layout: Layout, batch: Batch, make: Make
+) -> None:
+    bdir, _ = batch
+    result = merge(repo, bdir.path, now=make.now.replace(hour=11))
+    assert result.breaker == "closed"
+    control = load(BatchControl, layout.control)
+    breaker = control.circuit_breaker["cargo"]
+    # rg, bat merged; fd excluded (validation_failed), nope failed (deterministic): hard failures
+    assert breaker.recent == (True, True, False, False)
+    assert (breaker.consecutive_failures, breaker.failure_points) == (2, 4)
+    assert (control.budget.linux_minutes_used, control.budget.macos_minutes_used) == (4.0, 6.0)
+
+
+def test_the_committed_recipe_carries_its_platform_constraints(
+    repo: Path, layout: Layout, batch: Batch, make: Make, git: Git
+) -> None:
+    bdir, recipes = batch
+    mac = load(ValidationReport, bdir.results(make.mac))
+    failed_bat = make.result("bat", "cargo:bat", "fail", failure=make.failure("cargo:bat"))
+    save(dataclasses.replace(mac, results=(*mac.results, failed_bat)), bdir.results(make.mac))
+    merge(repo, bdir.path, now=make.now.replace(hour=11))
+    committed = git(repo, "show", f"{BRANCH}:recipes/b/bat.toml")
+    assert recipe_from_toml(committed).metadata["supported_os"] == ["linux"]
+    assert git(repo, "show", f"{BRANCH}:recipes/r/rg.toml") == recipes["rg"]  # passed both: unchanged
+    manifest = load(BatchManifest, layout.manifest(BATCH))
+    assert {p.name: p.sha256 for p in manifest.packages if p.sha256} == {
+        "rg": sha256_text(recipes["rg"]),
+        "bat": sha256_text(committed),
+    }
+
+
+def test_a_kill_after_the_control_write_does_not_count_the_batch_twice(
+    repo: Path, layout: Layout, batch: Batch, make: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    merge_module = importlib.import_module("recipeline_merger.merge")  # the package exports a function
+    bdir, _ = batch
+
+    def killed(*args: object, **kwargs: object) -> NoReturn:
+        raise KeyboardInterrupt  # the process dies before the metrics line is written
+
+    monkeypatch.setattr(merge_module, "append_jsonl", killed)
+    with pytest.raises(KeyboardInterrupt):
+        merge(repo, bdir.path, now=make.now.replace(hour=11))
+    monkeypatch.undo()
+    assert not layout.metrics.exists()
+    merge(repo, bdir.path, now=make.now.replace(hour=11))
+    control = load(BatchControl, layout.control)
+    assert control.circuit_breaker["cargo"].recent == (True, True, False, False)
+    assert control.circuit_breaker["cargo"].last_batch == BATCH
+    assert (control.budget.linux_minutes_used, control.budget.macos_minutes_used) == (4.0, 6.0)
+    assert len(read_jsonl(MetricsLine, layout.metrics)) == 1

@@ -72,6 +72,8 @@ def test_selection_marks_in_progress_and_writes_the_plan(seeded: Layout) -> None
         "batch_dir": str(seeded.batch_dir("2026-01-29-001")),
         "selected": 2,
         "reason": "",
+        "breaker": "closed",
+        "macos_validation": "full",
     }
     plan = load(BatchPlan, seeded.batch_dir("2026-01-29-001") / "manifest.json")
     assert [p.package_id for p in plan.packages] == ["cargo:ripgrep", "cargo:bat"]

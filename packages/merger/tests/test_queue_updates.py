@@ -144,3 +144,20 @@ def test_reconcile_marks_recipes_on_the_branch_and_requeues_vanished_batches(mak
         updated, on_default_branch={"recipes/o/ok.toml"}, live_batches={"2026-01-29-002"}, now=make.now
     )
     assert again is updated and (none.success, none.requeued) == (0, 0)
+
+
+def test_blocked_entries_return_to_pending_once_every_dependency_has_a_recipe(make: Make) -> None:
+    queue = make.queue(
+        [
+            make.entry("magick", status="blocked", blocked_by=("libpng", "libjpeg")),
+            make.entry("half", status="blocked", blocked_by=("libpng", "zlib")),
+            make.entry("unnamed", status="blocked", blocked_by=()),
+        ]
+    )
+    on_branch = {"recipes/l/libpng.toml", "recipes/l/libjpeg.toml"}
+    updated, counts = reconcile_queue(queue, on_default_branch=on_branch, live_batches=(), now=make.now)
+    e = entries(updated)
+    assert (e["magick"].status, e["magick"].blocked_by) == ("pending", ())
+    assert "libpng" in e["magick"].reason
+    assert e["half"].status == "blocked" and e["unnamed"].status == "blocked"
+    assert counts.unblocked == 1

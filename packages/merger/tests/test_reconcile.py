@@ -100,6 +100,7 @@ def test_reconcile_after_a_squash_merge(
         "changed_queues": 2,
         "success": 1,
         "requeued": 2,
+        "unblocked": 0,
     }
     cargo = statuses(layout)
     assert cargo["rg"] == ("success", BATCH)  # on main: success, batch id kept

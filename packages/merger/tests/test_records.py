@@ -156,11 +156,13 @@ def test_pr_body_has_table_reasons_and_gates(batch: Batch) -> None:
     body = pr_body(decision, failure_file="data/failures/f.jsonl")
     lines = body.splitlines()
     assert lines[0] == f"# Batch {BATCH}: 2 of 4 Cargo recipes"
-    assert "| name | source | outcome | environments | recipe |" in lines
+    assert "| name | source | outcome | environments | recipe | constraints |" in lines
     assert (
         "| rg | cargo:ripgrep | merged | darwin-arm64 pass, linux-debian-glibc-x86\\_64 pass "
-        "| `recipes/r/rg.toml` |" in lines
+        "| `recipes/r/rg.toml` | — |" in lines
     )
+    bat = next(line for line in lines if line.startswith("| bat |"))
+    assert bat.endswith("| `recipes/b/bat.toml` | supported\\_os = linux |")
     assert any(
         line.startswith("- **fd** (excluded): linux-debian-glibc-x86\\_64: validation\\_failed")
         for line in lines

@@ -169,3 +169,14 @@ def test_times_keep_four_digit_years() -> None:
     assert rs.format_time(early) == "0001-01-01T00:00:00Z"
     assert rs.parse_time(rs.format_time(early)) == early
     assert rs.format_file_time(dt.datetime(2026, 1, 29, 10, 0, 5, tzinfo=dt.UTC)) == "2026-01-29T10-00-05Z"
+
+
+@pytest.mark.parametrize("name", ["python@3.14", "openssl@3", "node@22", "g++", "yt-dlp", "7zip"])
+def test_check_name_accepts_real_tool_names(name: str) -> None:
+    assert rs.check_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["@scope", "a/b@1", "x@../y"])
+def test_check_name_rejects_scoped_or_path_like_names(name: str) -> None:
+    with pytest.raises(rs.InvalidValueError):
+        rs.check_name(name)

@@ -197,7 +197,7 @@ def test_nothing_usable_exits_1_and_still_records_the_run(
     "args",
     [
         ["seed", "-e", "fortran", "--from-file", "x.txt"],
-        ["seed", "-e", "pypi"],
+        ["seed", "--from-file", "x.txt"],
         ["seed", "-e", "pypi", "--from-file", "x.txt", "--limit", "0"],
         ["seed", "-e", "pypi", "--from-file", "x.txt", "--now", "yesterday"],
         ["frobnicate"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from recipeline_schema import ECOSYSTEMS, Queue
 from recipeline_seeder import Candidate, SeedListError, SeedListSource, merge_candidates, parse_seed_list
+from recipeline_seeder.config import load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -88,7 +90,7 @@ def test_repository_seed_lists_are_clean(path: Path) -> None:
     assert ecosystem in ECOSYSTEMS
     candidates = SeedListSource(path, ecosystem).fetch()
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    empty = Queue(schema_version=1, ecosystem=ecosystem, updated_at=now, entries=())  # type: ignore[arg-type]
+    empty = Queue(schema_version=1, ecosystem=ecosystem, updated_at=now, entries=())
     queue, report = merge_candidates(empty, candidates, recipe_names=(), now=now)
     assert not report.rejected, [r.reason for r in report.rejected]
     assert not report.skipped, [s.reason for s in report.skipped]
@@ -97,3 +99,23 @@ def test_repository_seed_lists_are_clean(path: Path) -> None:
 
 def test_the_pypi_seed_list_is_present() -> None:
     assert REPO_ROOT / "data" / "seeds" / "pypi.txt" in repository_seed_lists()
+
+
+def test_repository_seed_lists_do_not_collide_across_ecosystems() -> None:
+    """A name in two lists would be queued as requires_manual; the lists avoid that."""
+    owners: dict[str, list[str]] = {}
+    for path in repository_seed_lists():
+        for candidate in SeedListSource(path, path.stem).fetch():
+            owners.setdefault(candidate.name.casefold(), []).append(path.stem)
+    assert len(owners) > 100
+    assert {name: ecos for name, ecos in owners.items() if len(ecos) > 1} == {}
+
+
+def test_repository_seeder_config_loads() -> None:
+    """The committed data/seeds/seeder-config.json is valid and sets every ecosystem's tiers."""
+    path = REPO_ROOT / "data" / "seeds" / "seeder-config.json"
+    loaded = load_settings(path)
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    assert set(loaded) == set(ECOSYSTEMS)
+    for eco in ECOSYSTEMS:
+        assert (loaded[eco].tier1, loaded[eco].tier2) == (raw[eco]["tier1"], raw[eco]["tier2"])

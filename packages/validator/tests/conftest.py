@@ -1,4 +1,5 @@
-"""Shared fixtures: a wheel directory, a PEP 503 index, the probed isolation, a loopback server."""
+"""Shared fixtures: a wheel directory, a PEP 503 index, a local npm registry, the probed isolation,
+a loopback server."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
-from validator_helpers import TOOL_SOURCE, LoopbackServer, Wheelhouse, build_wheel
+from validator_helpers import (
+    NODE_HELPER,
+    NODE_TOOL,
+    TOOL_SOURCE,
+    LoopbackServer,
+    Wheelhouse,
+    build_npm_tarball,
+    build_wheel,
+    packument,
+)
 
 from recipeline_validator import Isolation, probe_isolation
 
@@ -25,6 +35,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
         "sleepypkg": ("1.0.0", {"sleepy": "sleepy"}, ()),
         "quietpkg": ("0.5.0", {"quiet": "quiet"}, ()),
         "netpkg": ("1.0.0", {"nettool": "net"}, ()),
+        "hogpkg": ("1.0.0", {"hog": "hog"}, ()),
     }
     for dist, (version, scripts, requires) in specs.items():
         build_wheel(path, dist, version, module_source=TOOL_SOURCE, scripts=scripts, requires=requires)
@@ -87,3 +98,47 @@ def loopback_server() -> Iterator[LoopbackServer]:
     stop.set()
     thread.join(timeout=5)
     sock.close()
+
+
+@pytest.fixture(scope="module")
+def npm_registry(loopback_server: LoopbackServer) -> Iterator[str]:
+    """A local npm registry (packuments + tarballs built here) on loopback; yields its URL.
+
+    ``npmtool`` 1.4.0 depends on ``npmhelper``; ``npmliar`` claims version 9.9.9; ``npmnet``
+    has a postinstall script that tries to reach the loopback server (it must not: phase 1
+    ignores scripts and phase 2 has no network).
+    """
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    base = server.url_for("/").rstrip("/")
+    reach = f"require('net').connect({loopback_server.port}, '127.0.0.1').on('error', () => {{}})"
+    packages: dict[str, tuple[dict[str, object], dict[str, str]]] = {
+        "npmhelper": (
+            {"name": "npmhelper", "version": "1.0.0", "main": "index.js"},
+            {"index.js": NODE_HELPER},
+        ),
+    }
+    for name, version, extra in (
+        ("npmtool", "1.4.0", {}),
+        ("npmliar", "2.0.0", {"claims": "9.9.9"}),
+        ("npmnet", "1.0.0", {"scripts": {"postinstall": f'node -e "{reach}"'}}),
+    ):
+        manifest: dict[str, object] = {
+            "name": name,
+            "version": version,
+            "bin": {name: "cli.js"},
+            "dependencies": {"npmhelper": "^1.0.0"},
+            **extra,
+        }
+        packages[name] = (manifest, {"cli.js": NODE_TOOL})
+    for name, (document, files) in packages.items():
+        tarball = build_npm_tarball(document, files, executable=("cli.js",))
+        path = f"/tarballs/{name}-{document['version']}.tgz"
+        server.expect_request(path).respond_with_data(tarball, content_type="application/octet-stream")
+        server.expect_request(f"/{name}").respond_with_json(packument(document, tarball, base + path))
+    # a package the registry does not have: a 404, as a real registry answers (not a 500 npm retries)
+    server.expect_request("/npmmissing").respond_with_json({"error": "Not found"}, status=404)
+    yield base + "/"
+    server.clear()
+    if server.is_running():
+        server.stop()

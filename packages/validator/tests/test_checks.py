@@ -31,7 +31,7 @@ def test_a_generated_recipe_is_valid() -> None:
         (GOOD.replace("https://", "http://"), ["https://"]),
         (GOOD.replace('package = "tool-dist"', 'package = "--index-url=http://evil"'), ["package"]),
         (GOOD.replace('executables = ["tool"]', 'executables = ["../bin/sh"]'), ["'../bin/sh'"]),
-        (GOOD.replace('executables = ["tool"]', "executables = []"), ["non-empty list"]),
+        (GOOD.replace('executables = ["tool"]', "executables = []"), ["pipx_install requires 'executables'"]),
         (GOOD.replace("[verify]", 'binary = "../../x"\n\n[verify]'), ["'..' segment"]),
     ],
 )

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from validator_helpers import PIP_ISOLATED_ENV, Wheelhouse, recipe_toml
+from validator_helpers import PIP_ISOLATED_ENV, Wheelhouse, npm_recipe, recipe_toml
 
 from recipeline_schema import (
     BatchDir,
@@ -65,11 +65,14 @@ def write_batch(root: Path, recipes: dict[str, str], extra: tuple[GeneratedPacka
     return batch
 
 
-def test_validate_a_batch_end_to_end(tmp_path: Path, pep503_index: str) -> None:
+def test_validate_a_batch_end_to_end(tmp_path: Path, pep503_index: str, npm_registry: str) -> None:
     environment = host_environment()
     failed = GeneratedPackage("gone", "pypi:gone", "pypi:gone", "failed", reason="no wheel")
-    batch = write_batch(tmp_path, {"ok": OK, "ripgrep": CARGO, "nosteps": NO_STEPS}, (failed,))
-    env = {**PIP_ISOLATED_ENV, "GITHUB_TOKEN": "sekrit"}
+    npm = npm_recipe("npmtool", "npmtool", ["npmtool"], "npmtool", "npmtool {version}")
+    recipes = {"ok": OK, "ripgrep": CARGO, "nosteps": NO_STEPS, "npmtool": npm}
+    batch = write_batch(tmp_path, recipes, (failed,))
+    (tmp_path / "home").mkdir()
+    env = {**PIP_ISOLATED_ENV, "HOME": str(tmp_path / "home"), "GITHUB_TOKEN": "sekrit"}
     done = subprocess.run(
         [
             sys.executable,
@@ -86,6 +89,8 @@ def test_validate_a_batch_end_to_end(tmp_path: Path, pep503_index: str) -> None:
             "30",
             "--index-url",
             pep503_index,
+            "--npm-registry",
+            npm_registry,
         ],
         env=env,
         capture_output=True,
@@ -94,13 +99,14 @@ def test_validate_a_batch_end_to_end(tmp_path: Path, pep503_index: str) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "1 pass, 1 fail, 1 skipped" in done.stdout
+    assert "2 pass, 1 fail, 1 skipped" in done.stdout
     report = load(ValidationReport, batch.results(environment))
     assert (report.batch_id, report.environment, report.backend) == (BATCH_ID, environment, "native")
     assert report.isolation.startswith(("netns", "none: "))
     results = {r.name: r for r in report.results}
-    assert list(results) == ["ok", "ripgrep", "nosteps"]  # generation order; "gone" was never generated
+    assert list(results) == ["ok", "ripgrep", "nosteps", "npmtool"]  # generation order; not "gone"
     assert results["ok"].outcome == "pass", results["ok"].failure
+    assert results["npmtool"].outcome == "pass", results["npmtool"].failure
     assert results["ripgrep"].outcome == "skipped"
     assert "cargo_install" in results["ripgrep"].reason
     assert results["ripgrep"].safety == SafetyVerdict(auto_merge=True)
@@ -128,7 +134,8 @@ def test_validate_recipe_prints_the_result(
 
 
 @pytest.mark.parametrize(
-    ("text", "code"), [(OK, 0), (NO_STEPS, 1), (OK.replace("pipx_install", "run_command"), 3)]
+    ("text", "code"),
+    [(OK, 0), (NO_STEPS, 1), (OK.replace('"pipx_install"', '"run_command"\ncommand = "make"'), 3)],
 )
 def test_check_exit_codes(tmp_path: Path, text: str, code: int, capsys: pytest.CaptureFixture[str]) -> None:
     recipe = tmp_path / "r.toml"
@@ -222,3 +229,35 @@ def test_a_sandbox_that_cannot_be_created_fails_only_the_recipes_that_need_it(tm
     assert ok.outcome == "fail"
     assert ok.failure is not None and "cannot create a sandbox prefix" in ok.failure.message
     assert ripgrep.outcome == "skipped"
+
+
+def test_only_passed_on_linux_holds_back_recipes_on_another_linux_environment(tmp_path: Path) -> None:
+    batch = write_batch(tmp_path, {"ok": OK, "ripgrep": CARGO})
+    safe = SafetyVerdict(auto_merge=True)
+    debian = ValidationReport(
+        1,
+        BATCH_ID,
+        "linux-debian-glibc-x86_64",
+        "native",
+        "netns",
+        NOW,
+        2.0,
+        (
+            RecipeResult("ok", "pypi:ok", "fail", 1.0, safe, reason=""),
+            RecipeResult("ripgrep", "pypi:ripgrep", "pass", 1.0, safe),
+        ),
+    )
+    save(debian, batch.results("linux-debian-glibc-x86_64"))
+    native = NativeOptions(isolation=Isolation((), "none: test"), npm_tools=None)
+    gated = RunSettings(native=native, workers=1, now=lambda: NOW, only_passed_on="linux")
+    results = {r.name: r for r in validate_batch(batch.path, "linux-rhel-glibc-x86_64", gated).results}
+    assert results["ok"].outcome == "skipped"
+    assert results["ok"].reason.startswith("held back from linux-rhel-glibc-x86_64: did not pass")
+    assert "cargo_install" in results["ripgrep"].reason  # validated (and skipped: no cargo here)
+    # the environment's own earlier results never count as "passed on Linux"
+    again = validate_batch(batch.path, "linux-debian-glibc-x86_64", gated).results
+    assert all("(Linux results: linux-rhel-glibc-x86_64)" in r.reason for r in again)
+    # and "none" validates everything
+    ungated = RunSettings(native=native, workers=1, now=lambda: NOW, only_passed_on="none")
+    report = validate_batch(batch.path, "darwin-arm64", ungated)
+    assert not any("held back" in r.reason for r in report.results)

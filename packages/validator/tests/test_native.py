@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from validator_helpers import PIP_ISOLATED_ENV, LoopbackServer, Wheelhouse, recipe_toml
+from validator_helpers import PIP_ISOLATED_ENV, LoopbackServer, Wheelhouse, npm_recipe, recipe_toml
 
 from recipeline_schema import RecipeResult, parse_environment
 from recipeline_validator import (
@@ -24,10 +24,11 @@ from recipeline_validator import (
     RunSettings,
     validate_all,
 )
+from recipeline_validator.sandbox import MIB
 
 ENV = parse_environment("linux-debian-glibc-x86_64")
 NOW = dt.datetime(2026, 1, 29, 10, 0, tzinfo=dt.UTC)
-VERIFY_TIMEOUT = 4.0
+VERIFY_TIMEOUT = 5.0
 SECRET = "sekrit-token-value-1234"
 
 
@@ -47,6 +48,13 @@ def _scenarios(port: int) -> dict[str, str]:
         "missing-exe": recipe_toml("missing-exe", "okpkg", ["oktool", "missing-tool"], "oktool"),
         "quiet": recipe_toml("quiet", "quietpkg", ["quiet"], "quiet", pattern="{version}", mode="output"),
         "net": recipe_toml("net", "netpkg", ["nettool"], f"nettool {port}", pattern=""),
+        # npm_install: resolved with the network from the local registry, installed offline
+        "npm-ok": npm_recipe("npm-ok", "npmtool", ["npmtool"], "npmtool --version", "npmtool {version}"),
+        "npm-pinned": npm_recipe("npm-pinned", "npmtool@1.4.0", ["npmtool"], "npmtool", "{version}"),
+        "npm-liar": npm_recipe("npm-liar", "npmliar", ["npmliar"], "npmliar", "npmliar {version}"),
+        "npm-missing": npm_recipe("npm-missing", "npmmissing", ["npmmissing"], "npmmissing", "{version}"),
+        "npm-missing-exe": npm_recipe("npm-missing-exe", "npmtool", ["npmtool", "nope"], "npmtool", ""),
+        "npm-net": npm_recipe("npm-net", "npmnet", ["npmnet"], f"npmnet net {port}", ""),
     }
 
 
@@ -56,17 +64,31 @@ def run(
     wheelhouse: Wheelhouse,
     isolation: Isolation,
     loopback_server: LoopbackServer,
+    npm_registry: str,
 ) -> Run:
-    """Validate every scenario once, in parallel, keeping the prefixes under ``work``."""
+    """Validate every scenario once, in parallel, keeping the prefixes under ``work``.
+
+    npm's registry comes from its configuration (a user npmrc naming the local registry), as
+    in production; pip's from ``--find-links``.
+    """
     work = tmp_path_factory.mktemp("prefixes")
+    home = tmp_path_factory.mktemp("home")
+    npmrc = home / ".npmrc"
+    npmrc.write_text(f"registry={npm_registry}\nfetch-retries=0\n", encoding="utf-8")
     options = NativeOptions(
         isolation=isolation,
         limits=Limits(timeout=VERIFY_TIMEOUT, install_timeout=120),
         source=PipSource(find_links=(str(wheelhouse.path),)),
-        caller_env={**PIP_ISOLATED_ENV, "GITHUB_TOKEN": SECRET},
+        caller_env={
+            **PIP_ISOLATED_ENV,
+            "HOME": str(home),
+            "npm_config_userconfig": str(npmrc),
+            "GITHUB_TOKEN": SECRET,
+            "npm_config__authToken": SECRET,
+        },
     )
     settings = RunSettings(
-        native=options, workers=os.cpu_count() or 2, work_root=work, keep_prefixes=True, now=lambda: NOW
+        native=options, workers=2 * (os.cpu_count() or 2), work_root=work, keep_prefixes=True, now=lambda: NOW
     )
     items = [
         RecipeInput(name, f"pypi:{name}pkg", text, f"{name}.toml")
@@ -173,3 +195,76 @@ def test_the_loopback_server_is_reachable_without_the_sandbox(loopback_server: L
         time.sleep(0.05)
     assert loopback_server.accepted
     loopback_server.accepted.clear()
+
+
+def test_a_verify_command_above_the_memory_limit_fails(
+    tmp_path: Path, wheelhouse: Wheelhouse, isolation: Isolation
+) -> None:
+    """The tool allocates 2 GiB in 64 MiB blocks; at 512 MiB of address space it cannot."""
+    options = NativeOptions(
+        isolation=isolation,
+        limits=Limits(timeout=30, install_timeout=120, memory_bytes=512 * MIB),
+        source=PipSource(find_links=(str(wheelhouse.path),)),
+        caller_env=PIP_ISOLATED_ENV,
+        npm_tools=None,
+    )
+    settings = RunSettings(native=options, workers=1, work_root=tmp_path, now=lambda: NOW)
+    hog = recipe_toml("hog", "hogpkg", ["hog"], "hog", pattern="")
+    (result,) = validate_all([RecipeInput("hog", "pypi:hogpkg", hog, "hog.toml")], ENV, settings)
+    failure = result.failure
+    assert failure is not None
+    assert failure.subcategory == "verify_pattern_mismatch"  # it ran, and the allocation failed
+    assert "MemoryError" in failure.message
+
+
+def test_an_npm_package_installs_offline_with_its_dependencies_and_passes(run: Run) -> None:
+    for name in ("npm-ok", "npm-pinned"):
+        result = run.results[name]
+        assert result.outcome == "pass", result.failure
+        assert "installed npmtool 1.4.0" in result.reason
+    prefix = _prefix(run, "npm-ok")
+    assert (prefix / "bin" / "npmtool").is_symlink()
+    assert (prefix / "npm" / "lib" / "node_modules" / "npmtool" / "node_modules" / "npmhelper").is_dir()
+    download_log = (prefix / "logs" / "npm-download-1.log").read_text()
+    install_log = (prefix / "logs" / "npm-install-1.log").read_text()
+    assert SECRET not in download_log + install_log
+
+
+def test_npm_secrets_never_reach_npm(run: Run) -> None:
+    """Phase 1 drops token-like npm_config_ variables; the sandbox passes no npm config at all."""
+    from recipeline_validator.npm import npm_env
+
+    env = npm_env(
+        {"npm_config__authToken": SECRET, "npm_config_registry": "r", "GITHUB_TOKEN": SECRET}, Path("/p")
+    )
+    assert SECRET not in env.values()
+    assert env["npm_config_registry"] == "r"
+
+
+def test_an_npm_version_mismatch_is_a_pattern_mismatch(run: Run) -> None:
+    failure = run.results["npm-liar"].failure
+    assert failure is not None and failure.subcategory == "verify_pattern_mismatch"
+    assert "'npmliar 2.0.0'" in failure.message and "'npmliar 9.9.9'" in failure.message
+
+
+def test_an_npm_package_missing_from_the_registry_is_an_install_failure(run: Run) -> None:
+    failure = run.results["npm-missing"].failure
+    assert failure is not None and failure.subcategory == "install_failed"
+    assert failure.message.startswith("npm install npmmissing: 404")
+    assert "complete log" not in failure.message
+
+
+def test_a_missing_npm_executable_is_named(run: Run) -> None:
+    failure = run.results["npm-missing-exe"].failure
+    assert failure is not None and failure.subcategory == "install_failed"
+    assert "'nope'" in failure.message and "npmtool" in failure.message
+
+
+def test_npm_tools_and_install_scripts_cannot_reach_the_network(
+    run: Run, isolation: Isolation, loopback_server: LoopbackServer
+) -> None:
+    if not isolation.cuts_network:
+        pytest.skip(f"network isolation unavailable here: {isolation.description}")
+    failure = run.results["npm-net"].failure
+    assert failure is not None and "cannot connect" in failure.message
+    assert loopback_server.accepted == []  # nor did the postinstall script, in either phase

@@ -51,6 +51,94 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("set_env", PIPX + '\n[[steps]]\naction = "set_env"\nname = "X"\n', ("step 2: set_env",)),
     ("cargo_build", '[[steps]]\naction = "cargo_build"\n', ("step 1: cargo_build",)),
     ("apply_patch", '[[steps]]\naction = "apply_patch"\n', ("step 1: apply_patch",)),
+    (
+        "unicode escape in the key",
+        '[[steps]]\n"\\u0061ction" = "run_command"\ncommand = "x"\n',
+        ("step 1: run_command",),
+    ),
+    (
+        "long unicode escape",
+        '[[steps]]\naction = "\\U00000072un_command"\ncommand = "x"\n',
+        ("step 1: run_command",),
+    ),
+    (
+        "multi-line literal string",
+        "[[steps]]\naction = '''run_command'''\ncommand = 'x'\n",
+        ("step 1: run_command",),
+    ),
+    (
+        "line-ending backslash in a multi-line string",
+        '[[steps]]\naction = """run_\\\n   command"""\ncommand = "x"\n',
+        ("step 1: run_command",),
+    ),
+    (
+        "spaces and tabs around the key",
+        '[[steps]]\n \t action\t=\t"run_command"\ncommand = "x"\n',
+        ("step 1: run_command",),
+    ),
+    (
+        "run_command as the third of mixed steps",
+        PIPX + '\n[[steps]]\naction = "chmod"\nfiles = ["t"]\n\n'
+        '[[steps]]\naction = "run_command"\ncommand = "x"\n',
+        ("step 3: run_command",),
+    ),
+    (
+        "an action hidden in a when table",
+        '[[steps]]\naction = "pipx_install"\npackage = "t"\nexecutables = ["t"]\n'
+        'when = { os = ["linux"], action = "run_command" }\n',
+        ("step 1: when: action 'run_command' outside the top-level [[steps]]",),
+    ),
+    (
+        "an action hidden in a sub-table of a step",
+        PIPX + '[steps.extra]\naction = "run_command"\ncommand = "x"\n',
+        ("step 1: extra: action 'run_command' outside the top-level [[steps]]",),
+    ),
+    (
+        "an array of tables nested in a step",
+        PIPX + '[[steps.post]]\naction = "run_command"\ncommand = "x"\n',
+        ("step 1: post[0]: action 'run_command' outside the top-level [[steps]]",),
+    ),
+    (
+        "actions in a variant table",
+        PIPX + '\n[[variants.linux.steps]]\naction = "download"\nurl = "https://x.invalid/a"\n',
+        ("variants.linux.steps[0]: action 'download' outside the top-level [[steps]]",),
+    ),
+    (
+        "patches",
+        PIPX + '\n[[patches]]\nurl = "https://x.invalid/p.diff"\n',
+        ("patches: 1 patch(es) applied to the sources",),
+    ),
+    (
+        "system package manager on one family",
+        PIPX + '\n[[steps]]\naction = "zypper_install"\npackages = ["t"]\nwhen = { linux_family = "suse" }\n',
+        ("step 2: zypper_install (when linux_family=suse)",),
+    ),
+    ("service", '[[steps]]\naction = "service_enable"\nservice = "t"\n', ("step 1: service_enable",)),
+    (
+        "upper case is not the allowed action",
+        '[[steps]]\naction = "PIPX_INSTALL"\n',
+        ("step 1: PIPX_INSTALL (unknown action)",),
+    ),
+    (
+        "trailing space is not the allowed action",
+        '[[steps]]\naction = "pipx_install "\n',
+        ("step 1: pipx_install  (unknown action)",),
+    ),
+    (
+        "an allowed installer given an option instead of a package",
+        '[[steps]]\naction = "cargo_install"\ncrate = "--git=https://evil.invalid/x"\n',
+        ("step 1: cargo_install crate '--git=https://evil.invalid/x' is not a plain package name",),
+    ),
+    (
+        "an allowed installer given a URL",
+        '[[steps]]\naction = "gem_install"\ngem = "https://evil.invalid/x.gem"\n',
+        ("step 1: gem_install gem 'https://evil.invalid/x.gem' is not a plain package name",),
+    ),
+    (
+        "an allowed installer given shell words",
+        '[[steps]]\naction = "npm_install"\npackage = "x; curl y | sh"\n',
+        ("step 1: npm_install package 'x; curl y | sh' is not a plain package name",),
+    ),
     ("pipx_install is allowed", PIPX, ()),
     (
         "homebrew + install_binaries are allowed",
@@ -103,7 +191,10 @@ def test_requires_sudo_needs_review() -> None:
 def test_a_document_without_steps_never_auto_merges() -> None:
     # inline steps written after [metadata] belong to the metadata table: no steps at all
     late = parse_recipe_toml(HEAD + 'steps = [{action = "pipx_install"}]\n' + VERIFY)
-    assert analyze(late).findings == ("recipe has no [[steps]] list",)
+    assert analyze(late).findings == (
+        "recipe has no [[steps]] list",
+        "metadata.steps[0]: action 'pipx_install' outside the top-level [[steps]]",
+    )
     assert analyze({"metadata": {"name": "t"}}).auto_merge is False
     assert analyze({"steps": ["not a table", {"action": 3}]}).findings == (
         "step 1: not a table",

@@ -75,6 +75,8 @@ def recipe_toml(
         verify += f'pattern = "{pattern}"\n'
     if mode is not None:
         verify += f'mode = "{mode}"\n'
+    if mode == "output":
+        verify += 'reason = "the tool prints no version"\n'
     return (
         f'[metadata]\nname = "{name}"\ndescription = "test tool"\nhomepage = "https://example.invalid/{name}"\n\n'
         f'[[steps]]\naction = "pipx_install"\npackage = "{package}"\nexecutables = [{exes}]\n\n'
@@ -100,6 +102,11 @@ TOOL_SOURCE = """
     def quiet():
         print("this tool prints no version")
 
+    def hog():
+        print("allocating", flush=True)
+        blocks = [bytearray(64 * 1024 * 1024) for _ in range(32)]  # 2 GiB: above the test's limit
+        print(len(blocks))
+
     def net():
         try:
             socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3).close()
@@ -124,3 +131,66 @@ class LoopbackServer:
 
     port: int
     accepted: list[str]
+
+
+def build_npm_tarball(
+    manifest: dict[str, object], files: dict[str, str], executable: tuple[str, ...] = ()
+) -> bytes:
+    """An npm package tarball (``package/...`` entries, as ``npm pack`` writes them)."""
+    import io
+    import json
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        entries = {"package.json": json.dumps(manifest, indent=2), **files}
+        for path, text in entries.items():
+            data = textwrap.dedent(text).lstrip().encode()
+            info = tarfile.TarInfo(f"package/{path}")
+            info.size = len(data)
+            info.mode = 0o755 if path in executable else 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def packument(manifest: dict[str, object], tarball: bytes, url: str) -> dict[str, object]:
+    """The registry document of a one-version package whose tarball is served at ``url``."""
+    import json
+
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+    version = str(manifest["version"])
+    dist = {
+        "tarball": url,
+        "shasum": hashlib.sha1(tarball, usedforsecurity=False).hexdigest(),
+        "integrity": integrity,
+    }
+    entry = json.loads(json.dumps(manifest)) | {"dist": dist}
+    return {"name": manifest["name"], "dist-tags": {"latest": version}, "versions": {version: entry}}
+
+
+def npm_recipe(name: str, package: str, executables: list[str], command: str, pattern: str) -> str:
+    """An npm_install recipe as the generator writes it."""
+    exes = ", ".join(f'"{e}"' for e in executables)
+    return (
+        f'[metadata]\nname = "{name}"\ndescription = "test tool"\nhomepage = "https://example.invalid/{name}"\n\n'
+        f'[[steps]]\naction = "npm_install"\npackage = "{package}"\nexecutables = [{exes}]\n\n'
+        f'[verify]\ncommand = "{command}"\npattern = "{pattern}"\n'
+    )
+
+
+NODE_TOOL = """
+    #!/usr/bin/env node
+    const net = require("net");
+    const helper = require("npmhelper");  // a dependency: proves the tree was installed offline
+    const pkg = require("./package.json");
+    if (process.argv[2] === "net") {
+      const sock = net.connect(Number(process.argv[3]), "127.0.0.1");
+      sock.on("connect", () => { console.log("connected"); process.exit(0); });
+      sock.on("error", (e) => { console.error("cannot connect: " + e.message); process.exit(1); });
+    } else {
+      console.log(helper.banner(pkg.name, pkg.claims || pkg.version));
+    }
+"""
+NODE_HELPER = """
+    module.exports.banner = (name, version) => name + " " + version;
+"""

@@ -3,6 +3,12 @@
 Public surface:
 - ``Builder`` (protocol), ``BuilderRegistry``, ``default_registry``;
 - ``PypiBuilder`` (``pypi:<project>`` -> ``pipx_install`` recipe);
+- ``CargoBuilder``, ``NpmBuilder``, ``RubygemsBuilder``, ``GoBuilder`` (``cargo_install``,
+  ``npm_install``, ``gem_install``, ``go_install`` recipes);
+- ``HomebrewBuilder`` (``homebrew`` + ``install_binaries`` from the bottle's ``bin/``),
+  ``CaskBuilder`` (``app_bundle``), ``CpanBuilder`` (``cpan_install``);
+- ``TsukuBackend`` (runs ``tsuku create --deterministic-only``), ``RecipeIndex``/``read_recipe_index``
+  (the recipes dependency checks compare against);
 - ``route``/``Route`` (curated override, skip reasons), ``generate_package``, ``generate_batch``;
 - ``GeneratorError``, ``ConfigurationError``.
 """
@@ -16,11 +22,21 @@ from .batch import generate_package as generate_package
 from .builder import Builder as Builder
 from .builder import BuilderRegistry as BuilderRegistry
 from .builder import default_registry as default_registry
+from .cargo import CargoBuilder as CargoBuilder
+from .cask import CaskBuilder as CaskBuilder
+from .cpan import CpanBuilder as CpanBuilder
 from .errors import ConfigurationError as ConfigurationError
 from .errors import GeneratorError as GeneratorError
+from .gomodule import GoBuilder as GoBuilder
+from .homebrew import HomebrewBuilder as HomebrewBuilder
+from .npm import NpmBuilder as NpmBuilder
 from .pypi import PypiBuilder as PypiBuilder
+from .recipe_index import RecipeIndex as RecipeIndex
+from .recipe_index import read_recipe_index as read_recipe_index
 from .routing import Route as Route
 from .routing import route as route
+from .rubygems import RubygemsBuilder as RubygemsBuilder
+from .tsuku_backend import TsukuBackend as TsukuBackend
 
 try:
     __version__ = version("recipeline-generator")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,7 +32,9 @@ from . import __version__
 from .batch import generate_batch
 from .builder import BuilderRegistry, default_registry
 from .errors import ConfigurationError, GeneratorError
+from .homebrew import DEFAULT_BOTTLE_TAG
 from .routing import route
+from .tsuku_backend import TSUKU_ENV, tsuku_path
 
 PROG = "recipeline-generator"
 
@@ -66,6 +69,19 @@ def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         metavar="ECO=CALLS/SECONDS",
         help="requests allowed per host of an ecosystem, e.g. pypi=5/1 or rubygems=10/60 (repeatable; "
         "also RECIPELINE_RATE_LIMIT_<ECO>)",
+    )
+    parser.add_argument(
+        "--tsuku",
+        default=default,
+        metavar="PATH",
+        help="generate with 'tsuku create --deterministic-only' from this tsuku binary instead of the "
+        f"built-in builders (also {TSUKU_ENV})",
+    )
+    parser.add_argument(
+        "--bottle-tag",
+        default=argparse.SUPPRESS if suppress else DEFAULT_BOTTLE_TAG,
+        metavar="TAG",
+        help=f"Homebrew bottle platform whose bin/ is read (default {DEFAULT_BOTTLE_TAG}; e.g. arm64_sonoma)",
     )
 
 
@@ -103,6 +119,12 @@ def _index_url(args: argparse.Namespace) -> str | None:
     if url is not None and urlsplit(url).scheme not in ("http", "https"):
         raise ConfigurationError(f"--index-url {redact_url(url)!r}: expected an http(s) URL")
     return url
+
+
+def _bottle_tag(tag: str) -> str:
+    if not re.fullmatch(r"[a-z0-9_]{1,40}", tag):
+        raise ConfigurationError(f"--bottle-tag {tag[:40]!r}: expected a bottle tag such as x86_64_linux")
+    return tag
 
 
 def _client(args: argparse.Namespace) -> HttpClient:
@@ -160,7 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         with _client(args) as http:
-            builders = default_registry(http, index_url=_index_url(args))
+            builders = default_registry(
+                http,
+                index_url=_index_url(args),
+                tsuku=tsuku_path(args.tsuku, os.environ),
+                bottle_tag=_bottle_tag(args.bottle_tag),
+            )
             if args.command == "generate":
                 return _batch(args, builders)
             return _one(args, builders)

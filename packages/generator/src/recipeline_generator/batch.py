@@ -29,6 +29,7 @@ from recipeline_schema import (
 )
 
 from .builder import BuilderRegistry
+from .recipe_index import UsesRecipeIndex, read_recipe_index
 from .routing import route
 
 
@@ -91,11 +92,20 @@ def generate_batch(
 
     One ``GeneratedPackage`` per planned package, in plan order. A name seen twice (case-
     insensitively: recipe files must not collide on macOS) is skipped after its first occurrence.
+    After each package the report so far is written with ``complete`` false, so a validator
+    following the batch (``validate --follow``) starts on the first recipes while the rest are
+    generated; the last write has ``complete`` true.
     """
     started = monotonic()
     batch = BatchDir(batch_dir)
     plan = load(BatchPlan, batch.plan)
     curated = curated_by_tool(read_curated(Layout(repo).curated))
+    # dependency checks (Homebrew's missing_dep) compare against the recipes the repository has
+    recipes = read_recipe_index(Layout(repo).recipes_dir)
+    for ecosystem in builders.ecosystems:
+        builder: object = builders.get(ecosystem)  # an optional capability beyond the Builder protocol
+        if isinstance(builder, UsesRecipeIndex):
+            builder.use_recipes(recipes)
     seen: set[str] = set()
     packages = []
     for planned in plan.packages:
@@ -111,12 +121,21 @@ def generate_batch(
             result = generate_package(planned, curated, builders, batch)
         progress(result)
         packages.append(result)
-    report = GenerationReport(
-        schema_version=1,
-        batch_id=plan.batch_id,
-        generated_at=now(),
-        duration_seconds=round(max(0.0, monotonic() - started), 3),
-        packages=tuple(packages),
-    )
+        if len(packages) < len(plan.packages):
+            save(_report(plan, packages, now(), monotonic() - started, complete=False), batch.generation)
+    report = _report(plan, packages, now(), monotonic() - started, complete=True)
     save(report, batch.generation)
     return report
+
+
+def _report(
+    plan: BatchPlan, packages: list[GeneratedPackage], when: dt.datetime, seconds: float, *, complete: bool
+) -> GenerationReport:
+    return GenerationReport(
+        schema_version=1,
+        batch_id=plan.batch_id,
+        generated_at=when,
+        duration_seconds=round(max(0.0, seconds), 3),
+        packages=tuple(packages),
+        complete=complete,
+    )

@@ -1,8 +1,8 @@
-"""Command line of recipeline-merger: preflight, merge, reconcile.
+"""Command line of recipeline-merger: preflight, merge, reconcile, control, budget.
 
 Exit codes: 0 done (an empty selection included), 1 error (a data file, the batch directory,
-git), 2 usage, 3 stopped by batch-control.json, 4 another writer holds the lock, 5 the batch
-was merged already.
+git, GitHub), 2 usage, 3 stopped by batch-control.json, 4 another writer holds the lock, 5 the
+batch was merged (or rolled back) already.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from recipeline_schema import (
+    CATEGORIES,
     InvalidValueError,
     LockTimeoutError,
     SchemaError,
@@ -23,10 +25,13 @@ from recipeline_schema import (
     parse_time_lenient,
 )
 
-from .errors import AlreadyMergedError, MergerError, StoppedError
+from .errors import AlreadyMergedError, MergerError, RolledBackError, StoppedError
 from .merge import merge
+from .operations import budget_status, control_resume, control_status, control_stop
 from .preflight import DEFAULT_LOCK_TIMEOUT, preflight
 from .reconcile import reconcile
+from .requeue import requeue
+from .rollback import rollback
 
 EXIT_ERROR = 1
 EXIT_STOPPED = 3
@@ -123,7 +128,124 @@ def _parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--default-branch", default="main", help="the branch recipes land on (default: main)")
     p.set_defaults(run=_run_reconcile)
+
+    p = sub.add_parser(
+        "rollback",
+        help="revert exactly the files a batch added (from its manifest), re-queue its packages",
+        description="Prints one JSON line: files removed, packages re-queued, branch rollback/<id>, PR.",
+    )
+    common(p)
+    p.add_argument("--batch-id", required=True, help="the batch to roll back (YYYY-MM-DD-NNN)")
+    p.add_argument("--reason", default="rolled back by an operator", help="why (recorded and in the PR)")
+    p.add_argument("--default-branch", default="main", help="the branch the recipes are on (default: main)")
+    p.add_argument("--force", action="store_true", help="also remove recipes changed since the batch")
+    p.set_defaults(run=_run_rollback)
+
+    p = sub.add_parser(
+        "requeue",
+        help="failed/blocked entries whose last failure is of a category -> pending (after a builder fix)",
+        description="Prints one JSON line with the re-queued package ids per ecosystem.",
+    )
+    common(p)
+    p.add_argument("--category", required=True, choices=CATEGORIES, help="failure category (%(choices)s)")
+    p.add_argument("--subcategory", default=None, help="only this subcategory, e.g. no_bottle")
+    p.add_argument("--ecosystem", type=_ecosystem, default=None, help="only this ecosystem's queue")
+    p.set_defaults(run=_run_requeue)
+
+    p = sub.add_parser(
+        "control",
+        help="emergency stop / resume of the pipeline or one ecosystem (batch-control.json)",
+        description="Prints one JSON line with the stop fields after the change.",
+    )
+    control = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    stop = control.add_parser("stop", help="stop every writing stage (or one ecosystem's batches)")
+    common(stop)
+    stop.add_argument("--ecosystem", type=_ecosystem, default=None, help="stop only this ecosystem")
+    stop.add_argument("--reason", required=True, help="why (shown by every refusing stage)")
+    stop.add_argument("--incident-url", default="", help="link to the incident")
+    stop.add_argument("--expected-resume", type=_time, default=None, help="when it should resume (UTC)")
+    stop.add_argument(
+        "--by", default=None, help="who stops it (default: $GITHUB_ACTOR, $USER, or 'operator')"
+    )
+    stop.set_defaults(run=_run_stop)
+    resume = control.add_parser("resume", help="lift the global stop (or one ecosystem's)")
+    common(resume)
+    resume.add_argument("--ecosystem", type=_ecosystem, default=None, help="resume only this ecosystem")
+    resume.set_defaults(run=_run_resume)
+    status = control.add_parser(
+        "status",
+        help="exit 3 with the reason when stopped (for stages that write: generate, validate), else 0",
+    )
+    common(status)
+    status.add_argument(
+        "--ecosystem", type=_ecosystem, default=None, help="also honour this ecosystem's stop"
+    )
+    status.set_defaults(run=_run_status)
+
+    p = sub.add_parser(
+        "budget",
+        help="whether macOS validation is full, sampled or paused this week (and a batch's sample)",
+        description=(
+            "Prints one JSON line: macos_validation (full|sampled|paused), the week's minutes and, "
+            "with --batch-dir, the package ids macOS validates (a sample of the Linux passes)."
+        ),
+    )
+    common(p)
+    p.add_argument("--batch-dir", type=Path, default=None, help="a batch directory with Linux results")
+    p.set_defaults(run=_run_budget)
     return parser
+
+
+def _run_rollback(args: argparse.Namespace) -> dict[str, Any]:
+    result = rollback(
+        args.repo,
+        batch_id=args.batch_id,
+        reason=args.reason,
+        now=_now(args),
+        default_branch=args.default_branch,
+        force=args.force,
+        lock_timeout=args.lock_timeout,
+    )
+    for note in result.notes:
+        print(f"recipeline-merger: {note}", file=sys.stderr)
+    return result.to_json()
+
+
+def _run_requeue(args: argparse.Namespace) -> dict[str, Any]:
+    return requeue(
+        args.repo,
+        category=args.category,
+        subcategory=args.subcategory,
+        ecosystem=args.ecosystem,
+        now=_now(args),
+        lock_timeout=args.lock_timeout,
+    ).to_json()
+
+
+def _run_stop(args: argparse.Namespace) -> dict[str, Any]:
+    by = args.by or os.environ.get("GITHUB_ACTOR") or os.environ.get("USER") or "operator"
+    return control_stop(
+        args.repo,
+        ecosystem=args.ecosystem,
+        reason=args.reason,
+        by=by,
+        now=_now(args),
+        incident_url=args.incident_url,
+        expected_resume=args.expected_resume,
+        lock_timeout=args.lock_timeout,
+    )
+
+
+def _run_resume(args: argparse.Namespace) -> dict[str, Any]:
+    return control_resume(args.repo, ecosystem=args.ecosystem, now=_now(args), lock_timeout=args.lock_timeout)
+
+
+def _run_status(args: argparse.Namespace) -> dict[str, Any]:
+    return control_status(args.repo, ecosystem=args.ecosystem, now=_now(args))
+
+
+def _run_budget(args: argparse.Namespace) -> dict[str, Any]:
+    return budget_status(args.repo, now=_now(args), batch_dir=args.batch_dir).to_json()
 
 
 def _now(args: argparse.Namespace) -> dt.datetime:
@@ -166,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc, EXIT_STOPPED)
     except LockTimeoutError as exc:
         return _fail(exc, EXIT_LOCKED)
-    except AlreadyMergedError as exc:
+    except (AlreadyMergedError, RolledBackError) as exc:
         return _fail(exc, EXIT_ALREADY_MERGED)
     except (MergerError, SchemaError, OSError) as exc:
         return _fail(exc, EXIT_ERROR)

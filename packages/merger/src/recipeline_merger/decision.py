@@ -24,6 +24,7 @@ from recipeline_schema import (
     recipe_path,
 )
 
+from .constraints import platform_constraints
 from .errors import BatchDirError
 
 GENERATION = "generation"
@@ -64,6 +65,8 @@ class PackageDecision:
     batch_recipe: str | None = None  # the recipe's path inside the batch directory
     override: bool = False
     safety_findings: tuple[str, ...] = ()  # findings of reports that refused auto-merge
+    #: platform constraints the results justify (merged recipes only), see ``constraints``
+    constraints: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     @property
     def passed(self) -> tuple[str, ...]:
@@ -110,12 +113,14 @@ def decide(
     *,
     existing_recipes: Collection[str] = (),
     checks_passed: bool | None = None,
+    checks_on_github: bool = False,
 ) -> MergeDecision:
     """Decide every planned package's outcome and the auto-merge gates.
 
     ``existing_recipes`` are repository paths of recipes already on the base commit: a batch
     never overwrites one (the package is ``skipped``). ``checks_passed`` is the PR checks'
-    verdict, ``None`` when there are none (a local run).
+    verdict, ``None`` when there are none (a local run); with ``checks_on_github`` GitHub
+    enforces them when it merges (auto-merge, or the publisher's wait-then-merge fallback).
     """
     generated = _check_generation(plan, generation)
     results = _results_by_package(plan, generated, reports)
@@ -132,7 +137,7 @@ def decide(
         ecosystem=plan.ecosystem,
         tier=plan.tier,
         packages=packages,
-        gates=gates_for(packages, checks_passed=checks_passed),
+        gates=gates_for(packages, checks_passed=checks_passed, checks_on_github=checks_on_github),
     )
 
 
@@ -143,6 +148,10 @@ def _check_generation(plan: BatchPlan, generation: GenerationReport) -> dict[str
     if generation.batch_id != plan.batch_id:
         raise BatchDirError(
             f"generation.json: batch_id is {generation.batch_id!r}, expected {plan.batch_id!r} (the plan's)"
+        )
+    if not generation.complete:
+        raise BatchDirError(
+            "generation.json: generation is not complete (an interrupted run); re-run generate"
         )
     planned = [p.package_id for p in plan.packages]
     _no_duplicates("manifest.json: packages", planned)
@@ -253,7 +262,11 @@ def _decide_generated(
     )
     if decided.passed:
         return dataclasses.replace(
-            decided, outcome="merged", failures=failures, reason="passed " + ", ".join(decided.passed)
+            decided,
+            outcome="merged",
+            failures=failures,
+            reason="passed " + ", ".join(decided.passed),
+            constraints=platform_constraints(decided.environments),
         )
     if failures:
         return _failed(decided, failures, outcome="excluded")
@@ -324,8 +337,19 @@ def _describe(ef: EnvironmentFailure) -> str:
 # --- gates -------------------------------------------------------------------------------
 
 
-def gates_for(packages: Sequence[PackageDecision], *, checks_passed: bool | None) -> tuple[Gate, ...]:
-    """The four auto-merge gates of ARCHITECTURE §7, in a fixed order."""
+#: The checks gate's detail when GitHub enforces the checks at merge time.
+CHECKS_DEFERRED = "deferred: GitHub merges only once the PR's required checks are green"
+
+
+def gates_for(
+    packages: Sequence[PackageDecision], *, checks_passed: bool | None, checks_on_github: bool = False
+) -> tuple[Gate, ...]:
+    """The four auto-merge gates of ARCHITECTURE §7, in a fixed order.
+
+    The ``checks`` gate cannot be known when the PR is opened: with ``checks_on_github`` it
+    passes as *deferred* (auto-merge waits for the required checks; the fallback polls them
+    and comments on the PR when they fail); locally there are no checks and it fails.
+    """
     included = [p for p in packages if p.outcome == "merged"]
     unsafe = [p for p in included if not p.safe]
     safety = Gate(
@@ -359,7 +383,9 @@ def gates_for(packages: Sequence[PackageDecision], *, checks_passed: bool | None
         if review
         else "no exclusion needs review",
     )
-    if checks_passed is None:
+    if checks_passed is None and checks_on_github:
+        checks = Gate("checks", True, CHECKS_DEFERRED)
+    elif checks_passed is None:
         checks = Gate("checks", False, "no PR checks locally")
     else:
         checks = Gate("checks", checks_passed, "PR checks green" if checks_passed else "PR checks failed")

@@ -5,6 +5,8 @@ MergerError                  base of every error this package raises
 ├── BatchDirError            a batch directory is missing a file or its files disagree (exit 1)
 ├── QueueMismatchError       the queue lacks a package the batch planned (exit 1)
 ├── AlreadyMergedError       the batch's manifest exists: it was merged before (exit 5)
+├── RolledBackError          the batch's rollback record exists: it was rolled back before (exit 5)
+├── GitHubError              the GitHub API refused or failed (exit 1; the token never appears)
 └── GitError                 a git command failed (exit 1)
 
 Errors of recipeline-schema (``DataFileError``, ``InvalidValueError``, ``LockTimeoutError``)
@@ -36,3 +38,11 @@ class AlreadyMergedError(MergerError):
 
 class GitError(MergerError):
     """A git command failed; the message carries the command and git's own error line."""
+
+
+class RolledBackError(MergerError):
+    """The batch was rolled back before (its rollback record exists)."""
+
+
+class GitHubError(MergerError):
+    """The GitHub API refused a request or could not be reached; the message never holds the token."""

@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path, PurePosixPath
 
 from .errors import GitError
 
 BATCH_BRANCH_PREFIX = "batch/"
+ROLLBACK_BRANCH_PREFIX = "rollback/"
 #: Variables that would point git at another repository or index than the one we name.
 _REPO_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE")
 
@@ -117,13 +118,22 @@ def read_blob(repo: Path, rev: str, path: str) -> bytes:
     return proc.stdout
 
 
-def commit_on_branch(repo: Path, *, base: str, branch: str, files: Mapping[str, bytes], message: str) -> str:
-    """Commit ``files`` (repository path -> bytes) on top of ``base`` as branch ``branch``.
+def commit_on_branch(
+    repo: Path,
+    *,
+    base: str,
+    branch: str,
+    files: Mapping[str, bytes],
+    message: str,
+    remove: Collection[str] = (),
+) -> str:
+    """Commit ``files`` (repository path -> bytes) and the removal of ``remove`` on top of
+    ``base`` as branch ``branch``.
 
     Returns the new commit id. The branch is (re)pointed at the commit; a batch branch that
     exists already is from an interrupted merge of the same batch, so it is replaced.
     """
-    for path in files:
+    for path in (*files, *remove):
         _check_path(path)
     try:
         current = git(repo, "symbolic-ref", "-q", "HEAD").strip()
@@ -138,6 +148,7 @@ def commit_on_branch(repo: Path, *, base: str, branch: str, files: Mapping[str, 
         for path, data in sorted(files.items()):
             oid = git(repo, "hash-object", "-w", "--stdin", stdin=data).strip()
             entries.append(f"100644 {oid}\t{path}\n")
+        entries += [f"0 {'0' * 40}\t{path}\n" for path in sorted(remove)]  # mode 0 removes the path
         git(repo, "update-index", "--index-info", stdin="".join(entries).encode(), extra_env=index)
         tree = git(repo, "write-tree", extra_env=index).strip()
     commit = git(

@@ -15,6 +15,7 @@ anything twice:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -25,9 +26,11 @@ from recipeline_schema import (
     BatchDir,
     BatchManifest,
     BatchPlan,
+    BreakerState,
     DataFileError,
     GenerationReport,
     Layout,
+    MetricsLine,
     PullRequestRef,
     ValidationReport,
     append_jsonl,
@@ -43,6 +46,9 @@ from recipeline_schema import (
     write_jsonl,
 )
 
+from .breaker import breaker_transition, outcomes_of
+from .budget import add_minutes
+from .constraints import with_constraints
 from .control import stop_reason
 from .decision import MergeDecision, PackageDecision, decide
 from .errors import AlreadyMergedError, BatchDirError, GitError, QueueMismatchError, StoppedError
@@ -68,6 +74,7 @@ class MergeResult:
     pr_body: Path | None
     pull_request: PullRequestRef | None
     notes: tuple[str, ...] = ()
+    breaker: str | None = None  # the ecosystem's breaker after this batch (None: not moved again)
 
     def to_json(self) -> dict[str, Any]:
         d = self.decision
@@ -84,6 +91,7 @@ class MergeResult:
             "failure_file": str(self.failure_file) if self.failure_file else None,
             "pr_body": str(self.pr_body) if self.pr_body else None,
             "pull_request": self.pull_request.url if self.pull_request else None,
+            "breaker": self.breaker,
         }
 
 
@@ -128,12 +136,17 @@ def merge(
     if reason is not None:
         raise StoppedError(f"{layout.control}: {reason}")
     base = _base_commit(layout.root)
-    decision = decide(
-        plan, inputs.generation, inputs.reports, existing_recipes=paths_in_tree(layout.root, base, "recipes")
-    )
-    recipes = {p.package_id: _read_recipe(bdir, p) for p in decision.merged}
-    branch = f"{BATCH_BRANCH_PREFIX}{plan.batch_id}" if decision.merged else None
     publisher = publisher or default_publisher(layout)
+    decision = decide(
+        plan,
+        inputs.generation,
+        inputs.reports,
+        existing_recipes=paths_in_tree(layout.root, base, "recipes"),
+        checks_on_github=publisher.remote,
+    )
+    # the recipe as merged: the generator's text with the platform constraints its results justify
+    recipes = {p.package_id: with_constraints(_read_recipe(bdir, p), p.constraints) for p in decision.merged}
+    branch = f"{BATCH_BRANCH_PREFIX}{plan.batch_id}" if decision.merged else None
 
     with file_lock(layout.lock, timeout=lock_timeout, what=f"batch {plan.batch_id} (merge)"):
         _refuse_merged(layout, plan.batch_id)
@@ -163,10 +176,13 @@ def merge(
                 files[failure_rel] = failure_path.read_bytes()
             commit = commit_on_branch(layout.root, base=base, branch=branch, files=files, message=message)
 
+        breaker_state = None
         if not _has_metrics(layout.metrics, plan.batch_id, plan.ecosystem):
-            append_jsonl(
-                [metrics_line(decision, plan, inputs.generation, inputs.reports, now=now)], layout.metrics
-            )
+            line = metrics_line(decision, plan, inputs.generation, inputs.reports, now=now)
+            # The breaker and the budget move before the metrics line; a re-run skips both once
+            # the line exists, and skips the control update when the breaker names this batch.
+            breaker_state = _update_control(layout, decision, line, now=now)
+            append_jsonl([line], layout.metrics)
         if updated_queue is not queue:
             save(updated_queue, layout.queue(plan.ecosystem))
 
@@ -186,6 +202,7 @@ def merge(
                 squash_message=message,
                 labels=LABELS,
                 auto_merge=decision.auto_merge,
+                gates=decision.gates,
             )
             pull_request = publisher.publish(request)
             if publisher.note:
@@ -201,7 +218,28 @@ def merge(
         pr_body=body_path,
         pull_request=pull_request,
         notes=tuple(notes),
+        breaker=breaker_state,
     )
+
+
+def _update_control(layout: Layout, decision: MergeDecision, line: MetricsLine, *, now: dt.datetime) -> str:
+    """Move the ecosystem's breaker by the batch's outcomes and add its measured minutes."""
+    control = load_control(layout, now=now)
+    eco = decision.ecosystem
+    current = control.circuit_breaker.get(eco) or BreakerState()
+    if current.last_batch == decision.batch_id:
+        return current.state  # an interrupted merge of this batch moved it already
+    breaker = dataclasses.replace(
+        breaker_transition(current, outcomes_of(decision.packages), now), last_batch=decision.batch_id
+    )
+    budget = add_minutes(control.budget, linux=line.linux_minutes, macos=line.macos_minutes, now=now)
+    save(
+        dataclasses.replace(
+            control, circuit_breaker={**control.circuit_breaker, eco: breaker}, budget=budget
+        ),
+        layout.control,
+    )
+    return breaker.state
 
 
 def _refuse_merged(layout: Layout, batch_id: str) -> None:

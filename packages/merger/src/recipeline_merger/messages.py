@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .decision import MergeDecision, PackageDecision
+from recipeline_schema import Gate
+
+from .decision import CHECKS_DEFERRED, MergeDecision, PackageDecision
 from .records import is_macos
 
 DISPLAY_NAMES = {
@@ -102,8 +104,8 @@ def pr_body(decision: MergeDecision, *, failure_file: str | None) -> str:
         "",
         f"{counts}. Auto-merge: {verdict}.",
         "",
-        "| name | source | outcome | environments | recipe |",
-        "|---|---|---|---|---|",
+        "| name | source | outcome | environments | recipe | constraints |",
+        "|---|---|---|---|---|---|",
     ]
     for p in decision.packages:
         source = (
@@ -113,7 +115,9 @@ def pr_body(decision: MergeDecision, *, failure_file: str | None) -> str:
         )
         envs = ", ".join(f"{env} {outcome}" for env, outcome in p.environments.items()) or "—"
         recipe = f"`{p.recipe_path}`" if p.outcome == "merged" else "—"
-        out.append(f"| {_cell(p.name)} | {_cell(source)} | {p.outcome} | {_cell(envs)} | {recipe} |")
+        limits = "; ".join(f"{k} = {', '.join(v)}" for k, v in p.constraints.items()) or "—"
+        cells = (_cell(p.name), _cell(source), p.outcome, _cell(envs), recipe, _cell(limits))
+        out.append("| " + " | ".join(cells) + " |")
     left_out = [p for p in decision.packages if p.outcome != "merged"]
     if left_out:
         out += ["", "## Not merged", ""]
@@ -121,9 +125,16 @@ def pr_body(decision: MergeDecision, *, failure_file: str | None) -> str:
     if failure_file:
         out += ["", f"Failures are recorded in `{failure_file}`."]
     out += ["", "## Gates", "", "| gate | verdict | detail |", "|---|---|---|"]
-    out += [f"| {g.name} | {'pass' if g.passed else 'FAIL'} | {_cell(g.detail)} |" for g in decision.gates]
+    out += [f"| {g.name} | {gate_verdict(g)} | {_cell(g.detail)} |" for g in decision.gates]
     out += ["", "```", trailers(decision).rstrip("\n"), "```", ""]
     return "\n".join(out)
+
+
+def gate_verdict(gate: Gate) -> str:
+    """``pass``, ``FAIL`` or ``deferred`` (the checks GitHub enforces when it merges)."""
+    if gate.detail == CHECKS_DEFERRED:
+        return "deferred"
+    return "pass" if gate.passed else "FAIL"
 
 
 def _cell(text: str) -> str:

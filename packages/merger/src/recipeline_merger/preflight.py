@@ -1,5 +1,10 @@
 """preflight: the control plane's gate before a batch (IO around the pure selection).
 
+Before selecting, preflight honours batch-control.json: the emergency stop (refuses, exit 3),
+the ecosystem's circuit breaker (open: no batch; half-open: one probe package, the eligible
+entry attempted least recently) and the weekly budget (batches shrink while macOS validation
+is sampled or paused; no batch while Linux minutes are exhausted).
+
 Write order, so a kill at any point leaves a state the next run recovers (ARCHITECTURE §11):
 1. the batch directory is created (it reserves the id; without a plan it is not a live batch);
 2. the queue is saved with the selection ``in_progress`` (stale, hence re-selectable, until 3);
@@ -8,13 +13,25 @@ Write order, so a kill at any point leaves a state the next run recovers (ARCHIT
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recipeline_schema import BatchDir, Layout, file_lock, normalize_ecosystem, save
+from recipeline_schema import (
+    BatchControl,
+    BatchDir,
+    BreakerState,
+    Budget,
+    Layout,
+    file_lock,
+    normalize_ecosystem,
+    save,
+)
 
+from .breaker import breaker_state, describe, probe_entry
+from .budget import batch_size_for, budget_reason, macos_mode, rolled_budget
 from .control import stop_reason
 from .errors import MergerError, QueueMismatchError, StoppedError
 from .gitrepo import batch_branches
@@ -30,6 +47,8 @@ class PreflightResult:
     batch_dir: Path | None
     selected: int
     reason: str = ""
+    breaker: str = "closed"
+    macos_validation: str = "full"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +56,8 @@ class PreflightResult:
             "batch_dir": str(self.batch_dir) if self.batch_dir else None,
             "selected": self.selected,
             "reason": self.reason,
+            "breaker": self.breaker,
+            "macos_validation": self.macos_validation,
         }
 
 
@@ -60,23 +81,45 @@ def preflight(
     if reason is not None:
         raise StoppedError(f"{layout.control}: {reason}")
     with file_lock(layout.lock, timeout=lock_timeout, what=f"the {eco} queue (preflight)"):
+        control = load_control(layout, now=now)
+        reason = stop_reason(control, eco)  # again: a stop may have landed while we waited
+        if reason is not None:
+            raise StoppedError(f"{layout.control}: {reason}")
+        breaker = breaker_state(control.circuit_breaker.get(eco), now)
+        budget = rolled_budget(control.budget, now)
+        status = {"breaker": breaker.state, "macos_validation": macos_mode(budget)}
+        if breaker.state == "open":
+            return PreflightResult(None, None, 0, describe(eco, breaker), **status)
+        size = batch_size_for(budget, batch_size)
+        if size == 0:
+            return PreflightResult(
+                None, None, 0, f"no batch: Linux CI budget exhausted ({budget_reason(budget)})", **status
+            )
         queue = load_queue(layout, eco)
         if queue is None:
-            return PreflightResult(None, None, 0, f"no {eco} queue at {layout.queue(eco)}: seed it first")
+            return PreflightResult(
+                None, None, 0, f"no {eco} queue at {layout.queue(eco)}: seed it first", **status
+            )
         if queue.ecosystem != eco:
             raise QueueMismatchError(
                 f"{layout.queue(eco)}: ecosystem is {queue.ecosystem!r}, expected {eco!r}"
             )
+        live = live_batches(layout)
+        picked = None
+        if breaker.state == "half_open":
+            probe = probe_entry(queue, now=now, tier=tier, live_batches=live)
+            picked = (probe,) if probe is not None else ()
         selection = select(
             queue,
             now=now,
-            size=batch_size,
+            size=size,
             tier=tier,
-            live_batches=live_batches(layout),
+            live_batches=live,
             existing_ids=used_batch_ids(layout) | batch_branches(layout.root),
+            picked=picked,
         )
         if selection.batch_id is None or selection.queue is None or selection.plan is None:
-            return PreflightResult(None, None, 0, selection.reason)
+            return PreflightResult(None, None, 0, selection.reason, **status)
         batch_dir = BatchDir(layout.batch_dir(selection.batch_id))
         try:
             batch_dir.path.mkdir(parents=True, exist_ok=False)
@@ -86,4 +129,21 @@ def preflight(
             ) from None
         save(selection.queue, layout.queue(eco))
         save(selection.plan, batch_dir.plan)
-    return PreflightResult(selection.batch_id, batch_dir.path, len(selection.entries))
+        if breaker.state == "half_open":
+            probe_state = dataclasses.replace(breaker, probe=selection.entries[0].source)
+            _save_control(layout, control, eco, probe_state, budget)
+    note = describe(eco, breaker) if breaker.state == "half_open" else ""
+    if size < batch_size:
+        note = f"batch shrunk to {size} by the CI budget ({budget_reason(budget)})"
+    return PreflightResult(selection.batch_id, batch_dir.path, len(selection.entries), note, **status)
+
+
+def _save_control(
+    layout: Layout, control: BatchControl, eco: str, breaker: BreakerState, budget: Budget
+) -> None:
+    save(
+        dataclasses.replace(
+            control, circuit_breaker={**control.circuit_breaker, eco: breaker}, budget=budget
+        ),
+        layout.control,
+    )

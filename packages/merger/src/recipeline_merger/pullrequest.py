@@ -1,10 +1,9 @@
-"""Where a batch branch becomes a pull request: a seam for PyGithub, and the local stand-in.
+"""Where a batch branch becomes a pull request: the seam, the local stand-in, the choice.
 
 Without a token everything stays in the local repository and the PR body is written next to
-the manifest (``data/batches/<id>.pr.md``). A GitHub publisher (PyGithub: open the PR, label
-it, enable squash auto-merge with ``squash_message`` so the trailer survives) plugs in behind
-``PullRequestPublisher`` in a later release. The token is only ever tested for presence here;
-its value is never read into a message, a file or a log.
+the manifest (``data/batches/<id>.pr.md``). With ``GITHUB_TOKEN`` set, ``GitHubPublisher``
+(``ghpublisher``) pushes the branch and opens the PR through PyGithub. The token is only
+tested for presence here; its value is never read into a message, a file or a log.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from recipeline_schema import Layout, PullRequestRef, atomic_write_text
+from recipeline_schema import Gate, Layout, PullRequestRef, atomic_write_text
 
 TOKEN_VARIABLE = "GITHUB_TOKEN"  # noqa: S105 - the variable's name, not a secret
 
@@ -31,9 +30,14 @@ class PullRequestRequest:
     squash_message: str  # the batch commit's message: keeps the batch_id trailer (§12.7)
     labels: tuple[str, ...]
     auto_merge: bool
+    kind: str = "batch"  # "batch" or "rollback": names the local body file
+    gates: tuple[Gate, ...] = ()  # the verdicts; a failed gate is named in a PR comment
 
 
 class PullRequestPublisher(Protocol):
+    #: True when the PR's checks are enforced by GitHub when it merges (the ``checks`` gate)
+    remote: bool
+
     def publish(self, request: PullRequestRequest) -> PullRequestRef | None:
         """Open (or find) the PR for ``request``; ``None`` when no PR was opened."""
         ...
@@ -47,32 +51,25 @@ class PullRequestPublisher(Protocol):
 class LocalPublisher:
     """No GitHub: write the PR body to ``data/batches/<id>.pr.md`` for a human to use."""
 
+    remote = False
+
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.note = ""
 
     def publish(self, request: PullRequestRequest) -> PullRequestRef | None:
-        path = self.layout.batches_dir / f"{request.batch_id}.pr.md"
+        suffix = ".pr.md" if request.kind == "batch" else f".{request.kind}.pr.md"
+        path = self.layout.batches_dir / f"{request.batch_id}{suffix}"
         atomic_write_text(path, request.body)
         self.note = f"no {TOKEN_VARIABLE}: PR body for {request.branch} written to {path}"
         return None
 
 
-class PendingGitHubPublisher:
-    """A token is set, but opening PRs through PyGithub is not built yet: say so, open nothing."""
-
-    def __init__(self) -> None:
-        self.note = ""
-
-    def publish(self, request: PullRequestRequest) -> PullRequestRef | None:
-        self.note = (
-            f"{TOKEN_VARIABLE} is set but this release does not open pull requests yet; "
-            f"push {request.branch} and open the PR by hand"
-        )
-        return None
-
-
 def default_publisher(layout: Layout, environ: Mapping[str, str] | None = None) -> PullRequestPublisher:
-    """The publisher for this environment: local without a token."""
+    """The publisher for this environment: GitHub with a token, local without."""
     env = os.environ if environ is None else environ
-    return PendingGitHubPublisher() if env.get(TOKEN_VARIABLE) else LocalPublisher(layout)
+    if not env.get(TOKEN_VARIABLE):
+        return LocalPublisher(layout)
+    from .ghpublisher import GitHubPublisher  # PyGithub is only imported when it is used
+
+    return GitHubPublisher.from_environment(layout.root, env)

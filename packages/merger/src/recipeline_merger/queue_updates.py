@@ -74,9 +74,12 @@ def updated_entry(entry: QueueEntry, package: PackageDecision, *, now: dt.dateti
 class ReconcileCounts:
     success: int = 0
     requeued: int = 0
+    unblocked: int = 0
 
     def __add__(self, other: ReconcileCounts) -> ReconcileCounts:
-        return ReconcileCounts(self.success + other.success, self.requeued + other.requeued)
+        return ReconcileCounts(
+            self.success + other.success, self.requeued + other.requeued, self.unblocked + other.unblocked
+        )
 
 
 def reconcile_queue(
@@ -85,17 +88,25 @@ def reconcile_queue(
     on_default_branch: Collection[str],
     live_batches: Collection[str],
     now: dt.datetime,
+    rolled_back: Collection[str] = (),
 ) -> tuple[Queue, ReconcileCounts]:
     """Statuses from what is true: a recipe on the default branch is ``success``; an
-    ``in_progress`` entry whose batch vanished goes back to ``pending`` without its batch id.
+    ``in_progress`` entry whose batch vanished goes back to ``pending`` without its batch id;
+    a ``blocked`` entry whose every ``blocked_by`` recipe is on the default branch is ``pending``.
 
-    ``on_default_branch`` holds repository paths (``recipes/<x>/<name>.toml``).
+    ``on_default_branch`` holds repository paths (``recipes/<x>/<name>.toml``); entries of a
+    ``rolled_back`` batch are not made ``success`` by the recipe their rollback removes.
     """
     changed: list[QueueEntry] = []
-    success = requeued = 0
+    success = requeued = unblocked = 0
     for entry in queue.entries:
         path = _recipe_path(entry.name)
-        if entry.status != "success" and path is not None and path in on_default_branch:
+        if (
+            entry.status != "success"
+            and path is not None
+            and path in on_default_branch
+            and entry.batch_id not in rolled_back  # its recipe is being rolled back
+        ):
             changed.append(
                 dataclasses.replace(entry, status="success", next_retry_at=None, blocked_by=(), reason="")
             )
@@ -103,9 +114,26 @@ def reconcile_queue(
         elif entry.status == "in_progress" and entry.batch_id not in live_batches:
             changed.append(dataclasses.replace(entry, status="pending", batch_id=None))
             requeued += 1
+        elif entry.status == "blocked" and _all_present(entry.blocked_by, on_default_branch):
+            changed.append(
+                dataclasses.replace(
+                    entry,
+                    status="pending",
+                    blocked_by=(),
+                    next_retry_at=None,
+                    reason=one_line("dependencies now have recipes: " + ", ".join(entry.blocked_by)),
+                )
+            )
+            unblocked += 1
     if not changed:
         return queue, ReconcileCounts()
-    return replace_entries(queue, changed, now=now), ReconcileCounts(success, requeued)
+    return replace_entries(queue, changed, now=now), ReconcileCounts(success, requeued, unblocked)
+
+
+def _all_present(names: tuple[str, ...], on_default_branch: Collection[str]) -> bool:
+    """Every named dependency has a recipe (an unnamed dependency is never known to be present)."""
+    paths = [_recipe_path(name) for name in names]
+    return bool(paths) and all(p is not None and p in on_default_branch for p in paths)
 
 
 def _recipe_path(name: str) -> str | None:

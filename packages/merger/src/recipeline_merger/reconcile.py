@@ -12,6 +12,7 @@ from recipeline_schema import Layout, Queue, file_lock, load, save
 from .gitrepo import batch_branches, paths_in_tree, resolve_commit
 from .preflight import DEFAULT_LOCK_TIMEOUT
 from .queue_updates import ReconcileCounts, reconcile_queue
+from .rollback import rolled_back_batches
 from .state import live_batches
 
 
@@ -29,6 +30,7 @@ class ReconcileResult:
             "changed_queues": self.changed_queues,
             "success": self.counts.success,
             "requeued": self.counts.requeued,
+            "unblocked": self.counts.unblocked,
         }
 
 
@@ -50,10 +52,13 @@ def reconcile(
     queues = changed = 0
     with file_lock(layout.lock, timeout=lock_timeout, what="the queues (reconcile)"):
         live = live_batches(layout) | branches
+        rolled_back = rolled_back_batches(layout)
         for path in sorted((layout.data / "queues").glob("priority-queue-*.json")):
             queue = load(Queue, path)
             queues += 1
-            updated, counts = reconcile_queue(queue, on_default_branch=on_branch, live_batches=live, now=now)
+            updated, counts = reconcile_queue(
+                queue, on_default_branch=on_branch, live_batches=live, now=now, rolled_back=rolled_back
+            )
             if updated is not queue:
                 save(updated, path)
                 changed += 1

@@ -38,13 +38,16 @@ def select(
     tier: int,
     live_batches: Collection[str],
     existing_ids: Iterable[str],
+    picked: tuple[QueueEntry, ...] | None = None,
 ) -> Selection:
     """Select up to ``size`` entries of tier <= ``tier`` and allocate the batch id for ``now``.
 
     ``live_batches`` are the batches still under way (an ``in_progress`` entry of any other
     batch is stale and may be picked again); ``existing_ids`` every batch id already used.
+    ``picked`` replaces the selection by queue order (a half-open breaker's probe).
     """
-    picked = select_batch(queue, now=now, size=size, tier=tier, live_batches=live_batches)
+    if picked is None:
+        picked = select_batch(queue, now=now, size=size, tier=tier, live_batches=live_batches)
     if not picked:
         return Selection(None, (), None, None, empty_reason(queue, now=now, tier=tier, live=live_batches))
     batch_id = next_batch_id(now.astimezone(dt.UTC).date(), existing_ids)

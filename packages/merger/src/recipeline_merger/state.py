@@ -5,16 +5,36 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from recipeline_schema import BatchControl, BatchDir, InvalidValueError, Layout, Queue, check_batch_id, load
+from recipeline_schema import (
+    BatchControl,
+    BatchDir,
+    DataFileError,
+    InvalidValueError,
+    Layout,
+    Queue,
+    check_batch_id,
+    load,
+    read_json,
+)
 
 from .control import default_control
+from .tsuku_control import control_from_tsuku, looks_like_tsuku
 
 
 def load_control(layout: Layout, *, now: dt.datetime) -> BatchControl:
-    """batch-control.json, or the defaults (enabled, no breakers, this week's budget) when absent."""
+    """batch-control.json, or the defaults (enabled, no breakers, this week's budget) when absent.
+
+    tsuku's form of the file is read too (converted, see ``tsuku_control``); anything else
+    that does not match the contract is an error naming the file and the field."""
     if not layout.control.exists():
         return default_control(now)
-    return load(BatchControl, layout.control)
+    try:
+        return load(BatchControl, layout.control)
+    except DataFileError:
+        data = read_json(layout.control)
+        if not looks_like_tsuku(data):
+            raise
+        return control_from_tsuku(data, layout.control, now=now)
 
 
 def load_queue(layout: Layout, ecosystem: str) -> Queue | None:

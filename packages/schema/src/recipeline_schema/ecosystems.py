@@ -27,8 +27,9 @@ ALIASES: dict[str, str] = {
     "metacpan": "cpan",
 }
 
-#: Tool / recipe names: what becomes ``recipes/<first letter>/<name>.toml``.
-NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]{0,127}$")
+#: Tool / recipe names: what becomes ``recipes/<first letter>/<name>.toml``. ``@`` is allowed
+#: after the first character for versioned formulae (``python@3.14``, ``openssl@3``).
+NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+@-]{0,127}$")
 NAME_PATTERN = NAME_RE.pattern
 #: Identifiers after the ``:``: printable, no whitespace, no ``..`` path segment.
 IDENTIFIER_RE = re.compile(r"^[A-Za-z0-9_@][A-Za-z0-9._+@/:~-]{0,255}$")

@@ -38,6 +38,9 @@ API_BASE_URLS: Mapping[str, str] = {
     "go": "https://proxy.golang.org",
     "go_index": "https://index.golang.org",
     "cpan": "https://fastapi.metacpan.org/v1",
+    # seeder popularity sources (the top-packages list is a third-party dataset, not a registry)
+    "rubygems_v2": "https://rubygems.org/api/v2",
+    "top_pypi": "https://hugovk.github.io/top-pypi-packages",
 }
 
 #: In which order pip configuration keys name the index: the generated recipes run ``pip install``

@@ -217,6 +217,9 @@ class BreakerState:
         default=0,
         metadata=meta("weighted failure streak: 2 a failure, 1 a transient/missing_dep one", minimum=0),
     )
+    last_batch: str | None = field(
+        default=None, metadata=meta("last batch whose outcomes moved it", pattern=BATCH_ID_PATTERN)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,13 +303,18 @@ class GeneratedPackage:
 
 @dataclass(frozen=True, slots=True)
 class GenerationReport:
-    """build/batches/<id>/generation.json: one outcome per planned package."""
+    """build/batches/<id>/generation.json: one outcome per planned package.
+
+    While generation runs the file is rewritten after each package with ``complete`` false, so
+    validation can start on the first recipes while the rest are generated.
+    """
 
     schema_version: Literal[1]
     batch_id: str = field(metadata=meta(pattern=BATCH_ID_PATTERN))
     generated_at: dt.datetime
     duration_seconds: float = field(metadata=meta(minimum=0))
     packages: tuple[GeneratedPackage, ...]
+    complete: bool = field(default=True, metadata=meta("false while packages are still being generated"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,42 @@ RECIPE_SCHEMA: dict[str, Any] = {
             },
             "additionalProperties": True,
         },
-        "version": {"type": "object"},
+        "version": {
+            "type": "object",
+            "description": "where tsuku resolves the tool's version (source and its parameters)",
+            "properties": {
+                key: {"type": "string"}
+                for key in (
+                    "source",
+                    "github_repo",
+                    "tag_prefix",
+                    "module",
+                    "formula",
+                    "cask",
+                    "tap",
+                    "url",
+                    "version_path",
+                    "fossil_repo",
+                    "project_name",
+                    "version_separator",
+                    "timeline_tag",
+                )
+            },
+            "additionalProperties": True,
+        },
+        "patches": {
+            "type": "array",
+            "description": "patches applied to sources (url or data, optional sha256 checksum)",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "url": {"type": "string"},
+                    "data": {"type": "string"},
+                    "checksum": {"type": "string"},
+                },
+                "additionalProperties": True,
+            },
+        },
         "steps": {
             "type": "array",
             "minItems": 1,
@@ -88,6 +123,16 @@ RECIPE_SCHEMA: dict[str, Any] = {
                 "mode": {"enum": ["version", "output"]},
                 "reason": {"type": "string"},
                 "exit_code": {"type": "integer"},
+                "version_format": {"type": "string"},
+                "additional": {
+                    "type": "array",
+                    "description": "further verify commands, each with its pattern",
+                    "items": {
+                        "type": "object",
+                        "properties": {"command": {"type": "string"}, "pattern": {"type": "string"}},
+                        "additionalProperties": True,
+                    },
+                },
             },
             "additionalProperties": True,
         },

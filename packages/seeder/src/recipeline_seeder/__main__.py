@@ -1,4 +1,4 @@
-"""``python -m recipeline_seeder``: seed an ecosystem's priority queue.
+"""``python -m recipeline_seeder``: seed an ecosystem's priority queue; import tsuku's queues.
 
 Exit codes: 0 ok; 2 some sources failed; 1 nothing usable (every source failed, no valid
 candidate), a data file that fails validation, a held lock, or a usage error.
@@ -9,17 +9,23 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from recipeline_schema import InvalidValueError, Layout, SchemaError, normalize_ecosystem, parse_time_lenient
+from recipeline_schema.http import HttpClient, HttpSettings
 
 from . import __version__
+from .config import CONFIG_FILE, load_settings
 from .errors import SeederError
+from .importer import import_tsuku
+from .popular import Endpoints, popularity_source
 from .run import DEFAULT_LOCK_TIMEOUT, SeedOutcome, seed
 from .seedlist import SeedListSource
+from .sources import Source
 from .summary import EXIT_NOTHING_USABLE
 
 PROG = "recipeline-seeder"
@@ -68,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     s = commands.add_parser(
         "seed",
-        help="add new packages from sources to data/queues/priority-queue-<ecosystem>.json",
+        help="add new packages from the ecosystem's popularity API (or seed lists) to "
+        "data/queues/priority-queue-<ecosystem>.json",
         description="Add new packages to an ecosystem's queue as pending entries. Additive: existing "
         "entries are never changed; names already queued or with a recipe are skipped.",
     )
@@ -81,9 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
         dest="files",
         action="append",
         type=Path,
-        required=True,
         metavar="PATH",
-        help="seed list file (see README: 'name [source] [priority [popularity]]'); repeatable",
+        help="seed from a list file instead of the ecosystem's popularity API (see README: "
+        "'name [source] [priority [popularity]]'); repeatable",
+    )
+    s.add_argument(
+        "--api",
+        action="store_true",
+        help="also query the ecosystem's popularity API when --from-file is given (it is the "
+        "default source without --from-file); its candidates come first",
+    )
+    s.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="tier thresholds and fetch bounds, JSON (default: data/seeds/seeder-config.json if present)",
     )
     s.add_argument("--limit", type=_limit, help="add at most N new entries (the first N in queue order)")
     s.add_argument("--dry-run", action="store_true", help="print what would be added; write nothing")
@@ -96,6 +115,33 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"how long to wait for another writer (default: {DEFAULT_LOCK_TIMEOUT:g})",
     )
     s.add_argument("--verbose", "-v", action="store_true", help="also list skipped candidates")
+
+    t = commands.add_parser(
+        "import-tsuku",
+        help="convert tsuku's queues (unified and legacy homebrew) into per-ecosystem queues",
+        description="Read tsuku's data/queues/priority-queue.json and priority-queue-homebrew.json, map "
+        "ecosystem aliases, keep statuses and retry state, repair impossible values, and add the "
+        "entries to data/queues/priority-queue-<ecosystem>.json (additive). Reports what it could not map.",
+    )
+    t.add_argument("--repo", type=Path, default=Path(), help="repository root (default: current directory)")
+    t.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="a tsuku checkout, its data/ directory, or its data/queues/ directory",
+    )
+    t.add_argument("--dry-run", action="store_true", help="report what would be imported; write nothing")
+    t.add_argument("--now", type=_time, help="the run's time, RFC 3339 (default: the clock)")
+    t.add_argument(
+        "--lock-timeout",
+        type=_seconds,
+        default=DEFAULT_LOCK_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long to wait for another writer (default: {DEFAULT_LOCK_TIMEOUT:g})",
+    )
+    t.add_argument("--verbose", "-v", action="store_true", help="list every entry left out")
     return parser
 
 
@@ -107,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_NOTHING_USABLE
     _configure_logging(verbose=args.verbose)
     try:
+        if args.command == "import-tsuku":
+            return _import(args)
         return _seed(args)
     except (SeederError, SchemaError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -120,18 +168,75 @@ def _seed(args: argparse.Namespace) -> int:
     if not args.repo.is_dir():
         raise SeederError(f"repository {args.repo}: expected a directory")
     now = args.now or dt.datetime.now(dt.UTC)
-    sources = [SeedListSource(path, args.ecosystem) for path in args.files]
-    outcome = seed(
-        Layout(args.repo),
-        args.ecosystem,
-        sources,
-        now=now,
-        limit=args.limit,
-        dry_run=args.dry_run,
-        lock_timeout=args.lock_timeout,
-    )
+    layout = Layout(args.repo)
+    with HttpClient(_http_settings()) as client:
+        sources: list[Source] = []
+        if args.api or not args.files:
+            if args.config is not None and not args.config.is_file():
+                raise SeederError(f"{args.config}: expected a seeder configuration file")
+            settings = load_settings(args.config or layout.data / "seeds" / CONFIG_FILE)
+            sources.append(
+                popularity_source(
+                    args.ecosystem, client, settings[args.ecosystem], Endpoints(os.environ), now=now
+                )
+            )
+        sources += [SeedListSource(path, args.ecosystem) for path in args.files or ()]
+        outcome = seed(
+            layout,
+            args.ecosystem,
+            sources,
+            now=now,
+            limit=args.limit,
+            dry_run=args.dry_run,
+            lock_timeout=args.lock_timeout,
+        )
     _print_outcome(outcome, dry_run=args.dry_run)
     return outcome.exit_code
+
+
+def _import(args: argparse.Namespace) -> int:
+    if not args.repo.is_dir():
+        raise SeederError(f"repository {args.repo}: expected a directory")
+    now = args.now or dt.datetime.now(dt.UTC)
+    outcome = import_tsuku(
+        Layout(args.repo), args.source, now=now, dry_run=args.dry_run, lock_timeout=args.lock_timeout
+    )
+    verb = "would add" if args.dry_run else "added"
+    for q in outcome.queues:
+        state = "written" if q.written else "unchanged"
+        print(f"{q.ecosystem}: {verb} {q.added}, already queued {q.already_queued}; {q.queue_file} {state}")
+    conv = outcome.conversion
+    by_reason: dict[str, list[str]] = {}
+    for item in conv.unmapped:
+        # group by the reason's kind: the ecosystem or rule, not the entry's own value
+        by_reason.setdefault(_reason_kind(item.reason), []).append(f"{item.name} ({item.source})")
+    for reason, items in sorted(by_reason.items()):
+        shown = items if args.verbose else items[:5]
+        more = "" if len(shown) == len(items) else f", ... and {len(items) - len(shown)} more"
+        print(f"not mapped: {len(items)} x {reason}: {', '.join(shown)}{more}")
+    print(
+        f"{'dry run: ' if args.dry_run else ''}import-tsuku: {sum(len(v) for v in conv.entries.values())} "
+        f"entries mapped, {len(conv.unmapped)} not mapped, {len(conv.duplicates)} duplicates, "
+        f"{len(conv.repairs)} repaired; from {', '.join(str(f) for f in outcome.files)}"
+    )
+    return 0
+
+
+def _reason_kind(reason: str) -> str:
+    if reason.startswith("ecosystem "):
+        return reason.split(" has ", 1)[0]
+    if reason.startswith("status "):
+        return "unknown status"
+    if reason.startswith(("name ", "source ")):
+        return "unsafe name or source"
+    return reason
+
+
+def _http_settings() -> HttpSettings:
+    try:
+        return HttpSettings.from_env(os.environ)
+    except ValueError as exc:
+        raise SeederError(str(exc)) from None
 
 
 def _print_outcome(outcome: SeedOutcome, *, dry_run: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from recipeline_schema import QueueEntry
 
@@ -20,6 +21,14 @@ class Candidate:
     popularity: int | None = None
     #: where the proposal came from, for messages (``data/seeds/pypi.txt:12``, ``crates.io``)
     origin: str = ""
+    #: set by the disambiguation step: ``requires_manual`` when the source is ambiguous
+    status: Literal["pending", "requires_manual"] = "pending"
+    #: ``curated`` when a curated disambiguation chose the source
+    confidence: Literal["auto", "curated"] = "auto"
+    #: why the disambiguation decided what it did (becomes the entry's ``reason``)
+    reason: str = ""
+    #: true when a disambiguation rule (curated or documented) decided the source
+    disambiguated: bool = False
 
     def describe(self) -> str:
         """``'black' (data/seeds/pypi.txt:3)``: the name, escaped, and where it came from."""

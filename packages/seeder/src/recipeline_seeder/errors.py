@@ -3,7 +3,9 @@
 SeederError                  base of every error this package raises
 ├── SourceError              a popularity source could not produce candidates (the run goes on)
 │   └── SeedListError        a seed list file is unreadable or a line breaks the list format
-└── QueueMismatchError       the queue file holds another ecosystem than the one being seeded
+├── QueueMismatchError       the queue file holds another ecosystem than the one being seeded
+├── ConfigError              the seeder configuration file breaks its format
+└── TsukuImportError         a tsuku data directory cannot be converted
 """
 
 from __future__ import annotations
@@ -41,3 +43,15 @@ class QueueMismatchError(SeederError):
         self.expected = expected
         self.got = got
         super().__init__(f"{file}: at $.ecosystem: expected {expected!r} (the ecosystem seeded), got {got!r}")
+
+
+class ConfigError(SeederError):
+    """The seeder configuration (tier thresholds, fetch bounds) is not valid."""
+
+    def __init__(self, file: Path | str, at: str, expected: str, got: Any = None) -> None:
+        suffix = "" if got is None else f", got {got!r}"
+        super().__init__(f"{file}: at {at}: expected {expected}{suffix}")
+
+
+class TsukuImportError(SeederError):
+    """A tsuku data directory (or one of its queue files) cannot be converted."""

@@ -79,10 +79,12 @@ def merge_candidates(
             name=candidate.name,
             source=source,
             priority=candidate.priority,
-            status="pending",
-            confidence="auto",
+            status=candidate.status,
+            confidence=candidate.confidence,
             popularity=candidate.popularity,
             added_at=now,
+            disambiguated_at=now if candidate.disambiguated else None,
+            reason=candidate.reason,
         )
         accepted.append((entry, candidate))
 

@@ -7,6 +7,7 @@ line is appended. A queue file that fails validation stops the run before anythi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -14,18 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recipeline_schema import (
+    ECOSYSTEMS,
     Layout,
     Queue,
+    QueueEntry,
     SeedingRun,
     append_jsonl,
     file_lock,
     load,
     normalize_ecosystem,
+    read_curated,
     save,
     utc,
 )
 
 from .candidates import MergeReport
+from .disambiguate import curated_index, disambiguate, elsewhere_index
 from .errors import QueueMismatchError
 from .merge import merge_candidates
 from .sources import Harvest, Source, harvest
@@ -79,9 +84,16 @@ def _seed_locked(
 ) -> SeedOutcome:
     path = layout.queue(ecosystem)
     queue = read_queue(path, ecosystem, now=now)
-    merged, report = merge_candidates(
-        queue, got.candidates, recipe_names=recipe_names(layout), now=now, limit=limit
+    decided = disambiguate(
+        got.candidates,
+        ecosystem,
+        curated=curated_index(read_curated(layout.curated)),
+        elsewhere=elsewhere_index(ecosystem, other_entries(layout, ecosystem, now=now)),
     )
+    merged, report = merge_candidates(
+        queue, decided.candidates, recipe_names=recipe_names(layout), now=now, limit=limit
+    )
+    report = dataclasses.replace(report, skipped=(*decided.skipped, *report.skipped))
     for rejection in report.rejected:
         log.warning("rejected %s: %s", rejection.candidate.describe(), rejection.reason)
     for skip in report.skipped:
@@ -109,3 +121,12 @@ def read_queue(path: Path, ecosystem: str, *, now: dt.datetime) -> Queue:
 def recipe_names(layout: Layout) -> frozenset[str]:
     """Names that already have a recipe: every ``recipes/*/<name>.toml``."""
     return frozenset(p.stem for p in layout.recipes_dir.glob("*/*.toml") if p.is_file())
+
+
+def other_entries(layout: Layout, ecosystem: str, *, now: dt.datetime) -> list[QueueEntry]:
+    """Every entry of the other ecosystems' queues (validated), for the cross-ecosystem rule."""
+    out: list[QueueEntry] = []
+    for other in ECOSYSTEMS:
+        if other != ecosystem and layout.queue(other).exists():
+            out.extend(read_queue(layout.queue(other), other, now=now).entries)
+    return out

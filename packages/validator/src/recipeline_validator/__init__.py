@@ -7,8 +7,10 @@ Public surface (other stages meet it only through files; these are for tasks.py 
   verdict of a parsed recipe), ``AUTO_MERGE_ACTIONS``;
 - ``detect_environment`` / ``HostFacts`` (pure), ``detect_host_environment``,
   ``resolve_environment``;
-- the native backend's options: ``NativeOptions``, ``PipSource``, ``Limits``, ``Isolation``,
-  ``probe_isolation``;
+- the native backend's options: ``NativeOptions``, ``PipSource``, ``NpmTools`` /
+  ``find_npm_tools``, ``Limits``, ``Isolation``, ``probe_isolation``; the tsuku backend's
+  ``TsukuOptions``;
+- tsuku's rules: ``KNOWN_ACTIONS``, ``suggest_action``;
 - ``ValidatorError`` and its subclasses.
 """
 
@@ -30,14 +32,19 @@ from .errors import RecipeFileError as RecipeFileError
 from .errors import ValidatorError as ValidatorError
 from .native import NativeOptions as NativeOptions
 from .native import PipSource as PipSource
+from .npm import NpmTools as NpmTools
+from .npm import find_npm_tools as find_npm_tools
 from .plan import NATIVE_ACTIONS as NATIVE_ACTIONS
 from .plan import native_plan as native_plan
 from .plan import step_applies as step_applies
+from .rules import KNOWN_ACTIONS as KNOWN_ACTIONS
+from .rules import suggest_action as suggest_action
 from .safety import AUTO_MERGE_ACTIONS as AUTO_MERGE_ACTIONS
 from .safety import analyze as analyze
 from .sandbox import Isolation as Isolation
 from .sandbox import Limits as Limits
 from .sandbox import probe_isolation as probe_isolation
+from .tsuku import TsukuOptions as TsukuOptions
 from .validation import RecipeInput as RecipeInput
 from .validation import RunSettings as RunSettings
 from .validation import linux_gate as linux_gate

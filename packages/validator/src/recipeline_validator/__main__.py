@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections import Counter
 from pathlib import Path
 
-from recipeline_schema import BatchDir, SchemaError, dumps, parse_environment
+from recipeline_schema import BatchDir, Layout, SchemaError, dumps, parse_environment
 
 from . import __version__
 from .checks import check_recipe, distribution_name
@@ -21,6 +22,7 @@ from .environment import detect_host_environment, resolve_environment
 from .errors import RecipeFileError, ValidatorError
 from .native import NativeOptions, PipSource
 from .sandbox import GIB, NO_ISOLATION, Isolation, Limits, probe_isolation
+from .tsuku import TsukuOptions
 from .validation import RecipeInput, RunSettings, validate_batch, validate_recipe
 
 PROG = "recipeline-validator"
@@ -70,6 +72,22 @@ def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
         help="wheel directory/page for downloads; without --index-url it implies --no-index (repeatable)",
     )
     parser.add_argument(
+        "--npm-registry",
+        metavar="URL",
+        help="npm registry for npm_install downloads (default: the user's npm configuration)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "native", "tsuku"),
+        default="auto",
+        help="auto: tsuku when --tsuku is given, else native",
+    )
+    parser.add_argument(
+        "--tsuku",
+        metavar="PATH",
+        help="tsuku binary: validate with `tsuku install --sandbox --json` (backend tsuku)",
+    )
+    parser.add_argument(
         "--isolation",
         choices=("auto", "none"),
         default="auto",
@@ -93,7 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate a batch directory's generated recipes for one environment",
         description="Read generation.json, validate each generated recipe, write results/<environment>.json.",
     )
-    validate.add_argument("--batch-dir", type=Path, required=True, help="build/batches/<batch_id>")
+    where = validate.add_mutually_exclusive_group(required=True)
+    where.add_argument("--batch-dir", type=Path, help="the batch directory (build/batches/<batch_id>)")
+    where.add_argument("--batch-id", help="batch id: the batch directory is <repo>/build/batches/<id>")
+    validate.add_argument(
+        "--repo", type=Path, default=Path(), help="repository root for --batch-id (default: .)"
+    )
     validate.add_argument(
         "--environment", default="auto", help="'auto' (detect the host) or an environment id"
     )
@@ -104,9 +127,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="recipes validated in parallel (default: CPUs)",
     )
     validate.add_argument(
+        "--only-passed-on",
+        choices=("auto", "linux", "none"),
+        default="auto",
+        help="linux: validate only recipes that passed some Linux environment of the batch; "
+        "auto (default): that on macOS only; none: everything",
+    )
+    validate.add_argument(
+        "--only",
+        action="append",
+        metavar="PACKAGE_ID",
+        help="validate only these packages (repeatable; e.g. the macOS budget sample); the others are "
+        "recorded as skipped with --only-reason",
+    )
+    validate.add_argument(
+        "--only-reason",
+        default="not in this run's sample",
+        help="the skip reason recorded for packages left out by --only",
+    )
+    validate.add_argument(
+        "--follow",
+        action="store_true",
+        help="start while the generator still runs: validate each recipe as soon as generation.json "
+        "lists it, until the generation report is complete",
+    )
+    validate.add_argument(
+        "--follow-idle",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="with --follow: give up when generation.json has not changed for this long (default 900)",
+    )
+    validate.add_argument(
         "--no-linux-gate",
         action="store_true",
-        help="on macOS, also validate recipes that passed no Linux environment",
+        help="same as --only-passed-on none",
     )
     _add_sandbox_options(validate)
 
@@ -139,11 +194,40 @@ def _settings(args: argparse.Namespace, workers: int = 1) -> RunSettings:
     )
     # pip runs in the prefix: local paths must not depend on the operator's working directory
     links = tuple(str(Path(link).resolve()) if Path(link).exists() else link for link in args.find_links)
-    native = NativeOptions(isolation=isolation, limits=limits, source=PipSource(args.index_url, links))
+    native = NativeOptions(
+        isolation=isolation,
+        limits=limits,
+        source=PipSource(args.index_url, links),
+        npm_registry=args.npm_registry,
+    )
     work_root = args.work_dir.resolve() if args.work_dir is not None else None
     if work_root is not None:
         work_root.mkdir(parents=True, exist_ok=True)
-    return RunSettings(native=native, workers=workers, work_root=work_root, keep_prefixes=args.keep)
+    tsuku = None
+    if args.backend == "tsuku" and not args.tsuku:
+        raise ValidatorError("--backend tsuku: expected --tsuku PATH (the tsuku binary)")
+    if args.tsuku and args.backend != "native":
+        binary = shutil.which(args.tsuku) or args.tsuku
+        if not Path(binary).is_file() or not os.access(binary, os.X_OK):
+            raise ValidatorError(f"--tsuku {args.tsuku}: expected an executable tsuku binary")
+        tsuku = TsukuOptions(binary=str(Path(binary).resolve()), limits=limits, caller_env=dict(os.environ))
+    only = "none" if getattr(args, "no_linux_gate", False) else getattr(args, "only_passed_on", "auto")
+    return RunSettings(
+        native=native,
+        workers=workers,
+        work_root=work_root,
+        keep_prefixes=args.keep,
+        tsuku=tsuku,
+        only_passed_on=only,
+        follow=getattr(args, "follow", False),
+        follow_idle=getattr(args, "follow_idle", 900.0),
+        only=frozenset(args.only) if getattr(args, "only", None) else None,
+        only_reason=getattr(args, "only_reason", "not in this run's sample"),
+    )
+
+
+def _uses_tsuku(args: argparse.Namespace) -> bool:
+    return bool(args.tsuku) and args.backend != "native"
 
 
 def _read(path: Path) -> str:
@@ -156,17 +240,10 @@ def _read(path: Path) -> str:
 def cmd_validate(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise ValidatorError(f"--workers: expected at least 1, got {args.workers}")
-    environment = resolve_environment(args.environment)
+    environment = resolve_environment(args.environment, any_linux_family=_uses_tsuku(args))
     settings = _settings(args, workers=args.workers)
-    if args.no_linux_gate:
-        settings = RunSettings(
-            native=settings.native,
-            workers=settings.workers,
-            work_root=settings.work_root,
-            keep_prefixes=settings.keep_prefixes,
-            macos_requires_linux=False,
-        )
-    report = validate_batch(args.batch_dir, environment, settings)
+    batch_dir = args.batch_dir if args.batch_dir is not None else Layout(args.repo).batch_dir(args.batch_id)
+    report = validate_batch(batch_dir, environment, settings)
     for result in report.results:
         detail = result.failure.message if result.failure else result.reason
         review = "" if result.safety.auto_merge else " [needs review]"
@@ -175,7 +252,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(
         f"{report.batch_id} {environment}: {len(report.results)} recipes, {counts['pass']} pass, "
         f"{counts['fail']} fail, {counts['skipped']} skipped in {report.duration_seconds:.1f}s "
-        f"(isolation: {report.isolation}) -> {BatchDir(args.batch_dir).results(environment)}"
+        f"(backend {report.backend}, isolation: {report.isolation}) -> "
+        f"{BatchDir(batch_dir).results(environment)}"
     )
     return 0
 
@@ -210,7 +288,7 @@ def derived_package_id(text: str, file: str) -> str:
 
 
 def cmd_validate_recipe(args: argparse.Namespace) -> int:
-    environment = resolve_environment(args.environment)
+    environment = resolve_environment(args.environment, any_linux_family=_uses_tsuku(args))
     text = _read(args.recipe)
     check = check_recipe(text, str(args.recipe))
     name = check.recipe.name if check.recipe else args.recipe.stem

@@ -19,6 +19,7 @@ from recipeline_schema import (
     recipe_from_toml,
 )
 
+from . import rules
 from .safety import analyze
 
 #: Executable names (ARCHITECTURE §5); they become file names under ``<prefix>/bin``.
@@ -29,6 +30,11 @@ REQUIREMENT_RE = re.compile(
     r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"
     r"(?:\[[A-Za-z0-9._-]+(?:,[A-Za-z0-9._-]+)*\])?"
     r"(?:==[A-Za-z0-9.!+_-]+)?$"
+)
+#: An npm package as a recipe may give it: optional scope, a name, an optional exact version.
+#: Never a URL, git spec, tarball or path (they would fetch from elsewhere than the registry).
+NPM_SPEC_RE = re.compile(
+    r"^(?P<name>(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*)(?:@(?P<version>[0-9A-Za-z.+-]+))?$"
 )
 
 
@@ -70,57 +76,36 @@ def check_recipe(text: str, file: str = "<recipe>") -> RecipeCheck:
 
 
 def rule_problems(document: Mapping[str, Any]) -> list[str]:
-    """tsuku's rules beyond the schema, for a document that passed it."""
-    problems: list[str] = []
-    homepage = document["metadata"].get("homepage")
-    if isinstance(homepage, str) and homepage and not homepage.startswith("https://"):
-        problems.append(f"metadata.homepage: expected an https:// URL, got {homepage!r}")
-    verify = document.get("verify")
-    if not isinstance(verify, Mapping):
-        problems.append("verify: expected a [verify] table with a command")
-    else:
-        command = verify.get("command")
-        if not isinstance(command, str) or not command.strip():
-            problems.append("verify.command: expected a non-empty command")
-        if "pattern" in verify and "patterns" in verify:
-            problems.append("verify: expected `pattern` or `patterns`, not both")
-    for number, step in enumerate(document["steps"], start=1):
-        problems.extend(f"steps[{number - 1}]: {p}" for p in _step_problems(step))
+    """tsuku's rules (``rules.rule_problems``) plus what the native backend relies on: installer
+    parameters that cannot steer pip or npm, and executable names that are plain file names."""
+    problems = rules.rule_problems(document)
+    for index, step in enumerate(document["steps"]):
+        problems.extend(f"steps[{index}].{p}" for p in _installer_problems(step))
     return problems
 
 
-def _step_problems(step: Mapping[str, Any]) -> list[str]:
-    problems = [
-        f"{key}: path {value!r} must not contain a '..' segment"
-        for key, value in _strings(step)
-        if ".." in re.split(r"[/\\]", value)
-    ]
-    if step["action"] == "pipx_install":
-        package = step.get("package")
-        if not isinstance(package, str) or not REQUIREMENT_RE.match(package):
-            problems.append(
-                f"package: expected a distribution name (optional [extras] and ==version), got {package!r}"
-            )
-        executables = step.get("executables")
-        if not isinstance(executables, list) or not executables:
-            problems.append("executables: expected a non-empty list of executable names")
-        else:
-            problems.extend(
-                f"executables: {exe!r} is not a valid executable name (expected {EXECUTABLE_RE.pattern})"
-                for exe in executables
-                if not isinstance(exe, str) or not EXECUTABLE_RE.match(exe) or ".." in exe
-            )
+def _installer_problems(step: Mapping[str, Any]) -> list[str]:
+    action = step["action"]
+    if action not in ("pipx_install", "npm_install"):
+        return []
+    problems = []
+    package = step.get("package")
+    if action == "pipx_install" and (not isinstance(package, str) or not REQUIREMENT_RE.match(package)):
+        problems.append(
+            f"package: expected a distribution name (optional [extras] and ==version), got {package!r}"
+        )
+    if action == "npm_install" and (not isinstance(package, str) or not NPM_SPEC_RE.match(package)):
+        problems.append(
+            f"package: expected an npm package name (optional @scope/ and @version), got {package!r}"
+        )
+    executables = step.get("executables")
+    if isinstance(executables, list):  # missing or empty: rules.step_problems says so
+        problems.extend(
+            f"executables: {exe!r} is not a valid executable name (expected {EXECUTABLE_RE.pattern})"
+            for exe in executables
+            if not isinstance(exe, str) or not EXECUTABLE_RE.match(exe) or ".." in exe
+        )
     return problems
-
-
-def _strings(value: Any, path: str = "") -> list[tuple[str, str]]:
-    if isinstance(value, str):
-        return [(path or "value", value)]
-    if isinstance(value, Mapping):
-        return [item for k, v in value.items() for item in _strings(v, f"{path}.{k}" if path else str(k))]
-    if isinstance(value, list):
-        return [item for i, v in enumerate(value) for item in _strings(v, f"{path}[{i}]")]
-    return []
 
 
 def distribution_name(requirement: str) -> str:

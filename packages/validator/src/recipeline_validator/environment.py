@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from recipeline_schema import ENVIRONMENTS, InvalidValueError, environment_for
+from recipeline_schema import ENVIRONMENTS, InvalidValueError, environment_for, parse_environment
 
 from .errors import EnvironmentDetectionError
 
@@ -144,12 +144,14 @@ def detect_host_environment() -> str:
     return detect_environment(host_facts())
 
 
-def resolve_environment(requested: str) -> str:
+def resolve_environment(requested: str, *, any_linux_family: bool = False) -> str:
     """``auto`` -> the host's environment; an explicit id must be valid and match the host.
 
     The native backend installs on the machine it runs on, so claiming another environment
     would record results for a platform that was never tried. An explicit id is trusted only
     when the host cannot be detected at all (an unknown distribution the operator vouches for).
+    ``any_linux_family`` (backend tsuku, whose containers provide the family): a Linux id of the
+    host's architecture is accepted whatever its family and libc.
     """
     if requested == "auto":
         return detect_host_environment()
@@ -161,6 +163,10 @@ def resolve_environment(requested: str) -> str:
         host = detect_host_environment()
     except EnvironmentDetectionError:
         return requested
+    if any_linux_family:
+        wanted, have = parse_environment(requested), parse_environment(host)
+        if wanted.os == have.os == "linux" and wanted.arch == have.arch:
+            return requested
     if host != requested:
         raise EnvironmentDetectionError(
             f"--environment {requested!r} does not match this host ({host}); the native backend "

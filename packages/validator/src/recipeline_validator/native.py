@@ -1,4 +1,5 @@
-"""Backend ``native``: install a recipe's ``pipx_install`` steps in a throwaway prefix and verify.
+"""Backend ``native``: install a recipe's ``pipx_install``/``npm_install`` steps in a throwaway
+prefix and verify (npm: see ``npm.py``).
 
 Phase 1 (network): ``pip download --only-binary=:all:`` of each requirement into the prefix's
 cache, with pip's own configuration (index, mirrors, proxies, certificates) — ``--index-url``
@@ -20,9 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import sandbox
+from . import npm, sandbox
+from .npm import NpmTools, find_npm_tools
+from .outcome import SandboxOutcome, fail
 from .output import cause_line
-from .plan import NativePlan, PipxInstall
+from .plan import NATIVE_ACTIONS, NativePlan, PipxInstall
 from .sandbox import Isolation, Limits
 from .verify import VerifySpec, expand, judge
 
@@ -87,20 +90,16 @@ class NativeOptions:
     limits: Limits = field(default_factory=Limits)
     source: PipSource = field(default_factory=PipSource)
     caller_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    npm_tools: NpmTools | None = field(default_factory=find_npm_tools)
+    npm_registry: str | None = None  # default: what npm's configuration says
 
-
-@dataclass(frozen=True, slots=True)
-class SandboxOutcome:
-    """The result of install + verify: passed, or a failure's category/subcategory/message."""
-
-    passed: bool
-    message: str
-    category: str = "validation_failed"
-    subcategory: str | None = None
+    def runnable(self) -> frozenset[str]:
+        """The actions this host can run natively (npm_install needs npm and node)."""
+        return NATIVE_ACTIONS if self.npm_tools is not None else NATIVE_ACTIONS - {"npm_install"}
 
 
 def _fail(subcategory: str, message: str, category: str = "validation_failed") -> SandboxOutcome:
-    return SandboxOutcome(False, message, category, subcategory)
+    return fail(subcategory, message, category)
 
 
 def pip_env(caller_env: Mapping[str, str], prefix: Path) -> dict[str, str]:
@@ -126,24 +125,55 @@ def run_native(plan: NativePlan, spec: VerifySpec, *, prefix: Path, options: Nat
     for sub in ("cache", "venvs", "bin", "home", "tmp", "work", "logs"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     limits = options.limits
+    tools = options.npm_tools if plan.npm else None
+    registry = ""
+    if plan.npm:
+        if tools is None:
+            return SandboxOutcome(False, "npm or node not found on PATH", skipped=True)
+        found = npm.resolve_registry(tools, options.npm_registry, options.caller_env, prefix, limits)
+        if isinstance(found, SandboxOutcome):
+            return found
+        registry = found
+    # phase 1: everything that needs the network, before any package code runs
     for install in plan.installs:
-        failure = _download(install, prefix, options)
+        if isinstance(install, PipxInstall):
+            failure = _download(install, prefix, options)
+        else:
+            assert tools is not None
+            failure = npm.download(
+                install, tools, registry, prefix=prefix, caller_env=options.caller_env, limits=limits
+            )
         if failure is not None:
             return failure
+    # phase 2: offline (network namespace when the host allows it)
+    env = clean_env(prefix) | {"PATH": npm.verify_path(prefix, tools)}
     version = ""
     for install in plan.installs:
-        failure = _install(install, prefix, options)
+        found_version: str | SandboxOutcome
+        if isinstance(install, PipxInstall):
+            failure = _install(install, prefix, options)
+            found_version = _installed_version(install, prefix, options) if failure is None else ""
+        else:
+            assert tools is not None
+            failure = npm.install_offline(
+                install,
+                tools,
+                registry,
+                prefix=prefix,
+                env=env,
+                limits=limits,
+                isolation=options.isolation,
+            )
+            found_version = npm.installed_version(install, prefix) if failure is None else ""
         if failure is not None:
             return failure
-        if not version:
-            found = _installed_version(install, prefix, options)
-            if isinstance(found, SandboxOutcome):
-                return found
-            version = found
+        if isinstance(found_version, SandboxOutcome):
+            return found_version
+        version = version or found_version
     command = expand(spec.command, version=version, install_dir=str(prefix))
     done = sandbox.run(
         ["/bin/sh", "-c", command],
-        env=clean_env(prefix),
+        env=env,
         cwd=prefix / "work",
         log=prefix / "logs" / "verify.log",
         limits=limits.for_command(limits.timeout),
@@ -158,11 +188,14 @@ def run_native(plan: NativePlan, spec: VerifySpec, *, prefix: Path, options: Nat
     )
     if not verdict.passed:
         return _fail(verdict.subcategory or "install_failed", verdict.message)
-    distributions = ", ".join(i.distribution for i in plan.installs)
+    packages = ", ".join(i.distribution if isinstance(i, PipxInstall) else i.package for i in plan.installs)
     checked = (
         f"matched {list(spec.patterns)}" if spec.patterns else f"exited {spec.exit_code} (mode {spec.mode})"
     )
-    return SandboxOutcome(True, f"installed {distributions} {version}; `{command}` {checked}")
+    return SandboxOutcome(
+        True,
+        f"installed {packages} {version}; `{command}` {checked}; isolation: {options.isolation.description}",
+    )
 
 
 def _download(install: PipxInstall, prefix: Path, options: NativeOptions) -> SandboxOutcome | None:

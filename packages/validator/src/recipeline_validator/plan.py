@@ -11,10 +11,10 @@ from typing import Any
 
 from recipeline_schema import Environment, Recipe, Step
 
-from .checks import distribution_name
+from .checks import NPM_SPEC_RE, distribution_name
 
 #: The actions the native backend can run; any other applicable step makes the recipe skipped.
-NATIVE_ACTIONS: frozenset[str] = frozenset({"pipx_install"})
+NATIVE_ACTIONS: frozenset[str] = frozenset({"pipx_install", "npm_install"})
 
 #: tsuku names architectures as Go does; environments use the kernel's names.
 GO_ARCH = {"x86_64": "amd64", "arm64": "arm64"}
@@ -41,11 +41,36 @@ class PipxInstall:
 
 
 @dataclass(frozen=True, slots=True)
+class NpmInstall:
+    """One ``npm_install`` step to run: a package spec and the executables it must provide."""
+
+    step: int
+    spec: str  # name, optionally @version (checked against NPM_SPEC_RE)
+    executables: tuple[str, ...]
+
+    @property
+    def package(self) -> str:
+        match = NPM_SPEC_RE.match(self.spec)
+        return match.group("name") if match else self.spec
+
+
+Install = PipxInstall | NpmInstall
+
+
+@dataclass(frozen=True, slots=True)
 class NativePlan:
     """What to install for one environment, or why the native backend cannot (``skip_reason``)."""
 
-    installs: tuple[PipxInstall, ...] = ()
+    installs: tuple[Install, ...] = ()
     skip_reason: str = ""
+
+    @property
+    def pip(self) -> tuple[PipxInstall, ...]:
+        return tuple(i for i in self.installs if isinstance(i, PipxInstall))
+
+    @property
+    def npm(self) -> tuple[NpmInstall, ...]:
+        return tuple(i for i in self.installs if isinstance(i, NpmInstall))
 
 
 def _values(value: Any) -> list[str]:
@@ -79,23 +104,27 @@ def applicable_steps(recipe: Recipe, env: Environment) -> list[tuple[int, Step]]
     return [(n, step) for n, step in enumerate(recipe.steps, start=1) if step_applies(step.when, env)]
 
 
-def native_plan(recipe: Recipe, env: Environment) -> NativePlan:
-    """The installs the native backend runs for ``recipe`` in ``env``, or why it skips it."""
+def native_plan(recipe: Recipe, env: Environment, runnable: frozenset[str] = NATIVE_ACTIONS) -> NativePlan:
+    """The installs the native backend runs for ``recipe`` in ``env``, or why it skips it.
+
+    ``runnable`` is what this host can run (``npm_install`` needs npm and node on PATH).
+    """
     steps = applicable_steps(recipe, env)
     if not steps:
         return NativePlan(skip_reason=f"no step of the recipe applies to {env.id}")
-    unsupported = [f"step {n}: {step.action}" for n, step in steps if step.action not in NATIVE_ACTIONS]
+    unsupported = [f"step {n}: {step.action}" for n, step in steps if step.action not in runnable]
     if unsupported:
         return NativePlan(
-            skip_reason="the native backend cannot run " + ", ".join(unsupported) + f" (it runs "
-            f"{', '.join(sorted(NATIVE_ACTIONS))}); not validated in {env.id}"
+            skip_reason="the native backend cannot run " + ", ".join(unsupported) + " here (it runs "
+            f"{', '.join(sorted(runnable)) or 'nothing'}); not validated in {env.id}"
         )
-    installs = tuple(
-        PipxInstall(
-            step=n,
-            requirement=str(step.params["package"]),
-            executables=tuple(str(e) for e in step.params["executables"]),
-        )
-        for n, step in steps
-    )
-    return NativePlan(installs=installs)
+    installs: list[Install] = []
+    for n, step in steps:
+        executables = tuple(str(e) for e in step.params["executables"])
+        if step.action == "npm_install":
+            installs.append(NpmInstall(step=n, spec=str(step.params["package"]), executables=executables))
+        else:
+            installs.append(
+                PipxInstall(step=n, requirement=str(step.params["package"]), executables=executables)
+            )
+    return NativePlan(installs=tuple(installs))

@@ -7,10 +7,13 @@ does not apply to the validating environment, because the merged recipe ships al
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from recipeline_schema import SafetyVerdict
+
+from .rules import verify_findings
 
 #: Actions that install from an ecosystem's own package format or place downloaded files, and
 #: may therefore merge without a human. Everything else runs arbitrary code or touches the
@@ -68,6 +71,18 @@ REVIEW_REASONS: dict[str, str] = {
     "manual": "needs manual steps",
 }
 UNKNOWN = "unknown action"
+#: The parameter naming the package of each allowed installer: an allowed action is only safe
+#: while it installs a package by name (not an option, a URL, a path or a shell word).
+PACKAGE_PARAMETER = {
+    "pipx_install": "package",
+    "npm_install": "package",
+    "cargo_install": "crate",
+    "gem_install": "gem",
+    "go_install": "module",
+    "cpan_install": "distribution",
+    "homebrew": "formula",
+}
+PLAIN_PACKAGE_RE = re.compile(r"^[A-Za-z0-9_@][A-Za-z0-9._+@/:~\[\],=-]{0,255}$")
 SYSTEM_PACKAGE_MANAGERS = ("apt", "apk", "brew", "dnf", "yum", "pacman", "zypper", "snap", "flatpak")
 
 
@@ -90,13 +105,16 @@ def analyze(document: Mapping[str, Any]) -> SafetyVerdict:
     """The verdict for a parsed recipe document (``parse_recipe_toml`` output).
 
     Findings read ``step 3: run_command (when os=linux)`` (``step 2: frob (unknown action)`` for
-    an action we do not know); malformed steps are findings too,
-    so a document that escaped the schema check still cannot auto-merge by accident.
+    an action we do not know). Malformed steps, an ``action`` anywhere outside the top-level
+    steps (inside a ``when``, a parameter table, ``[[metadata.steps]]`` ...), ``[[patches]]``,
+    dangerous or networked verify commands and ``requires_sudo`` are findings too, so a document
+    that escaped the schema check still cannot auto-merge by accident.
     """
     findings: list[str] = []
     steps = document.get("steps")
     if not isinstance(steps, Sequence) or isinstance(steps, str | bytes) or not steps:
-        return SafetyVerdict(auto_merge=False, findings=("recipe has no [[steps]] list",))
+        findings.append("recipe has no [[steps]] list")
+        steps = []
     for number, step in enumerate(steps, start=1):
         if not isinstance(step, Mapping):
             findings.append(f"step {number}: not a table")
@@ -104,15 +122,50 @@ def analyze(document: Mapping[str, Any]) -> SafetyVerdict:
         action = step.get("action")
         if not isinstance(action, str) or not action:
             findings.append(f"step {number}: no action name")
-            continue
-        if action in AUTO_MERGE_ACTIONS:
-            continue
-        unknown = " (unknown action)" if review_reason(action) == UNKNOWN else ""
-        findings.append(f"step {number}: {action}{_when_text(step.get('when'))}{unknown}")
+        elif action not in AUTO_MERGE_ACTIONS:
+            unknown = " (unknown action)" if review_reason(action) == UNKNOWN else ""
+            findings.append(f"step {number}: {action}{_when_text(step.get('when'))}{unknown}")
+        elif action in PACKAGE_PARAMETER:
+            key = PACKAGE_PARAMETER[action]
+            value = step.get(key)
+            if value is not None and not (isinstance(value, str) and _plain_package(value)):
+                findings.append(f"step {number}: {action} {key} {value!r} is not a plain package name")
+        for key, value in step.items():
+            if key != "action":
+                findings += _hidden_actions(value, f"step {number}: {key}")
+    for key, value in document.items():
+        if key != "steps":
+            findings += _hidden_actions(value, key)
+    patches = document.get("patches")
+    if patches:
+        count = len(patches) if isinstance(patches, list) else 1
+        findings.append(f"patches: {count} patch(es) applied to the sources")
+    findings += verify_findings(document)
     metadata = document.get("metadata")
     if isinstance(metadata, Mapping) and metadata.get("requires_sudo") is True:
         findings.append("metadata: requires_sudo = true")
     return SafetyVerdict(auto_merge=not findings, findings=tuple(findings))
+
+
+def _plain_package(value: str) -> bool:
+    return bool(PLAIN_PACKAGE_RE.match(value)) and "://" not in value and ".." not in value.split("/")
+
+
+def _hidden_actions(value: Any, where: str) -> list[str]:
+    """Every ``action`` key nested in ``value``: tsuku variants and composite actions may run
+    them, and a recipe has no honest reason to put one anywhere but in ``[[steps]]``."""
+    found: list[str] = []
+    if isinstance(value, Mapping):
+        action = value.get("action")
+        if "action" in value:
+            found.append(f"{where}: action {action!r} outside the top-level [[steps]]")
+        for key, inner in value.items():
+            if key != "action":
+                found += _hidden_actions(inner, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, inner in enumerate(value):
+            found += _hidden_actions(inner, f"{where}[{index}]")
+    return found
 
 
 def _when_text(when: Any) -> str:

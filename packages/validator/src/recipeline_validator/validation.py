@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +34,10 @@ from recipeline_schema import (
 
 from .checks import check_recipe
 from .errors import BatchInputError
-from .native import NativeOptions, SandboxOutcome, run_native
-from .plan import native_plan
+from .native import NativeOptions, run_native
+from .outcome import SandboxOutcome
+from .plan import applicable_steps, native_plan
+from .tsuku import TsukuOptions, run_tsuku
 from .verify import verify_spec
 
 Clock = Callable[[], dt.datetime]
@@ -65,7 +67,30 @@ class RunSettings:
     work_root: Path | None = None
     keep_prefixes: bool = False
     macos_requires_linux: bool = True
+    #: "auto": macOS validates only recipes that passed some Linux environment; "linux": every
+    #: environment does (e.g. a second Linux family); "none": validate everything.
+    only_passed_on: str = "auto"
     now: Clock = utc_now
+    tsuku: TsukuOptions | None = None  # set: backend tsuku instead of native
+    #: follow a generation still running: validate each recipe as soon as generation.json lists
+    #: it, until the report is complete (or has not changed for ``follow_idle`` seconds)
+    follow: bool = False
+    follow_poll: float = 0.2
+    follow_idle: float = 900.0
+    #: validate only these package ids (a budget sample); the others are recorded as skipped
+    #: with ``only_reason``, never as passed
+    only: frozenset[str] | None = None
+    only_reason: str = "not in this run's sample"
+
+    @property
+    def backend(self) -> str:
+        return "tsuku" if self.tsuku is not None else "native"
+
+    @property
+    def isolation(self) -> str:
+        if self.tsuku is not None:
+            return "tsuku --sandbox (tsuku's own container sandbox)"
+        return self.native.isolation.description
 
 
 def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) -> RecipeResult:
@@ -85,8 +110,22 @@ def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) 
             reason=reason,
         )
 
-    def failure(category: str, subcategory: str | None, message: str) -> Failure:
-        return Failure.create(item.package_id, category, subcategory, message, timestamp=settings.now())
+    def failure(
+        category: str,
+        subcategory: str | None,
+        message: str,
+        blocked_by: tuple[str, ...] = (),
+        exit_code: int | None = None,
+    ) -> Failure:
+        return Failure.create(
+            item.package_id,
+            category,
+            subcategory,
+            message,
+            timestamp=settings.now(),
+            blocked_by=blocked_by,
+            exit_code=exit_code,
+        )
 
     if item.text is None:
         unread = SafetyVerdict(auto_merge=False, findings=("recipe file could not be read",))
@@ -94,8 +133,11 @@ def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) 
     check = check_recipe(item.text, item.file)
     if not check.ok or check.recipe is None:
         return result("fail", check.safety, failure("validation_failed", "schema_invalid", check.message))
-    plan = native_plan(check.recipe, env)
-    if plan.skip_reason:
+    plan = native_plan(check.recipe, env, settings.native.runnable())
+    if settings.tsuku is not None:  # tsuku runs every action: only "nothing applies" skips
+        if not applicable_steps(check.recipe, env):
+            return result("skipped", check.safety, reason=f"no step of the recipe applies to {env.id}")
+    elif plan.skip_reason:
         return result("skipped", check.safety, reason=plan.skip_reason)
     try:
         prefix = Path(tempfile.mkdtemp(prefix=f"recipeline-{item.name}-", dir=settings.work_root))
@@ -104,15 +146,26 @@ def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) 
         message = f"cannot create a sandbox prefix in {where}: {exc.strerror or exc}"
         return result("fail", check.safety, failure("validation_failed", "install_failed", message))
     try:
-        outcome = run_native(plan, verify_spec(check.document), prefix=prefix, options=settings.native)
+        if settings.tsuku is not None:
+            outcome = run_tsuku(item.text, check.recipe.name, env, prefix=prefix, options=settings.tsuku)
+        else:
+            outcome = run_native(plan, verify_spec(check.document), prefix=prefix, options=settings.native)
     except OSError as exc:  # the prefix itself broke (disk full, permissions): still one result
         outcome = SandboxOutcome(False, f"sandbox error: {exc}", subcategory="install_failed")
     finally:
         if not settings.keep_prefixes:
             shutil.rmtree(prefix, ignore_errors=True)
+    if outcome.skipped:
+        return result("skipped", check.safety, reason=outcome.message)
     if outcome.passed:
         return result("pass", check.safety, reason=outcome.message)
-    return result("fail", check.safety, failure(outcome.category, outcome.subcategory, outcome.message))
+    return result(
+        "fail",
+        check.safety,
+        failure(
+            outcome.category, outcome.subcategory, outcome.message, outcome.blocked_by, outcome.exit_code
+        ),
+    )
 
 
 def validate_all(items: Sequence[RecipeInput], env: Environment, settings: RunSettings) -> list[RecipeResult]:
@@ -180,27 +233,50 @@ def _read_input(batch: BatchDir, package: GeneratedPackage) -> RecipeInput:
 
 
 def validate_batch(batch_dir: Path, environment: str, settings: RunSettings) -> ValidationReport:
-    """Validate a batch directory for ``environment`` and write ``results/<environment>.json``."""
+    """Validate a batch directory for ``environment`` and write ``results/<environment>.json``.
+
+    Without ``settings.follow`` the generation report must be complete. With it, validation
+    starts on the first generated recipes while the generator is still writing the next ones
+    (ARCHITECTURE §10: generation of package n+1 overlaps validation of package n).
+    """
     batch = BatchDir(batch_dir)
     env = parse_environment(environment)
-    try:
-        report = load(GenerationReport, batch.generation)
-    except SchemaError as exc:
-        raise BatchInputError(str(exc)) from None
     started_at = settings.now()
     started = time.monotonic()
-    inputs = batch_inputs(batch, report)
+    gated = settings.only_passed_on == "linux" or (
+        settings.only_passed_on == "auto" and env.os == "darwin" and settings.macos_requires_linux
+    )
+    linux = [r for r in read_linux_results(batch) if r.environment != env.id] if gated else []
+    workers = max(1, settings.workers)
+    futures: dict[str, Future[RecipeResult]] = {}
     held: dict[str, str] = {}
-    if env.os == "darwin" and settings.macos_requires_linux:
-        held = linux_gate([i.name for i in inputs], read_linux_results(batch))
-    validated = iter(validate_all([i for i in inputs if i.name not in held], env, settings))
-    results = [_held_result(i, held[i.name]) if i.name in held else next(validated) for i in inputs]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="validate") as pool:
+
+        def submit(report: GenerationReport) -> list[RecipeInput]:
+            inputs = batch_inputs(batch, report)
+            for item in inputs:
+                if item.name in futures or item.name in held:
+                    continue
+                reason = linux_gate([item.name], linux, env.id).get(item.name) if gated else None
+                if reason is None and settings.only is not None and item.package_id not in settings.only:
+                    reason = settings.only_reason
+                if reason is not None:
+                    held[item.name] = reason
+                else:
+                    futures[item.name] = pool.submit(_guarded, item, env, settings)
+            return inputs
+
+        report = _read_generation(batch, settings, submit)
+        inputs = submit(report)
+        results = [
+            _held_result(i, held[i.name]) if i.name in held else futures[i.name].result() for i in inputs
+        ]
     validation = ValidationReport(
         schema_version=1,
         batch_id=report.batch_id,
         environment=env.id,
-        backend="native",
-        isolation=settings.native.isolation.description,
+        backend=settings.backend,  # type: ignore[arg-type]  # "native" or "tsuku" by construction
+        isolation=settings.isolation,
         started_at=started_at,
         duration_seconds=round(time.monotonic() - started, 3),
         results=tuple(results),
@@ -209,15 +285,50 @@ def validate_batch(batch_dir: Path, environment: str, settings: RunSettings) -> 
     return validation
 
 
+def _read_generation(
+    batch: BatchDir, settings: RunSettings, submit: Callable[[GenerationReport], object]
+) -> GenerationReport:
+    """The complete generation report; while following, hand each partial one to ``submit``."""
+    last_change = time.monotonic()
+    seen: tuple[int, bool] | None = None
+    while True:
+        report: GenerationReport | None = None
+        if batch.generation.exists() or not settings.follow:
+            try:
+                report = load(GenerationReport, batch.generation)
+            except SchemaError as exc:
+                raise BatchInputError(str(exc)) from None
+        if report is not None and report.complete:
+            return report
+        if not settings.follow:
+            raise BatchInputError(
+                f"{batch.generation}: generation is not complete (an interrupted run?): "
+                "run generate again, or validate with --follow beside it"
+            )
+        if report is not None and (len(report.packages), report.complete) != seen:
+            seen = (len(report.packages), report.complete)
+            last_change = time.monotonic()
+            submit(report)
+        if time.monotonic() - last_change > settings.follow_idle:
+            raise BatchInputError(
+                f"{batch.generation}: no progress for {settings.follow_idle:g} s while following "
+                "the generator (did it stop?)"
+            )
+        time.sleep(settings.follow_poll)
+
+
 # --- progressive validation (ARCHITECTURE §6.4) -----------------------------------------------
 
 
-def linux_gate(names: Sequence[str], linux_reports: Sequence[ValidationReport]) -> dict[str, str]:
-    """Recipes macOS must not validate, with why: those that passed no Linux environment."""
+def linux_gate(
+    names: Sequence[str], linux_reports: Sequence[ValidationReport], environment: str = "macOS"
+) -> dict[str, str]:
+    """Recipes ``environment`` must not validate, with why: those that passed no Linux environment."""
     passed = {r.name for report in linux_reports for r in report.results if r.outcome == "pass"}
     tried = ", ".join(sorted(report.environment for report in linux_reports)) or "none"
+    where = "macOS" if environment.startswith("darwin") else environment
     return {
-        name: f"held back from macOS: did not pass in any Linux environment (Linux results: {tried})"
+        name: f"held back from {where}: did not pass in any Linux environment (Linux results: {tried})"
         for name in names
         if name not in passed
     }

