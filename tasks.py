@@ -500,6 +500,14 @@ def requeue(
 
 
 @task(
+    help={"repo": "repository root (default: this checkout)", "json": "one JSON object instead of the table"}
+)
+def status(c: Context, repo: str | None = None, json: bool = False) -> None:
+    """The pipeline's health on one screen: stop, budget, queues, breakers, last batches."""
+    _stage(c, "merger", "status", "--repo", _repo(c, repo), *(["--json"] if json else []))
+
+
+@task(
     help={
         "what": "queue, batch or dashboard",
         "entries": "queue: entries in the synthetic queue (default 100000)",
@@ -533,6 +541,6 @@ def bench(
 
 ns = Collection(
     batch, dashboard, seed, import_tsuku, preflight, generate, validate, merge, reconcile, push_state,
-    control, rollback, requeue, bench,
+    control, rollback, requeue, bench, status,
 )  # fmt: skip
 ns.configure({"recipeline": {"repo": None}})

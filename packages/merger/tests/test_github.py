@@ -111,8 +111,8 @@ class FakeGitHub:
         return 200, data
 
     def list_pulls(self, request: Request, body: Any) -> tuple[int, Any]:
-        head = request.args.get("head", "")
-        found = [self.pr_json(n) for n, pr in self.pulls.items() if f"octo:{pr['head']}" == head]
+        head = request.args.get("head")  # without it GitHub lists every open PR
+        found = [self.pr_json(n) for n, pr in self.pulls.items() if head in (None, f"octo:{pr['head']}")]
         return 200, found
 
     def create_pull(self, request: Request, body: Any) -> tuple[int, Any]:
@@ -441,3 +441,20 @@ def test_rollback_opens_a_pr_from_the_rollback_branch(
     assert "broken verify" in pr["body"] and fake.labels[1] == ["recipes", "rollback"]
     assert fake.mutations == [] and fake.merges == []  # a human merges a rollback
     assert git(origin, "rev-parse", f"refs/heads/rollback/{BATCH}").strip() == result.commit
+
+
+def test_preflight_waits_while_a_batch_pr_of_the_ecosystem_is_open(
+    repo: Path, fake: FakeGitHub, make: Make, git: Git, write_batch: WriteBatch
+) -> None:
+    """One open batch PR per ecosystem: the next hourly run selects nothing until it is merged."""
+    bdir = make_batch(repo, make, git, write_batch)
+    merge(repo, bdir.path, now=make.now, publisher=publisher(repo, fake))
+    gh = publisher(repo, fake)
+    (number,) = fake.pulls
+    assert gh.open_batches("cargo") == (f"#{number} {fake.pulls[number]['head']}",)
+    assert gh.open_batches("npm") == ()
+
+    waiting = preflight(repo, ecosystem="cargo", batch_size=5, now=make.now, open_batches=gh.open_batches)
+    assert waiting.batch_id is None and "batch PR still open: #1 batch/" in waiting.reason
+    fake.pulls.clear()  # merged
+    assert gh.open_batches("cargo") == ()

@@ -245,6 +245,9 @@ def test_an_interrupted_merge_completes_without_duplicates(
         def publish(self, request: PullRequestRequest) -> NoReturn:
             raise SimulatedKillError  # after failures, branch, metrics and queue; before the manifest
 
+        def open_batches(self, ecosystem: str) -> tuple[str, ...]:
+            return ()
+
     with pytest.raises(SimulatedKillError):
         merge(repo, bdir.path, now=make.now.replace(hour=11), publisher=DiesWhilePublishing())
     assert not layout.manifest(BATCH).exists()

@@ -16,12 +16,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from recipeline_schema import (
+    BatchDir,
+    BatchPlan,
     Failure,
     GeneratedPackage,
     PlannedPackage,
+    Progress,
     SchemaError,
     atomic_write_text,
     check_name,
+    load,
     parse_source,
     recipe_to_toml,
     redact_url,
@@ -159,11 +163,14 @@ def _one(args: argparse.Namespace, builders: BuilderRegistry) -> int:
 
 
 def _batch(args: argparse.Namespace, builders: BuilderRegistry) -> int:
+    plan = load(BatchPlan, BatchDir(args.batch_dir).plan)
+    shown = Progress("generate", len(plan.packages))
+
     def progress(pkg: GeneratedPackage) -> None:
-        detail = pkg.recipe or pkg.reason
-        print(f"{pkg.package_id}: {pkg.outcome}: {detail}", file=sys.stderr)
+        shown.item(pkg.package_id, pkg.outcome, pkg.recipe or pkg.reason)
 
     report = generate_batch(args.batch_dir, args.repo, builders, now=_now, progress=progress)
+    shown.close()
     counts = {k: sum(p.outcome == k for p in report.packages) for k in ("generated", "failed", "skipped")}
     overrides = sum(p.override for p in report.packages)
     print(

@@ -19,6 +19,7 @@ from typing import Any
 from recipeline_schema import (
     CATEGORIES,
     InvalidValueError,
+    Layout,
     LockTimeoutError,
     SchemaError,
     normalize_ecosystem,
@@ -29,9 +30,11 @@ from .errors import AlreadyMergedError, MergerError, RolledBackError, StoppedErr
 from .merge import merge
 from .operations import budget_status, control_resume, control_status, control_stop
 from .preflight import DEFAULT_LOCK_TIMEOUT, preflight
+from .pullrequest import default_publisher
 from .reconcile import reconcile
 from .requeue import requeue
 from .rollback import rollback
+from .status import read_status
 
 EXIT_ERROR = 1
 EXIT_STOPPED = 3
@@ -119,6 +122,15 @@ def _parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--batch-dir", type=Path, required=True, help="the batch directory (build/batches/<id>)")
     p.set_defaults(run=_run_merge)
+
+    p = sub.add_parser(
+        "status",
+        help="the pipeline's health on one screen: stop, budget, queues, breakers, last batches",
+        description="Prints a table for people; --json prints the same lines as one JSON object.",
+    )
+    common(p)
+    p.add_argument("--json", action="store_true", help="one JSON line instead of the table")
+    p.set_defaults(run=_run_health)
 
     p = sub.add_parser(
         "reconcile",
@@ -244,6 +256,14 @@ def _run_status(args: argparse.Namespace) -> dict[str, Any]:
     return control_status(args.repo, ecosystem=args.ecosystem, now=_now(args))
 
 
+def _run_health(args: argparse.Namespace) -> dict[str, Any]:
+    lines = read_status(args.repo, _now(args))
+    if not args.json:
+        print("\n".join(lines))
+        return {}
+    return {"lines": lines}
+
+
 def _run_budget(args: argparse.Namespace) -> dict[str, Any]:
     return budget_status(args.repo, now=_now(args), batch_dir=args.batch_dir).to_json()
 
@@ -261,6 +281,7 @@ def _run_preflight(args: argparse.Namespace) -> dict[str, Any]:
         tier=args.tier,
         now=_now(args),
         lock_timeout=args.lock_timeout,
+        open_batches=default_publisher(Layout(args.repo)).open_batches,
     )
     return result.to_json()
 
@@ -292,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc, EXIT_ALREADY_MERGED)
     except (MergerError, SchemaError, OSError) as exc:
         return _fail(exc, EXIT_ERROR)
-    print(json.dumps(summary, ensure_ascii=False, sort_keys=False))
+    if summary:  # a command that printed for people returns nothing more
+        print(json.dumps(summary, ensure_ascii=False, sort_keys=False))
     return 0
 
 

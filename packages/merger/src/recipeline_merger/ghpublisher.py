@@ -40,7 +40,7 @@ from github.Repository import Repository
 from recipeline_schema import Gate, PullRequestRef
 
 from .errors import GitError, GitHubError
-from .gitrepo import git
+from .gitrepo import BATCH_BRANCH_PREFIX, git
 from .pullrequest import TOKEN_VARIABLE, PullRequestRequest
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -165,6 +165,31 @@ class GitHubPublisher:
         except OSError as exc:  # connection refused, DNS, TLS: requests' errors are OSErrors
             raise GitHubError(self._scrub(f"GitHub API at {self.api_url} unreachable: {exc}")) from None
 
+    def open_batches(self, ecosystem: str) -> tuple[str, ...]:
+        """Open PRs from ``batch/`` branches whose title names ``ecosystem`` (one batch PR at a time)."""
+        marker = f" {ecosystem} recipes "
+        try:
+            repo = self._client().get_repo(self.repository)
+            pulls = [
+                f"#{pr.number} {pr.head.ref}"
+                for pr in repo.get_pulls(state="open")
+                if pr.head.ref.startswith(BATCH_BRANCH_PREFIX) and marker in f"{pr.title} "
+            ]
+        except GithubException as exc:
+            raise GitHubError(self._scrub(f"GitHub refused the list of open PRs: {_describe(exc)}")) from None
+        except OSError as exc:
+            raise GitHubError(self._scrub(f"GitHub API at {self.api_url} unreachable: {exc}")) from None
+        return tuple(sorted(pulls))
+
+    def _client(self) -> Github:
+        return Github(
+            base_url=self.api_url,
+            auth=Auth.Token(self._token),
+            timeout=30,  # PyGithub's default retry (rate limits, 5xx) is kept
+            seconds_between_requests=self.pacing[0],
+            seconds_between_writes=self.pacing[1],
+        )
+
     def push(self, branch: str) -> None:
         """``git push --force <remote> refs/heads/<branch>``; the token reaches git only by askpass."""
         ref = f"refs/heads/{branch}"
@@ -175,14 +200,7 @@ class GitHubPublisher:
                 raise GitHubError(self._scrub(str(exc))) from None
 
     def _publish(self, request: PullRequestRequest) -> PullRequestRef:
-        gh = Github(
-            base_url=self.api_url,
-            auth=Auth.Token(self._token),
-            timeout=30,  # PyGithub's default retry (rate limits, 5xx) is kept
-            seconds_between_requests=self.pacing[0],
-            seconds_between_writes=self.pacing[1],
-        )
-        repo = gh.get_repo(self.repository)
+        repo = self._client().get_repo(self.repository)
         pr = self._find_or_create(repo, request)
         if request.labels:
             pr.add_to_labels(*request.labels)

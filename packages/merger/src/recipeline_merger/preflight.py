@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,17 +70,29 @@ def preflight(
     now: dt.datetime,
     tier: int = 3,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    open_batches: Callable[[str], tuple[str, ...]] = lambda _ecosystem: (),
 ) -> PreflightResult:
     """Honour the emergency stop, select a batch, mark it ``in_progress`` and write its plan.
 
     An empty selection writes nothing. Raises ``StoppedError`` when batch-control.json stops
     the pipeline or the ecosystem, ``LockTimeoutError`` when another writer holds the lock.
+    ``open_batches`` lists the ecosystem's batch PRs still open (GitHub); while one is, no new
+    batch starts, so two batches never wait on review side by side.
     """
     layout = Layout(Path(root))
     eco = normalize_ecosystem(ecosystem)
     reason = stop_reason(load_control(layout, now=now), eco)
     if reason is not None:
         raise StoppedError(f"{layout.control}: {reason}")
+    still_open = open_batches(eco)
+    if still_open:
+        control = load_control(layout, now=now)
+        status = {
+            "breaker": breaker_state(control.circuit_breaker.get(eco), now).state,
+            "macos_validation": macos_mode(rolled_budget(control.budget, now)),
+        }
+        waiting = f"batch PR still open: {', '.join(still_open)} (one open batch PR per ecosystem)"
+        return PreflightResult(None, None, 0, waiting, **status)
     with file_lock(layout.lock, timeout=lock_timeout, what=f"the {eco} queue (preflight)"):
         control = load_control(layout, now=now)
         reason = stop_reason(control, eco)  # again: a stop may have landed while we waited

@@ -47,6 +47,10 @@ class PullRequestPublisher(Protocol):
         """One line for the operator about what was (not) done, or ``""``."""
         ...
 
+    def open_batches(self, ecosystem: str) -> tuple[str, ...]:
+        """Batch PRs of ``ecosystem`` still open (``"#12 batch/2026-01-29-001"``): preflight waits."""
+        ...
+
 
 class LocalPublisher:
     """No GitHub: write the PR body to ``data/batches/<id>.pr.md`` for a human to use."""
@@ -63,6 +67,10 @@ class LocalPublisher:
         atomic_write_text(path, request.body)
         self.note = f"no {TOKEN_VARIABLE}: PR body for {request.branch} written to {path}"
         return None
+
+    def open_batches(self, ecosystem: str) -> tuple[str, ...]:
+        """Locally there are no PRs: a ``batch/<id>`` branch is the operator's to merge or drop."""
+        return ()
 
 
 def default_publisher(layout: Layout, environ: Mapping[str, str] | None = None) -> PullRequestPublisher:

@@ -84,6 +84,7 @@ from .models import SafetyVerdict as SafetyVerdict
 from .models import SeedingRun as SeedingRun
 from .models import ValidationReport as ValidationReport
 from .models import one_line as one_line
+from .progress import Progress as Progress
 from .queue import check_batch_id as check_batch_id
 from .queue import is_eligible as is_eligible
 from .queue import mark_in_progress as mark_in_progress

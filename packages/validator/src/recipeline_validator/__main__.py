@@ -8,13 +8,14 @@ input error (one line on stderr); 3 valid but needs human review (check) or skip
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
 from collections import Counter
 from pathlib import Path
 
-from recipeline_schema import BatchDir, Layout, SchemaError, dumps, parse_environment
+from recipeline_schema import BatchDir, Layout, Progress, RecipeResult, SchemaError, dumps, parse_environment
 
 from . import __version__
 from .checks import check_recipe, distribution_name
@@ -243,11 +244,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     environment = resolve_environment(args.environment, any_linux_family=_uses_tsuku(args))
     settings = _settings(args, workers=args.workers)
     batch_dir = args.batch_dir if args.batch_dir is not None else Layout(args.repo).batch_dir(args.batch_id)
-    report = validate_batch(batch_dir, environment, settings)
-    for result in report.results:
+    shown = Progress("validate", 0)  # the total grows while following the generator
+
+    def progress(result: RecipeResult) -> None:
         detail = result.failure.message if result.failure else result.reason
         review = "" if result.safety.auto_merge else " [needs review]"
-        print(f"  {result.outcome:<7} {result.name}{review}: {detail}")
+        shown.item(result.name + review, result.outcome, detail)
+
+    report = validate_batch(batch_dir, environment, dataclasses.replace(settings, progress=progress))
+    shown.close()
+    for result in report.results:
+        if result.outcome == "skipped" and not result.duration_seconds:  # held back: not shown above
+            print(f"  skipped {result.name}: {result.reason}")
     counts = Counter(r.outcome for r in report.results)
     print(
         f"{report.batch_id} {environment}: {len(report.results)} recipes, {counts['pass']} pass, "

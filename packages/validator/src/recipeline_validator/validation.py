@@ -81,6 +81,8 @@ class RunSettings:
     #: with ``only_reason``, never as passed
     only: frozenset[str] | None = None
     only_reason: str = "not in this run's sample"
+    #: called with each result as its validation finishes (from worker threads)
+    progress: Callable[[RecipeResult], None] | None = None
 
     @property
     def backend(self) -> str:
@@ -252,6 +254,10 @@ def validate_batch(batch_dir: Path, environment: str, settings: RunSettings) -> 
     held: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="validate") as pool:
 
+        def announce(done: Future[RecipeResult]) -> None:
+            if settings.progress is not None:
+                settings.progress(done.result())
+
         def submit(report: GenerationReport) -> list[RecipeInput]:
             inputs = batch_inputs(batch, report)
             for item in inputs:
@@ -264,6 +270,7 @@ def validate_batch(batch_dir: Path, environment: str, settings: RunSettings) -> 
                     held[item.name] = reason
                 else:
                     futures[item.name] = pool.submit(_guarded, item, env, settings)
+                    futures[item.name].add_done_callback(announce)
             return inputs
 
         report = _read_generation(batch, settings, submit)
