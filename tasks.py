@@ -500,6 +500,48 @@ def requeue(
 
 
 @task(
+    help={
+        "days": "re-validate recipes of batches merged in the last DAYS (default 7)",
+        "environment": "the environment to sweep (a darwin-* id on macOS runners)",
+        "output": "where the sweep's batch directories go (default build/sweep)",
+        "repo": "repository root (default: this checkout)",
+    }
+)
+def sweep(
+    c: Context, environment: str, days: int = 7, output: str = "build/sweep", repo: str | None = None
+) -> None:
+    """Re-validate recently merged recipes (the weekly macOS sweep); results under build/sweep."""
+    root = _repo(c, repo)
+    out = (root / output).resolve()
+    _stage(c, "merger", "sweep-plan", "--repo", root, "--days", days, "--output", out)
+    for batch_dir in sorted(p for p in out.iterdir() if (p / "generation.json").is_file()):
+        _stage(c, "validator", "validate", "--batch-dir", batch_dir, "--environment", environment,
+               "--only-passed-on", "none")  # fmt: skip
+
+
+@task(
+    name="sweep-record",
+    help={"from_": "the sweep's output directory", "repo": "repository root (default: this checkout)"},
+)
+def sweep_record(c: Context, from_: str = "build/sweep", repo: str | None = None) -> None:
+    """Record the sweep's failures as failure records of their batches (macOS regressions)."""
+    root = _repo(c, repo)
+    _stage(c, "merger", "sweep-record", "--repo", root, "--from", (root / from_).resolve())
+
+
+@task(
+    name="archive-failures",
+    help={
+        "older_than": "archive failure files older than this (90d, 12w, 36h)",
+        "repo": "repository root (default: this checkout)",
+    },
+)
+def archive_failures(c: Context, older_than: str = "90d", repo: str | None = None) -> None:
+    """Move old failure files into data/failures/archive/*.tar.gz (the dashboard still counts them)."""
+    _stage(c, "merger", "archive-failures", "--repo", _repo(c, repo), "--older-than", older_than)
+
+
+@task(
     help={"repo": "repository root (default: this checkout)", "json": "one JSON object instead of the table"}
 )
 def status(c: Context, repo: str | None = None, json: bool = False) -> None:
@@ -541,6 +583,6 @@ def bench(
 
 ns = Collection(
     batch, dashboard, seed, import_tsuku, preflight, generate, validate, merge, reconcile, push_state,
-    control, rollback, requeue, bench, status,
+    control, rollback, requeue, bench, status, archive_failures, sweep, sweep_record,
 )  # fmt: skip
 ns.configure({"recipeline": {"repo": None}})

@@ -134,3 +134,41 @@ def test_a_real_batch_against_the_configured_index(scratch_repo: Path, tmp_path:
     (manifest,) = rs.Layout(scratch_repo).batches_dir.glob("*-[0-9][0-9][0-9].json")
     outcomes = {p.name: p.outcome for p in rs.load(rs.BatchManifest, manifest).packages}
     assert outcomes == {"httpie": "merged", "black": "merged", "tox": "merged"}, outcomes
+
+
+def test_the_weekly_sweep_records_a_regression_of_a_merged_recipe(
+    scratch_repo: Path, flow_env: dict[str, str], local_index: LocalIndex
+) -> None:
+    repo, env = scratch_repo, flow_env
+    local_index.add(Wheel("goodtool", "1.2.0", {"goodtool": "goodtool 1.2.0"}))
+    _seed(repo, env, "goodtool pypi:goodtool 1\n")
+    assert _invoke(repo, env, "batch", "--ecosystem", "pypi").returncode == 0
+    (manifest,) = rs.Layout(repo).batches_dir.glob("*-[0-9][0-9][0-9].json")
+    batch_id = manifest.stem
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "state")
+    git(repo, "merge", "-q", "--squash", f"batch/{batch_id}")
+    git(repo, "commit", "-q", "-m", "merge the batch")
+    # upstream breaks the tool: its newest release prints the wrong version
+    local_index.add(Wheel("goodtool", "1.3.0", {"goodtool": "goodtool 1.2.0"}))
+    host = subprocess.run(
+        [sys.executable, "-m", "recipeline_validator", "detect-environment"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()[0]  # fmt: skip
+
+    swept = _invoke(repo, env, "sweep", "--environment", host, "--days", "7")
+    assert swept.returncode == 0, swept.stdout + swept.stderr
+    recorded = _invoke(repo, env, "sweep-record")
+    assert recorded.returncode == 0, recorded.stderr
+
+    records = [
+        r
+        for f in rs.Layout(repo).failures_dir.glob("pypi-*.jsonl")
+        for r in rs.read_jsonl(rs.FailureRecord, f)
+    ]
+    (record,) = [r for r in records if r.environment == host]
+    assert record.batch_id == batch_id
+    (failure,) = record.failures
+    assert failure.package_id == "pypi:goodtool"
+    assert (failure.category, failure.subcategory) == ("validation_failed", "verify_pattern_mismatch")
+    assert failure.message.startswith("macOS sweep regression: ")

@@ -26,6 +26,7 @@ from recipeline_schema import (
     parse_time_lenient,
 )
 
+from .archive import archive_failures
 from .errors import AlreadyMergedError, MergerError, RolledBackError, StoppedError
 from .merge import merge
 from .operations import budget_status, control_resume, control_status, control_stop
@@ -35,6 +36,7 @@ from .reconcile import reconcile
 from .requeue import requeue
 from .rollback import rollback
 from .status import read_status
+from .sweep import sweep_plan, sweep_record
 
 EXIT_ERROR = 1
 EXIT_STOPPED = 3
@@ -131,6 +133,33 @@ def _parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--json", action="store_true", help="one JSON line instead of the table")
     p.set_defaults(run=_run_health)
+
+    p = sub.add_parser(
+        "sweep-plan",
+        help="one batch directory per batch merged in the last DAYS, with its recipes as they are now",
+        description="For the weekly macOS sweep: validate each directory, then run sweep-record.",
+    )
+    common(p)
+    p.add_argument("--days", type=_positive, default=7, help="batches merged in the last DAYS (default 7)")
+    p.add_argument("--output", type=Path, required=True, help="where the batch directories go")
+    p.set_defaults(run=_run_sweep_plan)
+
+    p = sub.add_parser(
+        "sweep-record",
+        help="record the failures of a sweep's results as failure records of their batches",
+    )
+    common(p)
+    p.add_argument("--from", dest="sweep", type=Path, required=True, help="the sweep-plan output directory")
+    p.set_defaults(run=_run_sweep_record)
+
+    p = sub.add_parser(
+        "archive-failures",
+        help="move failure files older than a duration into data/failures/archive/*.tar.gz",
+        description="Prints one JSON line: the archive written and how many files moved.",
+    )
+    common(p)
+    p.add_argument("--older-than", type=_duration, required=True, help="e.g. 90d, 12w, 36h")
+    p.set_defaults(run=_run_archive)
 
     p = sub.add_parser(
         "reconcile",
@@ -254,6 +283,28 @@ def _run_resume(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_status(args: argparse.Namespace) -> dict[str, Any]:
     return control_status(args.repo, ecosystem=args.ecosystem, now=_now(args))
+
+
+def _duration(text: str) -> dt.timedelta:
+    units = {"h": "hours", "d": "days", "w": "weeks"}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        raise argparse.ArgumentTypeError(f"expected a duration like 90d, 12w or 36h, got {text!r}")
+    return dt.timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
+def _run_sweep_plan(args: argparse.Namespace) -> dict[str, Any]:
+    return sweep_plan(args.repo, args.output, days=args.days, now=_now(args)).to_json()
+
+
+def _run_sweep_record(args: argparse.Namespace) -> dict[str, Any]:
+    recorded = sweep_record(args.repo, args.sweep, now=_now(args), lock_timeout=args.lock_timeout)
+    return {"regressions": recorded}
+
+
+def _run_archive(args: argparse.Namespace) -> dict[str, Any]:
+    return archive_failures(
+        args.repo, older_than=args.older_than, now=_now(args), lock_timeout=args.lock_timeout
+    ).to_json()
 
 
 def _run_health(args: argparse.Namespace) -> dict[str, Any]:
