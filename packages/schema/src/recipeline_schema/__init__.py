@@ -27,8 +27,8 @@ from .contracts import schema_of as schema_of
 from .disambiguation import curated_by_tool as curated_by_tool
 from .disambiguation import read_curated as read_curated
 from .ecosystems import ECOSYSTEMS as ECOSYSTEMS
-from .ecosystems import Ecosystem as Ecosystem
 from .ecosystems import ROTATION as ROTATION
+from .ecosystems import Ecosystem as Ecosystem
 from .ecosystems import Source as Source
 from .ecosystems import check_name as check_name
 from .ecosystems import normalize_ecosystem as normalize_ecosystem
