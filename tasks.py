@@ -61,11 +61,13 @@ def rotation(hour: int) -> list[str]:
     return [*ROTATION[start:], *ROTATION[:start]]
 
 
-def _preflight(c: Context, root: Path, ecosystem: str, size: int, tier: int) -> dict[str, Any]:
+def _preflight(
+    c: Context, root: Path, ecosystem: str, size: int, tier: int, *, dry_run: bool = False
+) -> dict[str, Any]:
     """Preflight one ecosystem, or with ``auto`` the first of the hour's rotation that has work.
 
     An ecosystem that is stopped, empty or behind an open breaker is passed over; the summary
-    of the last one tried comes back when none has work.
+    of the last one tried comes back when none has work. A dry run writes nothing.
     """
     import datetime as dt
 
@@ -75,7 +77,7 @@ def _preflight(c: Context, root: Path, ecosystem: str, size: int, tier: int) -> 
     for candidate in order:
         code, out = _run(
             c, "merger", "preflight", "--repo", root, "--ecosystem", candidate,
-            "--batch-size", size, "--tier", tier, capture=True,
+            "--batch-size", size, "--tier", tier, *(["--dry-run"] if dry_run else []), capture=True,
         )  # fmt: skip
         if code == EXIT_STOPPED and ecosystem == "auto":
             reasons.append(f"{candidate}: stopped")
@@ -83,7 +85,7 @@ def _preflight(c: Context, root: Path, ecosystem: str, size: int, tier: int) -> 
         if code != 0:
             raise Exit(f"recipeline_merger preflight failed for {candidate} (exit {code})", code=code)
         plan = {**_last_json(out), "ecosystem": candidate}
-        if plan.get("batch_id"):
+        if plan.get("batch_id") or (dry_run and plan.get("packages")):
             return plan
         reasons.append(f"{candidate}: {plan.get('reason') or 'nothing eligible'}")
     return {**plan, "reason": "; ".join(reasons)}
@@ -109,6 +111,8 @@ def _last_json(text: str) -> dict[str, Any]:
         "repo": "repository root (default: this checkout)",
         "workers": "parallel validation workers (default: number of cores)",
         "json": "print only the batch summary as one JSON object (for scripts)",
+        "dry_run": "show what preflight would select; write nothing",
+        "skip_macos": "never validate on macOS (refuses on a macOS host, where nothing else could)",
     }
 )
 def batch(
@@ -120,6 +124,8 @@ def batch(
     repo: str | None = None,
     workers: int = 0,
     json: bool = False,
+    dry_run: bool = False,
+    skip_macos: bool = False,
 ) -> None:
     """Run one batch end to end: preflight, generate, validate, merge (resumes an interrupted one first).
 
@@ -127,9 +133,21 @@ def batch(
     holds ``build/batch.lock``. A batch whose run was killed (its plan exists, its manifest does
     not) is finished first, from the stage where it stopped.
     """
+    import platform
+
     from recipeline_schema import LockTimeoutError, file_lock
 
     root = _repo(c, repo)
+    if skip_macos and (
+        environment.startswith("darwin") or (environment == "auto" and platform.system() == "Darwin")
+    ):
+        raise Exit("invoke batch: --skip-macos on macOS leaves no environment to validate on", code=2)
+    if dry_run:
+        plan = _preflight(c, root, ecosystem, batch_size, tier, dry_run=True)
+        print(plan.get("reason") or "nothing eligible")
+        for source in plan.get("packages", []):
+            print(f"  {source}")
+        return
     try:
         with file_lock(root / "build" / "batch.lock", what="a batch"):
             summary = _run_batch(c, root, ecosystem, batch_size, tier, environment, workers)

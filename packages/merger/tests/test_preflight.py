@@ -242,3 +242,15 @@ def test_a_malformed_queue_is_named_and_left_alone(seeded: Layout) -> None:
 def test_usage_errors_exit_2(seeded: Layout, args: list[str]) -> None:
     proc = cli("preflight", "--repo", str(seeded.root), *args)
     assert proc.returncode == 2 and "usage:" in proc.stderr
+
+
+def test_a_dry_run_reports_the_selection_and_writes_nothing(seeded: Layout, make: Make) -> None:
+    def state() -> dict[Path, bytes]:  # everything but build/, where the writer lock lives
+        return {p: p.read_bytes() for p in seeded.root.rglob("*") if p.is_file() and "build" not in p.parts}
+
+    before = state()
+    result = preflight(seeded.root, ecosystem="cargo", batch_size=2, now=make.now, dry_run=True)
+    assert result.batch_id is None and result.selected == 2 == len(result.packages)
+    assert result.reason.startswith("dry run: would select 2 as batch ")
+    assert state() == before
+    assert not (seeded.root / "build" / "batches").exists()

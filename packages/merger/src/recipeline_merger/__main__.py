@@ -114,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ecosystem", type=_ecosystem, required=True, help="ecosystem id (aliases accepted)")
     p.add_argument("--batch-size", type=_positive, required=True, help="most packages to select")
     p.add_argument("--tier", type=_tier, default=3, help="take priorities <= T (1 critical .. 3 standard)")
+    p.add_argument("--dry-run", action="store_true", help="print what would be selected; write nothing")
     p.set_defaults(run=_run_preflight)
 
     p = sub.add_parser(
@@ -333,6 +334,7 @@ def _run_preflight(args: argparse.Namespace) -> dict[str, Any]:
         now=_now(args),
         lock_timeout=args.lock_timeout,
         open_batches=default_publisher(Layout(args.repo)).open_batches,
+        dry_run=args.dry_run,
     )
     return result.to_json()
 

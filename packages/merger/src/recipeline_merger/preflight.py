@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from recipeline_schema import (
     BatchControl,
@@ -50,9 +50,10 @@ class PreflightResult:
     reason: str = ""
     breaker: str = "closed"
     macos_validation: str = "full"
+    packages: tuple[str, ...] = ()  # the selection's sources (filled by a dry run)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "batch_id": self.batch_id,
             "batch_dir": str(self.batch_dir) if self.batch_dir else None,
             "selected": self.selected,
@@ -60,6 +61,14 @@ class PreflightResult:
             "breaker": self.breaker,
             "macos_validation": self.macos_validation,
         }
+        if self.packages:
+            out["packages"] = list(self.packages)
+        return out
+
+
+class _Status(TypedDict):
+    breaker: str
+    macos_validation: str
 
 
 def preflight(
@@ -71,13 +80,15 @@ def preflight(
     tier: int = 3,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     open_batches: Callable[[str], tuple[str, ...]] = lambda _ecosystem: (),
+    dry_run: bool = False,
 ) -> PreflightResult:
     """Honour the emergency stop, select a batch, mark it ``in_progress`` and write its plan.
 
     An empty selection writes nothing. Raises ``StoppedError`` when batch-control.json stops
     the pipeline or the ecosystem, ``LockTimeoutError`` when another writer holds the lock.
     ``open_batches`` lists the ecosystem's batch PRs still open (GitHub); while one is, no new
-    batch starts, so two batches never wait on review side by side.
+    batch starts, so two batches never wait on review side by side. ``dry_run`` reports the
+    selection and writes nothing.
     """
     layout = Layout(Path(root))
     eco = normalize_ecosystem(ecosystem)
@@ -87,10 +98,10 @@ def preflight(
     still_open = open_batches(eco)
     if still_open:
         control = load_control(layout, now=now)
-        status = {
-            "breaker": breaker_state(control.circuit_breaker.get(eco), now).state,
-            "macos_validation": macos_mode(rolled_budget(control.budget, now)),
-        }
+        status = _Status(
+            breaker=breaker_state(control.circuit_breaker.get(eco), now).state,
+            macos_validation=macos_mode(rolled_budget(control.budget, now)),
+        )
         waiting = f"batch PR still open: {', '.join(still_open)} (one open batch PR per ecosystem)"
         return PreflightResult(None, None, 0, waiting, **status)
     with file_lock(layout.lock, timeout=lock_timeout, what=f"the {eco} queue (preflight)"):
@@ -100,7 +111,7 @@ def preflight(
             raise StoppedError(f"{layout.control}: {reason}")
         breaker = breaker_state(control.circuit_breaker.get(eco), now)
         budget = rolled_budget(control.budget, now)
-        status = {"breaker": breaker.state, "macos_validation": macos_mode(budget)}
+        status = _Status(breaker=breaker.state, macos_validation=macos_mode(budget))
         if breaker.state == "open":
             return PreflightResult(None, None, 0, describe(eco, breaker), **status)
         size = batch_size_for(budget, batch_size)
@@ -133,6 +144,10 @@ def preflight(
         )
         if selection.batch_id is None or selection.queue is None or selection.plan is None:
             return PreflightResult(None, None, 0, selection.reason, **status)
+        if dry_run:
+            sources = tuple(e.source for e in selection.entries)
+            reason = f"dry run: would select {len(sources)} as batch {selection.batch_id}; nothing written"
+            return PreflightResult(None, None, len(sources), reason, packages=sources, **status)
         batch_dir = BatchDir(layout.batch_dir(selection.batch_id))
         try:
             batch_dir.path.mkdir(parents=True, exist_ok=False)
