@@ -23,12 +23,12 @@ import hashlib
 from collections.abc import Sequence
 from typing import Literal
 
-from recipeline_schema import Budget
+from recipeline_schema import BUDGET_PAUSE_AT, BUDGET_SAMPLE_AT, Budget
 
 from .control import week_start
 
-SAMPLE_AT = 0.80
-PAUSE_AT = 0.95
+SAMPLE_AT = BUDGET_SAMPLE_AT
+PAUSE_AT = BUDGET_PAUSE_AT
 SAMPLE_FRACTION = (1, 4)  # numerator, denominator: a quarter of the Linux-passing recipes
 
 MacosMode = Literal["full", "sampled", "paused"]

@@ -17,7 +17,7 @@ imports without requests: ``from recipeline_schema.http import HttpClient, ApiEr
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from ._codec import from_json as from_json
 from ._codec import to_json as to_json
@@ -61,6 +61,10 @@ from .io import save as save
 from .io import write_jsonl as write_jsonl
 from .layout import BatchDir as BatchDir
 from .layout import Layout as Layout
+from .models import BUDGET_PAUSE_AT as BUDGET_PAUSE_AT
+from .models import BUDGET_SAMPLE_AT as BUDGET_SAMPLE_AT
+from .models import CONFIDENCES as CONFIDENCES
+from .models import QUEUE_STATUSES as QUEUE_STATUSES
 from .models import BatchControl as BatchControl
 from .models import BatchManifest as BatchManifest
 from .models import BatchPlan as BatchPlan
@@ -104,6 +108,7 @@ from .recipe import recipe_to_toml as recipe_to_toml
 from .recipe import sha256_text as sha256_text
 from .taxonomy import CATEGORIES as CATEGORIES
 from .taxonomy import EXIT_CODES as EXIT_CODES
+from .taxonomy import LEGACY_CATEGORY_NAMES as LEGACY_CATEGORY_NAMES
 from .taxonomy import TAXONOMY as TAXONOMY
 from .taxonomy import is_transient as is_transient
 from .taxonomy import map_legacy as map_legacy
@@ -114,7 +119,17 @@ from .timefmt import parse_time_lenient as parse_time_lenient
 from .timefmt import utc as utc
 from .validation import validate as validate
 
-try:
-    __version__ = version("recipeline-schema")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> Any:
+    """``__version__``, read from the installed metadata on first use: ``importlib.metadata``
+    costs more at import than a reader of a few data files spends on its work."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("recipeline-schema")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        found = "0+unknown"
+    globals()["__version__"] = found
+    return found

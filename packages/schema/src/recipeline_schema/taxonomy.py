@@ -92,6 +92,10 @@ LEGACY_CATEGORIES: dict[str, tuple[str, str | None]] = {
 }
 
 
+#: Every category name found in tsuku's data that ``map_legacy`` maps by name.
+LEGACY_CATEGORY_NAMES: frozenset[str] = frozenset({*LEGACY_CATEGORIES, "recipe_not_found"})
+
+
 def map_legacy(
     category: str, *, exit_code: int | None = None, blocked_by: tuple[str, ...] = ()
 ) -> tuple[str, str | None]:

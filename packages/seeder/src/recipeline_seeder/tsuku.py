@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recipeline_schema import (
+    CONFIDENCES,
     ECOSYSTEMS,
+    QUEUE_STATUSES,
     InvalidValueError,
     QueueEntry,
     check_batch_id,
@@ -36,17 +38,7 @@ from recipeline_schema import (
 )
 
 #: recipeline's queue statuses (ARCHITECTURE §3.1); tsuku uses a subset of them.
-STATUSES = (
-    "pending",
-    "in_progress",
-    "success",
-    "failed",
-    "blocked",
-    "requires_manual",
-    "excluded",
-    "skipped",
-)
-CONFIDENCES = ("auto", "curated", "manual")
+STATUSES = QUEUE_STATUSES
 #: A retry time before this is impossible for a pipeline built in the 2020s (overflowed backoff).
 EARLIEST_PLAUSIBLE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 #: ... and one further ahead than this is as impossible (backoff is capped far below it).

@@ -18,6 +18,7 @@ from typing import Any
 
 from recipeline_schema import (
     EXIT_CODES,
+    LEGACY_CATEGORY_NAMES,
     TAXONOMY,
     Environment,
     InvalidValueError,
@@ -32,22 +33,7 @@ from .sandbox import Limits
 
 #: tsuku categories ``map_legacy`` knows; anything else is an install failure of this recipe
 #: (map_legacy's own default, deterministic_insufficient, is for generation, not validation).
-TSUKU_CATEGORIES = frozenset(
-    {
-        "install_failed",
-        "validation_failed",
-        "verify_failed",
-        "generation_failed",
-        "deterministic",
-        "deterministic_insufficient",
-        "network_error",
-        "timeout",
-        "api_error",
-        "missing_dep",
-        "recipe_not_found",
-        "unsafe_action",
-    }
-)
+TSUKU_CATEGORIES = LEGACY_CATEGORY_NAMES | {"unsafe_action"}
 #: What tsuku (and the container runtime it drives) may see of the caller's environment.
 TSUKU_ENV_NAMES = frozenset(
     {
