@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from recipeline_schema import Failure, Recipe, Step, Verify, check_name
-from recipeline_schema.http import ApiError
+from recipeline_schema import Failure, Recipe, Step, Verify, api_base_url, check_name
+from recipeline_schema.http import ApiError, HttpClient
 
 from .recipes import RejectedName, check_executables, https_url, one_line_text, verify_executable
 
@@ -43,6 +43,50 @@ def upstream(exc: ApiError, what: str) -> UpstreamError:
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+class ApiBuilder:
+    """A builder over one registry's JSON API (cargo, RubyGems, CPAN, Cask).
+
+    It holds the shared client, the API base URL (the one given, else the configured
+    ``api_base_url(api_key)``, resolved on first use so tests and mirrors can override it), and
+    turns the steps' exceptions into failure records in ``generate``.
+    """
+
+    ecosystem: str
+    api_key: str  # the key of recipeline_schema.api_base_url
+
+    def __init__(
+        self, http: HttpClient, *, api_url: str | None = None, now: Callable[[], dt.datetime] = utcnow
+    ) -> None:
+        self._http = http
+        self._api_url = api_url.rstrip("/") if api_url else None
+        self._now = now
+
+    @property
+    def api_url(self) -> str:
+        if self._api_url is None:
+            self._api_url = api_base_url(self.api_key).rstrip("/")
+        return self._api_url
+
+    def generate(self, identifier: str, *, name: str) -> Recipe | Failure:
+        """The recipe ``name`` for ``identifier``, or why there is none."""
+        return run_builder(
+            f"{self.ecosystem}:{identifier}", lambda: self._generate(identifier, name), self._now
+        )
+
+    def _generate(self, identifier: str, name: str) -> Recipe:
+        raise NotImplementedError
+
+    def _get(self, path: str, what: str) -> Mapping[str, Any]:
+        """GET ``<api>/<path>`` as a JSON object; failures as ``UpstreamError`` naming ``what``."""
+        try:
+            data = self._http.get_json(self.ecosystem, f"{self.api_url}/{path}")
+        except ApiError as exc:
+            raise upstream(exc, what) from None
+        if not isinstance(data, Mapping):
+            raise UpstreamError("bad_response", f"{what}: expected a JSON object")
+        return data
 
 
 def run_builder(

@@ -9,28 +9,24 @@ base URL from ``recipeline_schema.api_base_url("cargo")`` (``RECIPELINE_CARGO_UR
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from recipeline_schema import Failure, Recipe, api_base_url
-from recipeline_schema.http import ApiError, HttpClient
+from recipeline_schema import Recipe
 
 from .builder_support import (
+    ApiBuilder,
     InsufficientError,
     UpstreamError,
     describe,
     first_https,
     hosts,
     install_recipe,
-    run_builder,
     safe_executables,
     text_field,
-    upstream,
 )
-from .builder_support import utcnow as _utcnow
 
 #: crates.io's rule for crate names (ASCII letter first, then letters, digits, ``-``, ``_``).
 CRATE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -69,47 +65,15 @@ def newest_version(versions: list[Any]) -> Mapping[str, Any] | None:
     return None if best is None else best[1]
 
 
-class CargoBuilder:
+class CargoBuilder(ApiBuilder):
     """Builds recipes for ``cargo:<crate>`` sources from the crates.io API."""
 
     ecosystem = "cargo"
-
-    def __init__(
-        self,
-        http: HttpClient,
-        *,
-        api_url: str | None = None,
-        now: Callable[[], dt.datetime] = _utcnow,
-    ) -> None:
-        self._http = http
-        self._api_url = api_url.rstrip("/") if api_url else None
-        self._now = now
-
-    @property
-    def api_url(self) -> str:
-        """The crates.io API base (``.../api/v1``): the one given, else the configured one."""
-        if self._api_url is None:
-            self._api_url = api_base_url("cargo")
-        return self._api_url
+    api_key = "cargo"
 
     def can_build(self, identifier: str) -> bool:
         """True for a valid crate name."""
         return bool(CRATE_RE.match(identifier))
-
-    def generate(self, identifier: str, *, name: str) -> Recipe | Failure:
-        """The recipe ``name`` for crate ``identifier``, or why there is none."""
-        return run_builder(
-            f"{self.ecosystem}:{identifier}", lambda: self._generate(identifier, name), self._now
-        )
-
-    def _get(self, path: str, what: str) -> Mapping[str, Any]:
-        try:
-            data = self._http.get_json(self.ecosystem, f"{self.api_url}/{path}")
-        except ApiError as exc:
-            raise upstream(exc, what) from None
-        if not isinstance(data, Mapping):
-            raise UpstreamError("bad_response", f"{what}: expected a JSON object")
-        return data
 
     def _generate(self, crate: str, name: str) -> Recipe:
         if not self.can_build(crate):

@@ -13,27 +13,25 @@ copies one bundle and links binaries; it runs no installer and no cask Ruby code
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from recipeline_schema import Failure, Recipe, Step, Verify, api_base_url, check_name
-from recipeline_schema.http import ApiError, HttpClient
+from recipeline_schema import Recipe, Step, Verify, check_name
+from recipeline_schema.http import ApiError
 
 from .bottle import FORMULA_RE
 from .builder_support import (
+    ApiBuilder,
     InsufficientError,
     UpstreamError,
     describe,
     first_https,
-    run_builder,
     safe_executables,
     text_field,
     upstream,
 )
-from .builder_support import utcnow as _utcnow
 
 #: Artifact kinds that run code or installers at install time: never deterministic.
 REFUSED_ARTIFACTS = (
@@ -60,41 +58,20 @@ def _names(value: Any) -> list[str]:
     return [item for item in items if isinstance(item, str)]
 
 
-class CaskBuilder:
+class CaskBuilder(ApiBuilder):
     """Builds recipes for ``cask:<token>`` sources (macOS only)."""
 
     ecosystem = "cask"
-
-    def __init__(
-        self,
-        http: HttpClient,
-        *,
-        api_url: str | None = None,
-        now: Callable[[], dt.datetime] = _utcnow,
-    ) -> None:
-        self._http = http
-        self._api_url = api_url
-        self._now = now
-
-    @property
-    def _api(self) -> str:
-        """The homebrew API base URL: the one given, else ``api_base_url("homebrew")`` (resolved on use)."""
-        return (self._api_url or api_base_url("homebrew")).rstrip("/")
+    api_key = "homebrew"
 
     def can_build(self, identifier: str) -> bool:
         """True for a homebrew/cask token (lower case, digits, ``@+._-``; no tap paths)."""
         return bool(FORMULA_RE.match(identifier)) and ".." not in identifier
 
-    def generate(self, identifier: str, *, name: str) -> Recipe | Failure:
-        """The recipe ``name`` for cask ``identifier``, or why there is none."""
-        return run_builder(
-            f"{self.ecosystem}:{identifier}", lambda: self._generate(identifier, name), self._now
-        )
-
     def _generate(self, token: str, name: str) -> Recipe:
         if not self.can_build(token):
             raise InsufficientError("unsupported_source", f"{token[:60]!r} is not a homebrew/cask token")
-        url = f"{self._api}/cask/{quote(token, safe='@+')}.json"
+        url = f"{self.api_url}/cask/{quote(token, safe='@+')}.json"
         try:
             doc = self._http.get_json(self.ecosystem, url)
         except ApiError as exc:

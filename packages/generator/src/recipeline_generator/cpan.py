@@ -14,26 +14,22 @@ Requests (ecosystem ``cpan``) against MetaCPAN's v1 API (base from
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from recipeline_schema import Failure, Recipe, Step, Verify, api_base_url, check_name
-from recipeline_schema.http import ApiError, HttpClient
+from recipeline_schema import Recipe, Step, Verify, check_name
 
 from .builder_support import (
+    ApiBuilder,
     InsufficientError,
     UpstreamError,
     describe,
     first_https,
-    run_builder,
     safe_executables,
     text_field,
-    upstream,
 )
-from .builder_support import utcnow as _utcnow
 from .recipes import verify_executable
 
 #: CPAN distribution names (``Perl-Critic``, ``ack``, ``libwww-perl``).
@@ -83,47 +79,17 @@ def script_names(paths: list[str]) -> list[str]:
     return names
 
 
-class CpanBuilder:
+class CpanBuilder(ApiBuilder):
     """Builds recipes for ``cpan:<Distribution>`` (or ``cpan:<Module::Name>``) sources."""
 
     ecosystem = "cpan"
-
-    def __init__(
-        self,
-        http: HttpClient,
-        *,
-        api_url: str | None = None,
-        now: Callable[[], dt.datetime] = _utcnow,
-    ) -> None:
-        self._http = http
-        self._api_url = api_url
-        self._now = now
-
-    @property
-    def _api(self) -> str:
-        """The cpan API base URL: the one given, else ``api_base_url("cpan")`` (resolved on use)."""
-        return (self._api_url or api_base_url("cpan")).rstrip("/")
+    api_key = "cpan"
 
     def can_build(self, identifier: str) -> bool:
         """True for a distribution name or a ``Module::Name``."""
         return len(identifier) <= 128 and bool(
             DISTRIBUTION_RE.match(identifier) or MODULE_RE.match(identifier)
         )
-
-    def generate(self, identifier: str, *, name: str) -> Recipe | Failure:
-        """The recipe ``name`` for ``identifier``, or why there is none."""
-        return run_builder(
-            f"{self.ecosystem}:{identifier}", lambda: self._generate(identifier, name), self._now
-        )
-
-    def _get(self, path: str, what: str) -> Mapping[str, Any]:
-        try:
-            doc = self._http.get_json(self.ecosystem, f"{self._api}/{path}")
-        except ApiError as exc:
-            raise upstream(exc, what) from None
-        if not isinstance(doc, Mapping):
-            raise UpstreamError("bad_response", f"{what}: the API answer is not a JSON object")
-        return doc
 
     def _generate(self, identifier: str, name: str) -> Recipe:
         if not self.can_build(identifier):

@@ -12,28 +12,26 @@ default), against the API base from ``recipeline_schema.api_base_url("rubygems")
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from recipeline_schema import Failure, Recipe, api_base_url
-from recipeline_schema.http import ApiError, HttpClient
+from recipeline_schema import Recipe
+from recipeline_schema.http import ApiError
 
 from .builder_support import (
+    ApiBuilder,
     InsufficientError,
     UpstreamError,
     describe,
     first_https,
     hosts,
     install_recipe,
-    run_builder,
     safe_executables,
     text_field,
     upstream,
 )
-from .builder_support import utcnow as _utcnow
 from .gem_archive import GemError, GemSpec, NeedMoreError, read_gemspec
 
 #: Gem names as RubyGems accepts them (letters, digits, ``.``, ``-``, ``_``).
@@ -44,38 +42,15 @@ HEAD_BYTES = 256 * 1024
 _PART_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 
 
-class RubygemsBuilder:
+class RubygemsBuilder(ApiBuilder):
     """Builds recipes for ``rubygems:<gem>`` sources from the RubyGems API and ``.gem`` files."""
 
     ecosystem = "rubygems"
-
-    def __init__(
-        self,
-        http: HttpClient,
-        *,
-        api_url: str | None = None,
-        now: Callable[[], dt.datetime] = _utcnow,
-    ) -> None:
-        self._http = http
-        self._api_url = api_url.rstrip("/") if api_url else None
-        self._now = now
-
-    @property
-    def api_url(self) -> str:
-        """The RubyGems API base (``.../api/v1``): the one given, else the configured one."""
-        if self._api_url is None:
-            self._api_url = api_base_url("rubygems")
-        return self._api_url
+    api_key = "rubygems"
 
     def can_build(self, identifier: str) -> bool:
         """True for a valid gem name."""
         return bool(GEM_RE.match(identifier)) and ".." not in identifier
-
-    def generate(self, identifier: str, *, name: str) -> Recipe | Failure:
-        """The recipe ``name`` for gem ``identifier``, or why there is none."""
-        return run_builder(
-            f"{self.ecosystem}:{identifier}", lambda: self._generate(identifier, name), self._now
-        )
 
     def gem_url(self, full_name: str) -> str:
         """``<scheme>://<api host>/gems/<full_name>.gem``: where RubyGems serves gem files."""
