@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -12,7 +13,11 @@ from typing import Any
 
 import pytest
 
+from recipeline_dashboard import RepositoryData, build_dashboard, dashboard_schema
 from recipeline_dashboard.__main__ import main
+from recipeline_dashboard.bench import write_corpus
+from recipeline_dashboard.errors import DashboardError
+from recipeline_dashboard.schema import check_document, schema_drifted
 from recipeline_schema import FailureRecord, Layout, MetricsLine, Queue, save, write_jsonl
 
 MakeRecord = Callable[..., FailureRecord]
@@ -109,7 +114,7 @@ def test_build_counts_everything_and_reports_the_malformed_lines(
         "deterministic_insufficient": 0,
     }
     assert [f["package"] for f in doc["recent_failures"]] == ["cargo:bat", "pypi:tox", "pypi:httpie"]
-    assert doc["recent_failures"][1]["environment"] == "darwin-arm64"
+    assert doc["recent_failures"][1]["environments"] == ["darwin-arm64"]
     assert [r["batch_id"] for r in doc["runs"]] == ["2026-02-01-002", "2026-02-01-001"]
 
     errors = doc["errors"]
@@ -133,9 +138,33 @@ def test_output_is_deterministic_and_written_where_asked(
     assert run(capsys, "build", "--repo", populated, "--output", second, "--now", NOW)[0] == 0
     text = (first / "dashboard.json").read_text()
     assert text == (second / "dashboard.json").read_text()
-    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert (
+        text == json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+    )
     assert not (populated / "website").exists()
-    assert sorted(p.name for p in first.iterdir()) == ["dashboard.json"]  # no temp file left behind
+    pages = {
+        "index.html",
+        "queue.html",
+        "failures.html",
+        "package.html",
+        "runs.html",
+        "run.html",
+        "blockers.html",
+    }
+    # the whole site, and no temp file left behind
+    assert sorted(p.name for p in first.iterdir()) == sorted(
+        pages | {"app.js", "style.css", "dashboard.json"}
+    )
+
+
+def test_json_only_writes_the_document_alone(
+    populated: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        run(capsys, "build", "--repo", populated, "--output", tmp_path / "o", "--now", NOW, "--json-only")[0]
+        == 0
+    )
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["dashboard.json"]
 
 
 def test_a_malformed_queue_file_is_reported_not_fatal(
@@ -179,7 +208,8 @@ def test_an_unwritable_output_is_an_error(
     blocker.write_text("not a directory")
     code, _, err = run(capsys, "build", "--repo", populated, "--output", blocker, "--now", NOW)
     assert code == 1
-    assert err.startswith(f"recipeline-dashboard: error: {blocker / 'dashboard.json'}: expected a writable")
+    assert err.startswith(f"recipeline-dashboard: error: {blocker / 'app.js'}: expected a writable")
+    assert len(err.splitlines()) == 1
 
 
 def test_module_runs_as_a_subprocess(populated: Path, tmp_path: Path) -> None:
@@ -206,15 +236,13 @@ def test_module_runs_as_a_subprocess(populated: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not TSUKU.is_dir(), reason=f"tsuku fixtures not present at {TSUKU}")
-def test_tsukus_real_data_never_crashes_the_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """tsuku's formats are read in a later issue; until then each file or line is a reported problem."""
-    code, _, _ = run(capsys, "build", "--repo", TSUKU, "--output", tmp_path, "--now", NOW)
-    assert code == 0
-    doc = dashboard(tmp_path / "dashboard.json")
-    by_file = doc["errors"]["by_file"]
-    assert by_file["data/queues/priority-queue-homebrew.json"] == 1
-    assert by_file["data/metrics/batch-runs.jsonl"] >= 1
-    assert doc["errors"]["count"] == sum(by_file.values())
+def test_tsukus_real_data_builds_a_valid_dashboard(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "build", "--repo", TSUKU, "--output", tmp_path, "--now", NOW, "--check")
+    assert code == 0, err
+    assert "5305 queue entries" in out and "0 data errors" in out
+    check_document(dashboard(tmp_path / "dashboard.json"))
 
 
 @pytest.mark.skipif(not TSUKU.is_dir(), reason=f"tsuku fixtures not present at {TSUKU}")
@@ -224,7 +252,63 @@ def test_tsukus_malformed_jsonl_lines_are_each_reported(
     shutil.copy(TSUKU / "upstream-testdata" / "malformed.jsonl", repo / "data" / "failures" / "x.jsonl")
     code, _, _ = run(capsys, "build", "--repo", repo, "--now", NOW)
     assert code == 0
-    items = dashboard(repo / "website" / "pipeline" / "dashboard.json")["errors"]["items"]
-    json_errors = [i["line"] for i in items if i["message"].startswith("expected valid JSON")]
-    assert json_errors == [2, 4]
-    assert len(items) == 5  # the three parseable lines are of tsuku's per-recipe format
+    doc = dashboard(repo / "website" / "pipeline" / "dashboard.json")
+    items = doc["errors"]["items"]
+    assert [i["line"] for i in items if i["message"].startswith("expected valid JSON")] == [2, 4]
+    assert [i["line"] for i in items if "'success'" in i["message"]] == [1]  # not a failure category
+    assert doc["failures"]["by_legacy_category"] == {"success": 1, "api_error": 1, "missing_dep": 1}
+
+
+def test_built_documents_validate_against_the_schema(
+    populated: Path, tsuku_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, root in (("native", populated), ("tsuku", tsuku_repo)):
+        code, _, err = run(
+            capsys, "build", "--repo", root, "--output", tmp_path / name, "--now", NOW, "--check"
+        )
+        assert code == 0, err
+        check_document(dashboard(tmp_path / name / "dashboard.json"))
+
+
+def test_a_document_that_breaks_the_schema_is_named() -> None:
+    with pytest.raises(DashboardError, match=r"at \$\.queue: expected"):
+        check_document(
+            {**build_dashboard(RepositoryData(), dt.datetime(2026, 1, 1, tzinfo=dt.UTC)), "queue": 3}
+        )
+
+
+def test_schema_export_and_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "schemas"
+    assert run(capsys, "schema", target, "--check")[0] == 1
+    code, out, _ = run(capsys, "schema", target)
+    assert code == 0 and out == f"wrote {target / 'dashboard.schema.json'}\n"
+    assert json.loads((target / "dashboard.schema.json").read_text()) == dashboard_schema()
+    assert run(capsys, "schema", target, "--check")[0] == 0
+
+
+def test_the_committed_schema_copy_is_current() -> None:
+    schemas = Path(__file__).resolve().parents[3] / "data" / "schemas"
+    assert not schema_drifted(schemas), "run: python -m recipeline_dashboard schema data/schemas"
+
+
+def test_bench_corpus_is_shaped_like_tsukus_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    counts = write_corpus(tmp_path, scale=1, divisor=50)
+    assert counts == {"failure_files": 115, "failure_lines": 132, "metrics_files": 33, "queue_entries": 106}
+    assert len(list((tmp_path / "data" / "failures").glob("*.jsonl"))) == 115
+    code, out, _ = run(capsys, "build", "--repo", tmp_path, "--now", NOW, "--check")
+    assert code == 0 and "106 queue entries" in out and "33 runs, 0 data errors" in out
+
+
+def test_reading_does_not_import_the_validation_or_metadata_machinery() -> None:
+    # jsonschema, tomlkit's validation path and importlib.metadata cost more at start than a
+    # build of tsuku's data spends reading it: they are imported only when needed
+    code = (
+        "import sys, recipeline_dashboard, recipeline_dashboard.__main__;"
+        "heavy = ('jsonschema', 'importlib.metadata', 'multiprocessing');"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    import recipeline_dashboard
+
+    assert recipeline_dashboard.__version__ == "0.1.0"

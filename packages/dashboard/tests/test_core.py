@@ -1,211 +1,215 @@
-"""The pure core on hand-built models: no files, no clock."""
+"""The pure core on hand-built normalized records."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable
 
-from recipeline_dashboard import ReadProblem, build_dashboard, render
-from recipeline_dashboard.core import MAX_LISTED_ERRORS, STATUSES
-from recipeline_schema import CATEGORIES, FailureRecord, MetricsLine, Queue
+from recipeline_dashboard import (
+    Control,
+    FailureEvent,
+    Package,
+    RepositoryData,
+    Run,
+    blockers_section,
+    build_dashboard,
+    dedupe_failures,
+    health_section,
+)
+from recipeline_dashboard.core import STATUSES, _time_text, queue_section
+from recipeline_dashboard.model import Breaker, BudgetUse, ReadProblem
+from recipeline_schema import format_time
 
-MakeRecord = Callable[..., FailureRecord]
-MakeMetrics = Callable[..., MetricsLine]
-
-
-def test_statuses_are_the_contracts() -> None:
-    assert set(STATUSES) == {
-        "pending",
-        "in_progress",
-        "success",
-        "failed",
-        "blocked",
-        "requires_manual",
-        "excluded",
-        "skipped",
-    }
+T0 = dt.datetime(2026, 2, 1, 10, 0, 0, tzinfo=dt.UTC)
+NOW = dt.datetime(2026, 2, 5, 10, 0, 0, tzinfo=dt.UTC)
 
 
-def test_queue_counts(pypi_queue: Queue, cargo_queue: Queue, now: dt.datetime) -> None:
-    queue = build_dashboard([pypi_queue, cargo_queue], [], [], now)["queue"]
-    assert queue["total"] == 7
-    assert queue["by_status"] == {
-        "pending": 3,
-        "in_progress": 1,
-        "success": 1,
-        "failed": 1,
-        "blocked": 1,
-        "requires_manual": 0,
-        "excluded": 0,
-        "skipped": 0,
-    }
-    assert queue["by_tier"] == {"1": 3, "2": 3, "3": 1}
-    assert queue["by_ecosystem"]["pypi"]["total"] == 5
-    assert queue["by_ecosystem"]["pypi"]["by_status"]["pending"] == 2
-    assert queue["by_ecosystem"]["cargo"] == {
-        "total": 2,
-        "by_status": dict.fromkeys(STATUSES, 0) | {"pending": 1, "blocked": 1},
-    }
-    assert set(queue["by_ecosystem"]) == {"pypi", "cargo"}
+def event(
+    package: str,
+    minute: int,
+    *,
+    batch: str = "2026-02-01-001",
+    env: str = "linux-debian-glibc-x86_64",
+    category: str = "validation_failed",
+    sub: str | None = "install_failed",
+    blocked_by: tuple[str, ...] = (),
+) -> FailureEvent:
+    return FailureEvent(
+        package=package,
+        ecosystem=package.partition(":")[0],
+        category=category,
+        subcategory=sub,
+        message=f"{package} failed",
+        timestamp=T0 + dt.timedelta(minutes=minute),
+        batch_id=batch,
+        environments=(env,),
+        blocked_by=blocked_by,
+    )
 
 
-def test_packages_by_status_in_queue_order(pypi_queue: Queue, cargo_queue: Queue, now: dt.datetime) -> None:
-    packages = build_dashboard([pypi_queue, cargo_queue], [], [], now)["queue"]["packages"]
-    assert set(packages) == set(STATUSES)
-    # priority, popularity descending, name — across ecosystems
-    assert [p["name"] for p in packages["pending"]] == ["ripgrep", "black", "tox"]
-    assert packages["failed"] == [
-        {
-            "name": "httpie",
-            "source": "pypi:httpie",
-            "priority": 2,
-            "failure_count": 3,
-            "next_retry_at": "2026-02-01T18:00:00Z",
-        }
+def pkg(
+    name: str,
+    status: str = "pending",
+    *,
+    eco: str = "pypi",
+    priority: int = 2,
+    blocked_by: tuple[str, ...] = (),
+) -> Package:
+    return Package(
+        name=name,
+        source=f"{eco}:{name}",
+        ecosystem=eco,
+        priority=priority,
+        status=status,
+        blocked_by=blocked_by,
+    )
+
+
+def run(batch: str, hours: int, merged: int, total: int = 4, eco: str = "pypi") -> Run:
+    return Run(
+        batch_id=batch,
+        ecosystem=eco,
+        ecosystems=(eco,),
+        timestamp=T0 + dt.timedelta(hours=hours),
+        total=total,
+        merged=merged,
+    )
+
+
+def test_a_failure_in_several_environments_of_one_batch_is_one_failure() -> None:
+    events = [
+        event("pypi:tox", 1, env="linux-debian-glibc-x86_64"),
+        event("pypi:tox", 2, env="darwin-arm64"),
+        event("pypi:tox", 3, batch="2026-02-02-001"),
+        event("pypi:tox", 4, category="api_error", sub="timeout"),
     ]
-    assert packages["excluded"] == []
+    merged = dedupe_failures(events)
+    assert len(merged) == 3
+    first_batch = [f for f in merged if f.batch_id == "2026-02-01-001" and f.category == "validation_failed"]
+    assert first_batch[0].environments == ("darwin-arm64", "linux-debian-glibc-x86_64")
+    assert first_batch[0].timestamp == T0 + dt.timedelta(minutes=2)  # the newest of the group
+    assert [f.timestamp.minute for f in merged] == [4, 3, 2]  # newest first
 
 
-def test_failure_counts(make_record: MakeRecord, now: dt.datetime) -> None:
-    records = [
-        make_record(
-            "pypi",
-            "2026-02-01-001",
-            [
-                ("pypi:tox", "validation_failed", "install_failed", 1),
-                ("pypi:nox", "validation_failed", None, 2),
-                ("pypi:black", "api_error", "timeout", 3),
-            ],
+def test_recent_failures_are_the_newest_twenty_in_any_input_order() -> None:
+    events = [event(f"pypi:p{i}", i) for i in range(30)]
+    shuffled = events[:]
+    random.Random(3).shuffle(shuffled)
+    a = build_dashboard(RepositoryData(failures=tuple(events)), NOW)
+    b = build_dashboard(RepositoryData(failures=tuple(shuffled)), NOW)
+    assert a == b
+    assert [f["package"] for f in a["recent_failures"]] == [f"pypi:p{i}" for i in range(29, 9, -1)]
+    assert a["failures"]["total"] == 30 and len(a["failure_details"]) == 30
+
+
+def test_queue_counts_by_status_tier_and_ecosystem() -> None:
+    packages = [pkg("a", priority=1), pkg("b", "failed"), pkg("c", "success", eco="cargo", priority=3)]
+    section = queue_section(packages, {"pypi:b": [event("pypi:b", 1)]})
+    assert section["total"] == 3
+    assert list(section["by_status"]) == list(STATUSES)
+    assert section["by_status"]["failed"] == 1 and section["by_status"]["excluded"] == 0
+    assert section["by_tier"]["1"]["total"] == 1 and section["by_tier"]["3"]["by_status"]["success"] == 1
+    assert section["by_ecosystem"]["cargo"] == {
+        "total": 1,
+        "by_status": {**dict.fromkeys(STATUSES, 0), "success": 1},
+    }
+    (b,) = section["packages"]["failed"]
+    assert b["last_failures"][0]["message"] == "pypi:b failed"
+
+
+def test_blockers_are_transitive_and_cut_cycles_and_skip_packages_already_in() -> None:
+    packages = [
+        pkg("b", "blocked", blocked_by=("a",)),
+        pkg("c", "blocked", blocked_by=("b",)),
+        pkg("d", "blocked", blocked_by=("c",)),
+        pkg("x", "blocked", blocked_by=("y",)),
+        pkg("y", "blocked", blocked_by=("x",)),  # a cycle
+        pkg("done", "success", blocked_by=("a",)),  # already in: blocked no longer
+    ]
+    failures = [event("pypi:e", 1, category="missing_dep", sub=None, blocked_by=("a",))]
+    rows = {r["dependency"]: r for r in blockers_section(packages, failures)}
+    assert rows["a"]["packages"] == ["pypi:b", "pypi:c", "pypi:d", "pypi:e"]
+    assert (rows["a"]["count"], rows["a"]["direct"]) == (4, 2)
+    assert rows["b"]["count"] == 2
+    assert rows["x"]["packages"] == ["pypi:x", "pypi:y"]
+    assert blockers_section(packages, failures)[0]["dependency"] == "a"  # most blocked first
+
+
+def test_top_blockers_are_ten() -> None:
+    packages = [pkg(f"p{i}", "blocked", blocked_by=(f"dep{i}",)) for i in range(15)]
+    assert len(blockers_section(packages, [])) == 10
+
+
+def test_health_reads_breakers_stop_state_staleness_and_budget() -> None:
+    control = Control(
+        enabled=True,
+        disabled_ecosystems=("cargo",),
+        disabled_reasons={"cargo": "registry outage"},
+        breakers=(Breaker("pypi", "half_open", 10, last_failure=T0), Breaker("cargo")),
+        budget=BudgetUse(
+            week_start="2026-02-02", macos_used=850, macos_limit=1000, linux_used=10, linux_limit=5000
         ),
-        make_record("cargo", "2026-02-01-002", [("cargo:bat", "missing_dep", None, 4)]),
-        make_record(
-            "pypi",
-            "2026-02-01-001",
-            [("pypi:tox", "validation_failed", "install_failed", 5)],
-            environment="darwin-arm64",
-        ),
+    )
+    runs = [run("2026-02-01-001", 1, merged=2), run("2026-02-02-001", 30, merged=0)]
+    health = health_section(control, [pkg("a", eco="npm")], runs, [], NOW)
+    assert health["ecosystems"]["cargo"]["stopped"] is True
+    assert health["ecosystems"]["cargo"]["stop_reason"] == "registry outage"
+    assert health["ecosystems"]["pypi"]["breaker_state"] == "half_open"
+    assert health["ecosystems"]["npm"]["breaker_recorded"] is False
+    assert health["open_breakers"] == ["pypi"]
+    assert health["last_successful_batch"]["batch_id"] == "2026-02-01-001"
+    assert health["runs_since_last_success"] == 1
+    assert health["hours_since_recipe_merged"] == 95.0 and health["stale"] is True
+    assert health["budget"]["macos"]["percent"] == 85.0 and health["budget"]["macos_state"] == "sampling"
+
+
+def test_health_with_a_global_stop_and_no_runs() -> None:
+    health = health_section(Control(enabled=False, reason="incident 42"), [pkg("a")], [], [], NOW)
+    assert (
+        health["ecosystems"]["pypi"] | {"stopped": True, "stop_reason": "incident 42"}
+        == health["ecosystems"]["pypi"]
+    )
+    assert (
+        health["last_run"] is None and health["hours_since_recipe_merged"] is None and health["stale"] is True
+    )
+
+
+def test_series_per_day_and_ecosystem() -> None:
+    runs = [
+        run("2026-02-01-001", 1, 2),
+        run("2026-02-01-002", 2, 1, eco="cargo"),
+        run("2026-02-02-001", 25, 4),
     ]
-    failures = build_dashboard([], records, [], now)["failures"]
-    assert failures["total"] == 5
-    assert failures["by_category"] == dict.fromkeys(CATEGORIES, 0) | {
-        "validation_failed": 3,
-        "api_error": 1,
-        "missing_dep": 1,
-    }
-    assert failures["by_subcategory"] == {
-        "validation_failed": {"install_failed": 2, "unspecified": 1},
-        "api_error": {"timeout": 1},
-        "missing_dep": {"unspecified": 1},
-    }
-    assert failures["by_ecosystem"] == {"pypi": 4, "cargo": 1}
-
-
-def test_recent_failures_are_the_newest_twenty(make_record: MakeRecord, now: dt.datetime) -> None:
-    records = [
-        make_record(
-            "pypi",
-            "2026-02-01-001",
-            [(f"pypi:p{i}", "api_error", "rate_limited", i) for i in range(0, 30, 2)],
-        ),
-        make_record(
-            "npm",
-            "2026-02-01-002",
-            [(f"npm:n{i}", "validation_failed", None, i) for i in range(1, 30, 2)],
-            environment="linux-alpine-musl-x86_64",
-        ),
+    series = build_dashboard(RepositoryData(runs=tuple(runs)), NOW)["series"]
+    assert series["merged_per_day"] == [
+        {"date": "2026-02-01", "merged": 3, "total": 8, "runs": 2},
+        {"date": "2026-02-02", "merged": 4, "total": 4, "runs": 1},
     ]
-    recent = build_dashboard([], records, [], now)["recent_failures"]
-    assert len(recent) == 20
-    assert [r["package"] for r in recent[:3]] == ["npm:n29", "pypi:p28", "npm:n27"]
-    assert recent[-1]["package"] == "pypi:p10"
-    assert recent[0] == {
-        "package": "npm:n29",
-        "ecosystem": "npm",
-        "category": "validation_failed",
-        "subcategory": None,
-        "message": "npm:n29 failed: validation_failed",
-        "timestamp": "2026-02-01T10:29:00Z",
-        "batch_id": "2026-02-01-002",
-        "environment": "linux-alpine-musl-x86_64",
-    }
-    times = [r["timestamp"] for r in recent]
-    assert times == sorted(times, reverse=True)
+    assert [p["rate"] for p in series["success_rate"]["pypi"]] == [0.5, 1.0]
 
 
-def test_runs_newest_first(make_metrics: MakeMetrics, now: dt.datetime) -> None:
-    lines = [
-        make_metrics("2026-02-01-001", "pypi", 1),
-        make_metrics("2026-02-01-003", "npm", 5),
-        make_metrics("2026-02-01-002", "cargo", 3, merged=2),
+def test_errors_are_counted_and_capped() -> None:
+    problems = tuple(ReadProblem("data/failures/x.jsonl", i, "bad") for i in range(150, 0, -1))
+    errors = build_dashboard(RepositoryData(problems=problems), NOW)["errors"]
+    assert errors["count"] == 150 and len(errors["items"]) == 100
+    assert errors["items"][0]["line"] == 1
+
+
+def test_an_empty_repository() -> None:
+    doc = build_dashboard(RepositoryData(), NOW)
+    assert doc["queue"]["total"] == 0 and doc["blockers"] == [] and doc["runs"] == []
+    assert doc["health"]["control_recorded"] is False
+
+
+def test_times_are_written_exactly_as_the_schema_package_writes_them() -> None:
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    times = [
+        dt.datetime(1734, 1, 1, tzinfo=dt.UTC),  # tsuku's retry-overflow year
+        dt.datetime(5, 1, 2, 3, 4, 5, tzinfo=dt.UTC),  # a year below 1000 keeps four digits
+        dt.datetime(2026, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
+        dt.datetime(2026, 1, 1, 1, 1, 1, 500_000, tzinfo=dt.UTC),
+        dt.datetime(2026, 1, 1, 12),  # naive: taken as UTC
+        dt.datetime(2026, 1, 1, 12, tzinfo=plus_two),
     ]
-    runs = build_dashboard([], [], lines, now)["runs"]
-    assert [r["batch_id"] for r in runs] == ["2026-02-01-003", "2026-02-01-002", "2026-02-01-001"]
-    assert runs[1]["merged"] == 2 and runs[1]["success_rate"] == 1.0
-    assert runs[0]["timestamp"] == "2026-02-01T15:00:00Z"
-
-
-def test_errors_are_counted_and_listed(now: dt.datetime) -> None:
-    problems = [
-        ReadProblem("data/failures/b.jsonl", 7, "bad"),
-        ReadProblem("data/failures/a.jsonl", 2, "worse"),
-        ReadProblem("data/queues/priority-queue-npm.json", None, "broken"),
-    ]
-    errors = build_dashboard([], [], [], now, problems=problems)["errors"]
-    assert errors == {
-        "count": 3,
-        "by_file": {
-            "data/failures/a.jsonl": 1,
-            "data/failures/b.jsonl": 1,
-            "data/queues/priority-queue-npm.json": 1,
-        },
-        "items": [
-            {"file": "data/failures/a.jsonl", "line": 2, "message": "worse"},
-            {"file": "data/failures/b.jsonl", "line": 7, "message": "bad"},
-            {"file": "data/queues/priority-queue-npm.json", "line": None, "message": "broken"},
-        ],
-    }
-    many = [ReadProblem("data/failures/x.jsonl", i, "bad") for i in range(1, 251)]
-    errors = build_dashboard([], [], [], now, problems=many)["errors"]
-    assert errors["count"] == 250 and len(errors["items"]) == MAX_LISTED_ERRORS
-    assert errors["by_file"] == {"data/failures/x.jsonl": 250}
-
-
-def test_empty_repository(now: dt.datetime) -> None:
-    doc = build_dashboard([], [], [], now)
-    assert doc["generated_at"] == "2026-02-15T12:00:00Z"
-    assert doc["queue"]["total"] == 0 and doc["queue"]["by_ecosystem"] == {}
-    assert doc["failures"]["total"] == 0 and doc["recent_failures"] == [] and doc["runs"] == []
-    assert doc["errors"] == {"count": 0, "by_file": {}, "items": []}
-
-
-def test_input_order_never_shows(
-    pypi_queue: Queue,
-    cargo_queue: Queue,
-    make_record: MakeRecord,
-    make_metrics: MakeMetrics,
-    now: dt.datetime,
-) -> None:
-    records = [
-        make_record(
-            "pypi", "2026-02-01-001", [("pypi:a", "api_error", None, 1), ("pypi:b", "api_error", None, 1)]
-        ),
-        make_record("pypi", "2026-02-01-001", [("pypi:a", "api_error", None, 1)], environment="darwin-arm64"),
-        make_record("npm", "2026-02-01-002", [("npm:c", "missing_dep", None, 1)]),
-    ]
-    metrics = [make_metrics("2026-02-01-001", "pypi", 1), make_metrics("2026-02-01-002", "npm", 1)]
-    problems = [ReadProblem("f", 1, "x"), ReadProblem("f", 1, "w"), ReadProblem("e", None, "y")]
-    expected = render(build_dashboard([pypi_queue, cargo_queue], records, metrics, now, problems=problems))
-    rng = random.Random(7)
-    for _ in range(10):
-        queues = rng.sample([pypi_queue, cargo_queue], 2)
-        got = render(
-            build_dashboard(
-                queues,
-                rng.sample(records, len(records)),
-                rng.sample(metrics, len(metrics)),
-                now,
-                problems=rng.sample(problems, len(problems)),
-            )
-        )
-        assert got == expected
+    assert [_time_text(t) for t in times] == [format_time(t) for t in times]
+    assert _time_text(times[5]) == "2026-01-01T10:00:00Z"

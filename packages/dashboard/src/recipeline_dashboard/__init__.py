@@ -1,32 +1,55 @@
-"""recipeline-dashboard: the repository's data/ -> ``website/pipeline/dashboard.json`` (ARCHITECTURE §8).
+"""recipeline-dashboard: a repository's data/ -> ``website/pipeline/`` (dashboard.json + pages).
 
 Public surface:
-- the pure core: ``build_dashboard`` (and its sections), ``ReadProblem``;
-- reading: ``read_repository`` -> ``RepositoryData`` (malformed data becomes problems);
-- writing: ``render``, ``write_dashboard``;
+- the pure core: ``build_dashboard`` and its sections, ``dedupe_failures``;
+- the normalized model: ``RepositoryData``, ``Package``, ``FailureEvent``, ``Run``, ``Control``,
+  ``ReadProblem``;
+- reading (recipeline's layout and tsuku's): ``read_repository``;
+- tsuku's rules: ``classify``, ``one_line_message``;
+- writing: ``render``, ``write_site``, ``write_dashboard``; the JSON Schema: ``dashboard_schema``;
 - errors: ``DashboardError`` and ``OutputError``.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from .core import RECENT_FAILURES as RECENT_FAILURES
-from .core import ReadProblem as ReadProblem
+from .core import blockers_section as blockers_section
 from .core import build_dashboard as build_dashboard
+from .core import dedupe_failures as dedupe_failures
 from .core import errors_section as errors_section
 from .core import failures_section as failures_section
+from .core import health_section as health_section
 from .core import queue_section as queue_section
-from .core import recent_failures as recent_failures
 from .core import runs_section as runs_section
 from .errors import DashboardError as DashboardError
 from .errors import OutputError as OutputError
-from .reading import RepositoryData as RepositoryData
+from .legacy import classify as classify
+from .legacy import one_line_message as one_line_message
+from .model import Control as Control
+from .model import FailureEvent as FailureEvent
+from .model import Package as Package
+from .model import ReadProblem as ReadProblem
+from .model import RepositoryData as RepositoryData
+from .model import Run as Run
 from .reading import read_repository as read_repository
+from .schema import dashboard_schema as dashboard_schema
 from .site import render as render
 from .site import write_dashboard as write_dashboard
+from .site import write_site as write_site
 
-try:
-    __version__ = version("recipeline-dashboard")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> Any:
+    """``__version__``, from the installed metadata on first use (``importlib.metadata`` costs
+    ~30 ms at import, a tenth of a whole build of tsuku's data)."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("recipeline-dashboard")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        found = "0+unknown"
+    globals()["__version__"] = found
+    return found

@@ -1,4 +1,4 @@
-"""The pure dashboard: queues, failure records and metrics in, the ``dashboard.json`` document out.
+"""The pure dashboard: what was read (``RepositoryData``) in, the ``dashboard.json`` document out.
 
 No clock, filesystem or network: ``now`` and what the readers found (including the problems
 they met) are passed in. The same inputs, in any order, give the same document.
@@ -7,185 +7,551 @@ they met) are passed in. The same inputs, in any order, give the same document.
 from __future__ import annotations
 
 import datetime as dt
-import typing
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from recipeline_schema import (
-    CATEGORIES,
-    FailureRecord,
-    MetricsLine,
-    Queue,
-    QueueEntry,
-    format_time,
-    order_key,
-    to_json,
-)
+from recipeline_schema import CATEGORIES, format_time
+
+from .model import Control, Curated, FailureEvent, Manifest, Package, ReadProblem, RepositoryData, Run
 
 #: How many failures ``recent_failures`` shows.
 RECENT_FAILURES = 20
+#: How many failures ``failure_details`` lists (newest first; the counts cover all of them).
+MAX_FAILURE_DETAILS = 2000
+#: How many failures a package keeps in its ``last_failures``.
+PACKAGE_FAILURES = 3
+#: How many runs ``runs`` lists, newest first (``series`` covers the whole history).
+MAX_RUNS = 500
+#: How many blockers ``blockers`` lists.
+TOP_BLOCKERS = 10
 #: How many read problems ``errors.items`` lists (``errors.count`` counts them all).
 MAX_LISTED_ERRORS = 100
-#: Key for failures whose record carries no subcategory (tsuku's never do).
+#: Key for failures whose record carries no subcategory.
 NO_SUBCATEGORY = "unspecified"
+#: Hours without a merged recipe after which the health panel warns.
+STALE_AFTER_HOURS = 48
+#: Budget thresholds of ARCHITECTURE §3.5 (percent of the macOS week).
+BUDGET_SAMPLING, BUDGET_PAUSED = 80.0, 95.0
 
-#: Every queue status of the contract, so ``by_status`` shows zeros too.
-STATUSES: tuple[str, ...] = typing.get_args(typing.get_type_hints(QueueEntry)["status"])
+STATUSES: tuple[str, ...] = (
+    "pending",
+    "in_progress",
+    "success",
+    "failed",
+    "blocked",
+    "requires_manual",
+    "excluded",
+    "skipped",
+)
 TIERS: tuple[int, ...] = (1, 2, 3)
 
 Document = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class ReadProblem:
-    """A data file, or one line of it, that could not be read; shown, never fatal."""
-
-    file: str  # repository-relative, '/'-separated
-    line: int | None  # 1-based for JSON Lines files; None when the whole file is unusable
-    message: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "message": self.message}
+_FORMATTED: dict[dt.datetime, str] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class _FailureRow:
-    """One package failure with the context of its record, as ``recent_failures`` shows it."""
+def _time_text(value: dt.datetime) -> str:
+    """``format_time``; the readers give UTC whole seconds, which ``isoformat`` writes directly
+    (four-digit year, then ``+00:00`` for the ``Z``); anything else is memoized ``format_time``."""
+    if value.tzinfo is dt.UTC and not value.microsecond:
+        return value.isoformat()[:19] + "Z"
+    text = _FORMATTED.get(value)
+    if text is None:
+        text = format_time(value)
+        if len(_FORMATTED) < 200_000:
+            _FORMATTED[value] = text
+    return text
 
-    record: FailureRecord
-    index: int
 
-    def sort_key(self) -> tuple[dt.datetime, str, str, str, str, str, str, str]:
-        """Time first; the rest only makes the order total, so input order never shows."""
-        f, r = self.record.failures[self.index], self.record
-        return (
-            f.timestamp,
-            r.batch_id,
-            r.ecosystem,
-            r.environment,
-            f.package_id,
-            f.category,
-            f.subcategory or "",
-            f.message,
+def _t(value: dt.datetime | None) -> str | None:
+    return None if value is None else _time_text(value)
+
+
+def build_dashboard(data: RepositoryData, now: dt.datetime) -> Document:
+    """The ``dashboard.json`` document (ARCHITECTURE §8)."""
+    failures = dedupe_failures(data.failures)
+    by_package = _failures_by_package(failures)
+    packages = {p.source: p for p in data.packages}
+    return {
+        "generated_at": _time_text(now),
+        "layouts": list(data.layouts),
+        "queue": queue_section(data.packages, by_package),
+        "blockers": blockers_section(data.packages, failures),
+        "failures": failures_section(failures, data.raw_categories),
+        "recent_failures": [_failure_json(f, packages) for f in failures[:RECENT_FAILURES]],
+        "failure_details": [_failure_json(f, packages) for f in failures[:MAX_FAILURE_DETAILS]],
+        "health": health_section(data.control, data.packages, data.runs, data.manifests, now),
+        "runs": runs_section(data.runs, failures, data.manifests),
+        "series": series_section(data.runs),
+        "disambiguations": disambiguations_section(data.disambiguations, data.runs),
+        "errors": errors_section(data.problems),
+    }
+
+
+# --- failures ----------------------------------------------------------------------------
+
+
+def dedupe_failures(events: Iterable[FailureEvent]) -> list[FailureEvent]:
+    """One failure per (package, batch, category, subcategory), environments merged; newest first.
+
+    tsuku's per-recipe files write one line per platform, and recipeline one record per
+    environment: a package that failed the same way on eleven platforms of one batch is one
+    failure to read about, not eleven.
+    """
+    first: dict[tuple[str, str, str, str], FailureEvent] = {}
+    repeated: dict[tuple[str, str, str, str], list[FailureEvent]] = {}  # the few keys seen twice
+    for e in events:
+        key = (e.package, e.batch_id, e.category, e.subcategory or "")
+        seen = first.get(key)
+        if seen is None:
+            first[key] = e
+        elif key in repeated:
+            repeated[key].append(e)
+        else:
+            repeated[key] = [seen, e]
+    for key, group in repeated.items():  # replacing a value keeps the key's place in the order
+        group.sort(key=_event_key, reverse=True)
+        first[key] = replace(
+            group[0],
+            environments=tuple(sorted({env for e in group for env in e.environments})),
+            blocked_by=tuple(sorted({b for e in group for b in e.blocked_by})),
         )
-
-    def to_json(self) -> dict[str, Any]:
-        failure = self.record.failures[self.index]
-        return {
-            "package": failure.package_id,
-            "ecosystem": self.record.ecosystem,
-            "category": failure.category,
-            "subcategory": failure.subcategory,
-            "message": failure.message,
-            "timestamp": format_time(failure.timestamp),
-            "batch_id": self.record.batch_id,
-            "environment": self.record.environment,
-        }
+    merged = list(first.values())
+    merged.sort(key=_event_key, reverse=True)
+    return merged
 
 
-def build_dashboard(
-    queues: Sequence[Queue],
-    failure_records: Sequence[FailureRecord],
-    metrics: Sequence[MetricsLine],
-    now: dt.datetime,
-    *,
-    problems: Sequence[ReadProblem] = (),
-) -> Document:
-    """The ``dashboard.json`` document (ARCHITECTURE §8, issue-2 scope)."""
-    return {
-        "generated_at": format_time(now),
-        "queue": queue_section(queues),
-        "failures": failures_section(failure_records),
-        "recent_failures": recent_failures(failure_records),
-        "runs": runs_section(metrics),
-        "errors": errors_section(problems),
-    }
+def _event_key(e: FailureEvent) -> tuple[dt.datetime, str, str, str, str, str, str]:
+    """Time first; the rest only makes the order total, so input order never shows."""
+    return (e.timestamp, e.batch_id, e.ecosystem, e.package, e.category, e.subcategory or "", e.message)
 
 
-def queue_section(queues: Iterable[Queue]) -> Document:
-    """Totals by status, ecosystem and tier, and every package listed under its status."""
-    entries = [(queue.ecosystem, entry) for queue in queues for entry in queue.entries]
-    by_ecosystem: dict[str, Counter[str]] = {}
-    for ecosystem, entry in entries:
-        by_ecosystem.setdefault(ecosystem, Counter())[entry.status] += 1
-    packages: dict[str, list[Document]] = {status: [] for status in STATUSES}
-    # across ecosystems, the queue order, then the source, so ties never depend on file order
-    for _, entry in sorted(entries, key=lambda pair: (order_key(pair[1]), pair[1].source)):
-        packages.setdefault(entry.status, []).append(_package(entry))
-    return {
-        "total": len(entries),
-        "by_status": _status_counts(Counter(entry.status for _, entry in entries)),
-        "by_ecosystem": {
-            eco: {"total": sum(counts.values()), "by_status": _status_counts(counts)}
-            for eco, counts in by_ecosystem.items()
-        },
-        "by_tier": {str(t): n for t, n in _counts((e.priority for _, e in entries), TIERS).items()},
-        "packages": packages,
-    }
-
-
-def _package(entry: QueueEntry) -> Document:
-    return {
-        "name": entry.name,
-        "source": entry.source,
-        "priority": entry.priority,
-        "failure_count": entry.failure_count,
-        "next_retry_at": None if entry.next_retry_at is None else format_time(entry.next_retry_at),
-    }
-
-
-def _status_counts(counts: Counter[str]) -> dict[str, int]:
-    return _counts(counts.elements(), STATUSES)
-
-
-def _counts(values: Iterable[Any], known: Iterable[Any]) -> dict[Any, int]:
-    """Counts of ``values`` with every ``known`` key present (zeros included)."""
-    out: dict[Any, int] = dict.fromkeys(known, 0)
-    for value in values:
-        out[value] = out.get(value, 0) + 1
+def _failures_by_package(failures: Sequence[FailureEvent]) -> dict[str, list[FailureEvent]]:
+    """Each package's newest failures (as many as a package row shows), newest first."""
+    out: dict[str, list[FailureEvent]] = {}
+    for f in failures:  # newest first already
+        mine = out.get(f.package)
+        if mine is None:
+            out[f.package] = [f]
+        elif len(mine) < PACKAGE_FAILURES:
+            mine.append(f)
     return out
 
 
-def failures_section(records: Iterable[FailureRecord]) -> Document:
-    """Failure counts by category (every category, zeros included), subcategory and ecosystem."""
-    by_subcategory: dict[str, Counter[str]] = {}
-    by_ecosystem: Counter[str] = Counter()
-    categories: list[str] = []
-    for record in records:
-        for failure in record.failures:
-            categories.append(failure.category)
-            sub = failure.subcategory or NO_SUBCATEGORY
-            by_subcategory.setdefault(failure.category, Counter())[sub] += 1
-            by_ecosystem[record.ecosystem] += 1
+def _failure_json(f: FailureEvent, packages: Mapping[str, Package]) -> Document:
+    pkg = packages.get(f.package)
     return {
-        "total": len(categories),
-        "by_category": _counts(categories, CATEGORIES),
-        "by_subcategory": {cat: dict(counts) for cat, counts in by_subcategory.items()},
-        "by_ecosystem": dict(by_ecosystem),
+        "package": f.package,
+        "name": pkg.name if pkg else _bare_name(f.package),
+        "ecosystem": f.ecosystem,
+        "category": f.category,
+        "subcategory": f.subcategory,
+        "legacy_category": f.legacy_category,
+        "message": f.message,
+        "timestamp": _time_text(f.timestamp),
+        "batch_id": f.batch_id,
+        "environments": list(f.environments),
+        "blocked_by": list(f.blocked_by),
+        "exit_code": f.exit_code,
+        "file": f.file,
     }
 
 
-def recent_failures(records: Iterable[FailureRecord], limit: int = RECENT_FAILURES) -> list[Document]:
-    """The newest ``limit`` package failures over every record, newest first."""
-    rows = [_FailureRow(record, i) for record in records for i in range(len(record.failures))]
-    rows.sort(key=_FailureRow.sort_key, reverse=True)
-    return [row.to_json() for row in rows[:limit]]
+def _bare_name(package: str) -> str:
+    return package.partition(":")[2].rsplit("/", 1)[-1] if ":" in package else package
 
 
-def runs_section(metrics: Iterable[MetricsLine]) -> list[Document]:
-    """Every batch metrics line, newest first."""
-    lines = sorted(metrics, key=lambda m: (m.timestamp, m.batch_id, m.ecosystem), reverse=True)
-    return [to_json(line) for line in lines]
+def failures_section(failures: Sequence[FailureEvent], raw_categories: Mapping[str, int]) -> Document:
+    """Counts of the deduplicated failures by category (all four, zeros included), subcategory,
+    ecosystem; and tsuku's own figure: raw line items per category as the files spell it."""
+    by_subcategory: dict[str, Counter[str]] = {}
+    by_ecosystem: Counter[str] = Counter()
+    categories: Counter[str] = Counter(dict.fromkeys(CATEGORIES, 0))
+    for f in failures:
+        categories[f.category] += 1
+        subs = by_subcategory.get(f.category)
+        if subs is None:
+            subs = by_subcategory[f.category] = Counter()
+        subs[f.subcategory or NO_SUBCATEGORY] += 1
+        by_ecosystem[f.ecosystem] += 1
+    return {
+        "total": len(failures),
+        "by_category": dict(categories),
+        "by_subcategory": {cat: dict(counts) for cat, counts in by_subcategory.items()},
+        "by_ecosystem": dict(by_ecosystem),
+        "raw_total": sum(raw_categories.values()),
+        "by_legacy_category": dict(raw_categories),
+    }
+
+
+# --- queue -------------------------------------------------------------------------------
+
+
+def _package_order(p: Package) -> tuple[int, int, str, str]:
+    return (p.priority, -(p.popularity or 0), p.name, p.source)
+
+
+def queue_section(packages: Sequence[Package], failures: Mapping[str, list[FailureEvent]]) -> Document:
+    """Totals by status, ecosystem and tier, and every package listed under its status."""
+    by_ecosystem: dict[str, Counter[str]] = defaultdict(Counter)
+    by_tier: dict[int, Counter[str]] = defaultdict(Counter)
+    listed: dict[str, list[Document]] = {status: [] for status in STATUSES}
+    for p in sorted(packages, key=_package_order):
+        by_ecosystem[p.ecosystem][p.status] += 1
+        by_tier[p.priority][p.status] += 1
+        listed.setdefault(p.status, []).append(_package_json(p, failures.get(p.source, [])))
+    counts = Counter(p.status for p in packages)
+    return {
+        "total": len(packages),
+        "by_status": _status_counts(counts),
+        "by_ecosystem": {
+            eco: {"total": sum(c.values()), "by_status": _status_counts(c)} for eco, c in by_ecosystem.items()
+        },
+        "by_tier": {
+            str(t): {"total": sum(by_tier[t].values()), "by_status": _status_counts(by_tier[t])}
+            for t in sorted(set(TIERS) | set(by_tier))
+        },
+        "packages": listed,
+    }
+
+
+def _package_json(p: Package, failures: list[FailureEvent]) -> Document:
+    """A package row; fields at their default are left out (53,000 rows at 10x: size matters)."""
+    doc: Document = {
+        "name": p.name,
+        "source": p.source,
+        "ecosystem": p.ecosystem,
+        "priority": p.priority,
+        "status": p.status,
+        "failure_count": p.failure_count,
+    }
+    if p.confidence != "auto":
+        doc["confidence"] = p.confidence
+    if p.next_retry_at is not None:
+        doc["next_retry_at"] = _time_text(p.next_retry_at)
+    if p.last_attempt_at is not None:
+        doc["last_attempt_at"] = _time_text(p.last_attempt_at)
+    if p.batch_id is not None:
+        doc["batch_id"] = p.batch_id
+    if p.reason:
+        doc["reason"] = p.reason
+    blocked_by = set(p.blocked_by)
+    if failures:
+        latest_dep = next((f for f in failures if f.category == "missing_dep"), None)
+        if latest_dep is not None and p.status in ("blocked", "failed", "pending"):
+            blocked_by.update(latest_dep.blocked_by)
+        doc["last_failures"] = [
+            {
+                "category": f.category,
+                "subcategory": f.subcategory,
+                "message": f.message,
+                "timestamp": _time_text(f.timestamp),
+                "batch_id": f.batch_id,
+                "environments": list(f.environments),
+            }
+            for f in failures[:PACKAGE_FAILURES]
+        ]
+    if blocked_by:
+        doc["blocked_by"] = sorted(blocked_by)
+    return doc
+
+
+def _status_counts(counts: Mapping[str, int]) -> dict[str, int]:
+    out = dict.fromkeys(STATUSES, 0)
+    out.update(counts)
+    return out
+
+
+# --- blockers ----------------------------------------------------------------------------
+
+
+def blockers_section(packages: Sequence[Package], failures: Sequence[FailureEvent]) -> list[Document]:
+    """The dependencies blocking most packages, transitively, with the packages they block.
+
+    Edges come from queue entries' ``blocked_by`` and every failure that names missing
+    dependencies (as tsuku's queue-analytics does). A package already in (status success) is
+    blocked no longer. Transitive: if ``a`` blocks ``b`` and ``b`` blocks ``c``, ``a`` blocks
+    ``c`` (matched by the blocked package's name); cycles are cut.
+    """
+    by_source = {p.source: p for p in packages}
+    done = {p.source for p in packages if p.status == "success"}
+    direct: dict[str, set[str]] = defaultdict(set)
+    for p in packages:
+        for dep in p.blocked_by:
+            if p.source not in done:
+                direct[dep].add(p.source)
+    for f in failures:
+        for dep in f.blocked_by:
+            if f.package not in done:
+                direct[dep].add(f.package)
+
+    def name_of(package: str) -> str:
+        pkg = by_source.get(package)
+        return pkg.name if pkg else _bare_name(package)
+
+    memo: dict[str, frozenset[str]] = {}
+
+    def closure(dep: str, visiting: frozenset[str]) -> frozenset[str]:
+        if dep in memo:
+            return memo[dep]
+        found = set(direct.get(dep, ()))
+        for package in list(found):
+            name = name_of(package)
+            if name != dep and name not in visiting and name in direct:
+                found |= closure(name, visiting | {dep})
+        result = frozenset(found)
+        if not visiting:
+            memo[dep] = result
+        return result
+
+    rows = []
+    for dep in direct:
+        blocked = closure(dep, frozenset())
+        rows.append((len(blocked), dep, blocked))
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    return [
+        {
+            "dependency": dep,
+            "count": count,
+            "direct": len(direct[dep]),
+            "packages": sorted(blocked),
+        }
+        for count, dep, blocked in rows[:TOP_BLOCKERS]
+    ]
+
+
+# --- health ------------------------------------------------------------------------------
+
+
+def health_section(
+    control: Control | None,
+    packages: Sequence[Package],
+    runs: Sequence[Run],
+    manifests: Sequence[Manifest],
+    now: dt.datetime,
+) -> Document:
+    """Breakers and stop state per ecosystem, last (successful) run, staleness, budget."""
+    ctl = control or Control()
+    breakers = {b.ecosystem: b for b in ctl.breakers}
+    ecosystems = sorted(
+        set(breakers) | {p.ecosystem for p in packages if p.ecosystem} | set(ctl.disabled_ecosystems)
+    )
+    per_eco = {}
+    for eco in ecosystems:
+        b = breakers.get(eco)
+        stopped = (not ctl.enabled) or eco in ctl.disabled_ecosystems
+        reason = ctl.disabled_reasons.get(eco) or ctl.reason if stopped else ""
+        per_eco[eco] = {
+            "breaker_state": b.state if b else "closed",
+            "breaker_recorded": b is not None,
+            "consecutive_failures": b.consecutive_failures if b else 0,
+            "last_failure": _t(b.last_failure) if b else None,
+            "last_success": _t(b.last_success) if b else None,
+            "opened_at": _t(b.opened_at) if b else None,
+            "half_open_after": _t(b.half_open_after) if b else None,
+            "breaker_reason": b.reason if b else "",
+            "stopped": stopped,
+            "stop_reason": reason,
+        }
+    ordered = sorted(runs, key=lambda r: (r.timestamp, r.batch_id, r.ecosystem), reverse=True)
+    last_run = ordered[0] if ordered else None
+    successful = next((r for r in ordered if r.merged > 0), None)
+    since_success = ordered.index(successful) if successful else len(ordered)
+    last_merge = successful.timestamp if successful else None
+    for m in manifests:
+        merged = any(p.outcome == "merged" for p in m.packages)
+        if (
+            merged
+            and m.merged_at is not None
+            and not m.rolled_back
+            and (last_merge is None or m.merged_at > last_merge)
+        ):
+            last_merge = m.merged_at
+    hours = None if last_merge is None else round((now - last_merge).total_seconds() / 3600, 1)
+    return {
+        "enabled": ctl.enabled,
+        "control_recorded": control is not None,
+        "stop_reason": ctl.reason,
+        "incident_url": ctl.incident_url,
+        "disabled_by": ctl.disabled_by,
+        "disabled_at": _t(ctl.disabled_at),
+        "expected_resume": _t(ctl.expected_resume),
+        "ecosystems": per_eco,
+        "open_breakers": sorted(e for e, v in per_eco.items() if v["breaker_state"] != "closed"),
+        "last_run": None if last_run is None else _run_brief(last_run),
+        "last_successful_batch": (
+            None
+            if successful is None
+            else {
+                "batch_id": successful.batch_id,
+                "ecosystem": successful.ecosystem,
+                "recipes_merged": successful.merged,
+                "timestamp": _time_text(successful.timestamp),
+            }
+        ),
+        "runs_since_last_success": since_success,
+        "runs_recorded": len(runs),
+        "last_recipe_merged_at": _t(last_merge),
+        "hours_since_recipe_merged": hours,
+        "stale_after_hours": STALE_AFTER_HOURS,
+        "stale": hours is None or hours > STALE_AFTER_HOURS,
+        "budget": _budget(ctl),
+    }
+
+
+def _run_brief(r: Run) -> Document:
+    return {
+        "batch_id": r.batch_id,
+        "ecosystem": r.ecosystem,
+        "timestamp": _time_text(r.timestamp),
+        "total": r.total,
+        "merged": r.merged,
+    }
+
+
+def _budget(ctl: Control) -> Document | None:
+    b = ctl.budget
+    if b is None:
+        return None
+
+    def use(used: float, limit: float | None) -> Document:
+        percent = None if not limit else round(100.0 * used / limit, 1)
+        return {"used_minutes": used, "limit_minutes": limit, "percent": percent}
+
+    macos = use(b.macos_used, b.macos_limit)
+    pct = macos["percent"]
+    state = (
+        "unknown"
+        if pct is None
+        else "paused"
+        if pct >= BUDGET_PAUSED
+        else "sampling"
+        if pct >= BUDGET_SAMPLING
+        else "ok"
+    )
+    return {
+        "week_start": b.week_start,
+        "macos": macos,
+        "linux": use(b.linux_used, b.linux_limit),
+        "macos_state": state,
+    }
+
+
+# --- runs, series, disambiguations, errors -------------------------------------------------
+
+
+def _rate(merged: int, total: int) -> float:
+    return 0.0 if total <= 0 else round(merged / total, 4)
+
+
+def runs_section(
+    runs: Sequence[Run], failures: Sequence[FailureEvent], manifests: Sequence[Manifest]
+) -> list[Document]:
+    """The newest ``MAX_RUNS`` runs, with their failure count and manifest when one exists."""
+    failed_by_batch = Counter(f.batch_id for f in failures)
+    by_batch = {m.batch_id: m for m in manifests}
+    out = []
+    newest = sorted(runs, key=lambda r: (r.timestamp, r.batch_id, r.ecosystem), reverse=True)
+    for r in newest[:MAX_RUNS]:
+        m = by_batch.get(r.batch_id)
+        out.append(
+            {
+                "batch_id": r.batch_id,
+                "ecosystem": r.ecosystem,
+                "ecosystems": list(r.ecosystems),
+                "timestamp": _time_text(r.timestamp),
+                "total": r.total,
+                "generated": r.generated,
+                "merged": r.merged,
+                "failed": r.failed,
+                "blocked": r.blocked,
+                "excluded": r.excluded,
+                "skipped": r.skipped,
+                "validated_linux": r.validated_linux,
+                "validated_macos": r.validated_macos,
+                "used_disambiguation": r.used_disambiguation,
+                "duration_seconds": r.duration_seconds,
+                "macos_minutes": r.macos_minutes,
+                "linux_minutes": r.linux_minutes,
+                "success_rate": _rate(r.merged, r.total),
+                "recorded_failures": failed_by_batch.get(r.batch_id, 0),
+                "manifest": None if m is None else _manifest_json(m),
+            }
+        )
+    return out
+
+
+def _manifest_json(m: Manifest) -> Document:
+    return {
+        "merged_at": _t(m.merged_at),
+        "pull_request": m.pull_request,
+        "auto_merge": m.auto_merge,
+        "rolled_back": m.rolled_back,
+        "gates": [{"name": n, "passed": ok, "detail": d} for n, ok, d in m.gates],
+        "packages": [
+            {
+                "name": p.name,
+                "package_id": p.package_id,
+                "outcome": p.outcome,
+                "recipe_path": p.recipe_path,
+                "reason": p.reason,
+            }
+            for p in m.packages
+        ],
+    }
+
+
+def series_section(runs: Sequence[Run]) -> Document:
+    """Per UTC day: recipes merged (all ecosystems) and success rate per ecosystem, oldest first."""
+    daily: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    per_eco: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for r in runs:
+        day = r.timestamp.date().isoformat()
+        daily[day][0] += r.merged
+        daily[day][1] += r.total
+        daily[day][2] += 1
+        per_eco[r.ecosystem][day][0] += r.merged
+        per_eco[r.ecosystem][day][1] += r.total
+    return {
+        "merged_per_day": [
+            {"date": d, "merged": v[0], "total": v[1], "runs": v[2]} for d, v in sorted(daily.items())
+        ],
+        "success_rate": {
+            eco: [
+                {"date": d, "merged": v[0], "total": v[1], "rate": _rate(v[0], v[1])}
+                for d, v in sorted(days.items())
+            ]
+            for eco, days in sorted(per_eco.items())
+        },
+    }
+
+
+def disambiguations_section(records: Sequence[Curated], runs: Sequence[Run]) -> Document:
+    """Curated routing records, by reason, and how many batch packages used one."""
+    items = sorted(records, key=lambda c: (c.tool.lower(), c.selected))
+    return {
+        "total": len(items),
+        "by_reason": dict(Counter(c.selection_reason for c in items)),
+        "need_review": sum(1 for c in items if c.high_risk),
+        "used_in_runs": sum(r.used_disambiguation or 0 for r in runs),
+        "items": [
+            {
+                "tool": c.tool,
+                "selected": c.selected,
+                "selection_reason": c.selection_reason,
+                "high_risk": c.high_risk,
+                "alternatives": list(c.alternatives),
+            }
+            for c in items
+        ],
+    }
 
 
 def errors_section(problems: Iterable[ReadProblem]) -> Document:
-    """Read problems: counted, counted per file, and listed by file and line.
-
-    Only the first ``MAX_LISTED_ERRORS`` are listed (a foreign data layout can have thousands);
-    ``by_file`` still names every file that had a problem.
-    """
+    """Read problems: counted, counted per file, and the first ``MAX_LISTED_ERRORS`` listed."""
     ordered = sorted(problems, key=lambda p: (p.file, p.line or 0, p.message))
     return {
         "count": len(ordered),

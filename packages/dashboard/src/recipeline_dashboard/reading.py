@@ -1,96 +1,240 @@
-"""Reading a repository's data for the dashboard: every file checked, nothing fatal.
+"""Reading a repository's data for the dashboard, in recipeline's layout or tsuku's: nothing fatal.
 
-Files are read through ``recipeline_schema`` (``load``/``decode`` validate against the
-contracts). JSON Lines files are read line by line, so one malformed line costs that line
-only; every problem becomes a ``ReadProblem`` with the file (repository-relative) and line.
+Fast path: every file is parsed with ``json`` and each record gets a cheap structural check
+(types of the fields the dashboard uses). Only a record that fails the cheap check goes
+through ``recipeline_schema``'s full validation (``decode``), and only to word its error
+message; full jsonschema validation of every record would cost ~20x the whole build. Every
+problem becomes a ``ReadProblem`` with the file (repository-relative), the line and what was
+expected; one bad line costs that line only.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
-from dataclasses import dataclass
+import operator
+import os
+import re
+from collections import Counter
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 from recipeline_schema import (
+    ECOSYSTEMS,
+    TAXONOMY,
     DataFileError,
     FailureRecord,
     Layout,
     MetricsLine,
-    Queue,
+    QueueEntry,
     SchemaError,
     decode,
-    load,
+    parse_time_lenient,
 )
 
-from .core import ReadProblem
+from .legacy import TSUKU_CATEGORIES, canonical_ecosystem, canonical_source, classify, one_line_message
+from .legacy import parse_failure_filename as _parse_failure_filename
+from .model import (
+    BatchOutcome,
+    Breaker,
+    BudgetUse,
+    Control,
+    Curated,
+    FailureEvent,
+    Manifest,
+    Package,
+    ReadProblem,
+    RepositoryData,
+    Run,
+)
 
-T = TypeVar("T")
+UNIFIED_QUEUE = "priority-queue.json"
+#: where the merger's ``archive-failures`` puts old failure files (``data/failures/archive/``)
+ARCHIVE_DIR = "archive"
+_BATCH_ID = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{3}$")
+_ENVIRONMENT = re.compile(r"^(linux-[a-z]+-(glibc|musl)-(x86_64|arm64)|darwin-(x86_64|arm64)|generation)$")
+_STATUSES = frozenset(
+    {"pending", "in_progress", "success", "failed", "blocked", "requires_manual", "excluded", "skipped"}
+)
+_DECODER = json.JSONDecoder()
 
 
-@dataclass(frozen=True, slots=True)
-class RepositoryData:
-    """What the dashboard reads from ``data/``, and what it could not read."""
+class _Collector:
+    """Accumulates what one repository read found (records and problems)."""
 
-    queues: tuple[Queue, ...]
-    failure_records: tuple[FailureRecord, ...]
-    metrics: tuple[MetricsLine, ...]
-    problems: tuple[ReadProblem, ...]
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[ReadProblem] = []
+        self.layouts: set[str] = set()
+        self.raw_categories: Counter[str] = Counter()
+        self._resolved: dict[str, tuple[str, str]] = {}
 
-
-def read_repository(layout: Layout) -> RepositoryData:
-    """Queues, failure records and batch metrics of the repository at ``layout.root``."""
-    problems: list[ReadProblem] = []
-    queues = []
-    for path in sorted((layout.data / "queues").glob("priority-queue-*.json")):
+    def rel(self, path: Path) -> str:
         try:
-            queues.append(load(Queue, path))
-        except SchemaError as exc:
-            problems.append(ReadProblem(_relative(layout, path), None, _message(exc)))
-    failures: list[FailureRecord] = []
-    for path in sorted(layout.failures_dir.glob("*.jsonl")):
-        failures += read_lines(FailureRecord, path, layout, problems)
-    metrics = read_lines(MetricsLine, layout.metrics, layout, problems)
-    return RepositoryData(tuple(queues), tuple(failures), tuple(metrics), tuple(problems))
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def problem(self, file: str, line: int | None, message: str) -> None:
+        self.problems.append(ReadProblem(file, line, message))
+
+    def resolve(self, package_id: str, names: dict[str, str]) -> tuple[str, str]:
+        """``_resolve``, memoized: the same ids recur across thousands of files."""
+        hit = self._resolved.get(package_id)
+        if hit is None:
+            hit = self._resolved[package_id] = _resolve(package_id, names)
+        return hit
 
 
-def read_lines(model: type[T], path: Path, layout: Layout, problems: list[ReadProblem]) -> list[T]:
-    """The valid lines of a JSON Lines file; each bad line is added to ``problems``."""
-    rel = _relative(layout, path)
+def read_repository(root: Path | Layout, *, workers: int | None = None) -> RepositoryData:
+    """Queues, failures, runs, control, curated disambiguations and manifests under ``root``.
+
+    ``workers``: processes that read the failure files when there are more than
+    ``PARALLEL_MIN_FILES`` (default: up to 2, one per core); 1 reads them all in this process.
+    """
+    layout = root if isinstance(root, Layout) else Layout(root)
+    col = _Collector(layout.root)
+    packages = _read_queues(layout.data / "queues", col)
+    names = _name_index(packages)
+    failures = _read_failures(layout.failures_dir, names, col, workers)
+    runs = _read_runs(layout.data / "metrics", col)
+    control = _read_control(layout.control, col)
+    curated = _read_curated(layout.curated, col)
+    manifests = _read_manifests(layout.batches_dir, col)
+    return RepositoryData(
+        packages=tuple(packages),
+        failures=tuple(failures),
+        runs=tuple(runs),
+        control=control,
+        disambiguations=tuple(curated),
+        manifests=tuple(manifests),
+        problems=tuple(col.problems),
+        raw_categories=dict(col.raw_categories),
+        layouts=tuple(sorted(col.layouts)),
+    )
+
+
+# --- shared helpers ------------------------------------------------------------------------
+
+
+_CHUNK = 1 << 16
+
+
+def _read_bytes(path: Path | str, col: _Collector) -> bytes | None:
+    """The file's bytes (None when it is missing or unreadable: a problem then).
+
+    ``os.open``/``os.read``: no buffered file object per file (thousands of small files).
+    """
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            data = os.read(fd, _CHUNK)
+            if len(data) == _CHUNK:  # a big file: read the rest
+                parts = [data]
+                while chunk := os.read(fd, 1 << 20):
+                    parts.append(chunk)
+                data = b"".join(parts)
+        finally:
+            os.close(fd)
     except FileNotFoundError:
-        return []
+        return None
     except OSError as exc:
-        problems.append(ReadProblem(rel, None, f"expected a readable file, got {exc.strerror}"))
+        col.problem(col.rel(Path(path)), None, f"expected a readable file, got {exc.strerror or exc}")
+        return None
+    return data
+
+
+def _read_document(path: Path, col: _Collector) -> Any:
+    raw = _read_bytes(path, col)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        col.problem(col.rel(path), None, f"expected UTF-8 text, got a bad byte at {exc.start}")
+    except json.JSONDecodeError as exc:
+        col.problem(col.rel(path), exc.lineno, f"expected valid JSON, got {exc.msg} at column {exc.colno}")
+    return None
+
+
+def _json_lines(path: Path | str, col: _Collector, rel: str | None = None) -> list[tuple[int, Any]]:
+    """``(line number, value)`` of each parseable line; each bad line is a problem."""
+    raw = _read_bytes(path, col)
+    if not raw:
         return []
+    return _lines_of(raw, rel or col.rel(Path(path)), col)
+
+
+def _lines_of(raw: bytes, rel: str, col: _Collector) -> list[tuple[int, Any]]:
+    """``_json_lines`` of bytes already read (a live file, or a member of an archive)."""
+    if b"\n" not in raw.rstrip(b"\n"):  # one line: the usual failure file
+        try:
+            return [(1, json.loads(raw))]
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            pass  # reported below with its line
     out = []
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
             continue
         try:
-            data = json.loads(line.decode("utf-8"))
+            out.append((number, json.loads(line)))
         except UnicodeDecodeError as exc:
-            problems.append(ReadProblem(rel, number, f"expected UTF-8 text, got a bad byte at {exc.start}"))
-            continue
+            col.problem(rel, number, f"expected UTF-8 text, got a bad byte at {exc.start}")
         except json.JSONDecodeError as exc:
-            problems.append(
-                ReadProblem(rel, number, f"expected valid JSON, got {exc.msg} at column {exc.colno}")
-            )
-            continue
-        try:
-            out.append(decode(model, data, rel))
-        except SchemaError as exc:
-            problems.append(ReadProblem(rel, number, _message(exc)))
+            col.problem(rel, number, f"expected valid JSON, got {exc.msg} at column {exc.colno}")
     return out
 
 
-def _message(exc: SchemaError) -> str:
-    """The error without the file name (the problem names the file already)."""
-    if isinstance(exc, DataFileError):
+def _json_stream(path: Path | str, col: _Collector, rel: str | None = None) -> list[tuple[int, Any]]:
+    """Concatenated JSON values (one a line, or pretty-printed objects one after another)."""
+    raw = _read_bytes(path, col)
+    if not raw:
+        return []
+    rel = rel or col.rel(Path(path))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        col.problem(rel, None, f"expected UTF-8 text, got a bad byte at {exc.start}")
+        return []
+    try:
+        return [(1, json.loads(text))]  # one object (tsuku's pretty-printed files): the common case
+    except json.JSONDecodeError:
+        pass  # several values, or a malformed one: walk them
+    out: list[tuple[int, Any]] = []
+    pos, line, size = 0, 1, len(text)
+    while True:
+        start = pos
+        while pos < size and text[pos] in " \t\r\n":
+            pos += 1
+        line += text.count("\n", start, pos)
+        if pos >= size:
+            return out
+        try:
+            value, end = _DECODER.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            col.problem(rel, line, f"expected valid JSON, got {exc.msg}")
+            nl = text.find("\n", pos)
+            if nl < 0:
+                return out
+            line += 1
+            pos = nl + 1
+            continue
+        out.append((line, value))
+        line += text.count("\n", pos, end)
+        pos = end
+
+
+def _full_message(model: type[Any], data: Any, file: str, prefix: str, fallback: str) -> str:
+    """The schema package's own wording of why ``data`` breaks ``model`` (slow; bad records only)."""
+    try:
+        decode(model, data, file, prefix=prefix)
+    except DataFileError as exc:
         got = "" if exc.got is None else f", got {_short(exc.got)}"
         return f"at {exc.path}: expected {exc.expected}{got}"
-    return str(exc)
+    except SchemaError as exc:  # pragma: no cover - decode raises DataFileError
+        return str(exc)
+    return fallback
 
 
 def _short(value: object, limit: int = 80) -> str:
@@ -98,8 +242,670 @@ def _short(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _relative(layout: Layout, path: Path) -> str:
+_TIMES: dict[str, dt.datetime | None] = {}
+
+
+def _time(value: Any) -> dt.datetime | None:
+    """A time in any form tsuku wrote; RFC 3339 takes the fast path (fromisoformat), memoized."""
+    if not isinstance(value, str) or not value:
+        return None
+    cached = _TIMES.get(value, _MISSING)
+    if cached is not _MISSING:
+        return cached  # type: ignore[return-value]
+    parsed: dt.datetime | None
     try:
-        return path.relative_to(layout.root).as_posix()
+        parsed = dt.datetime.fromisoformat(value)
+        parsed = parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+        if len(value) < 19:  # a date alone is not a time here
+            parsed = None
     except ValueError:
-        return path.as_posix()
+        parsed = parse_time_lenient(value)
+    if parsed is not None and parsed.microsecond:
+        parsed = parsed.replace(microsecond=0)  # the output has second precision; keeps dedup exact
+    if len(_TIMES) < 100_000:
+        _TIMES[value] = parsed
+    return parsed
+
+
+_MISSING = object()
+
+
+def _int(value: Any, default: int = 0) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+# --- queues ------------------------------------------------------------------------------
+
+
+def _read_queues(directory: Path, col: _Collector) -> list[Package]:
+    """Entries of the unified queue (tsuku) and the per-ecosystem queues; one per (source, name).
+
+    tsuku lists aliases of one source under several names (``task`` and ``go-task``): each
+    name is an entry, as tsuku counts them.
+
+    tsuku's legacy per-ecosystem files (``packages``/``id``/``tier``) predate its unified
+    queue and are read only when no unified queue exists (else they would count twice).
+    """
+    unified = directory / UNIFIED_QUEUE
+    files = [unified] if unified.is_file() else []
+    files += sorted(directory.glob("priority-queue-*.json"))
+    out: dict[tuple[str, str], Package] = {}
+    for path in files:
+        doc = _read_document(path, col)
+        if doc is None:
+            continue
+        rel = col.rel(path)
+        if not isinstance(doc, dict):
+            col.problem(rel, None, f"at $: expected an object, got {type(doc).__name__}")
+        elif isinstance(doc.get("entries"), list):
+            native = "ecosystem" in doc
+            col.layouts.add("recipeline" if native else "tsuku")
+            for i, item in enumerate(doc["entries"]):
+                pkg = _entry(item, native, rel, i, col)
+                if pkg is not None:
+                    out.setdefault((pkg.source, pkg.name), pkg)
+        elif isinstance(doc.get("packages"), list):
+            col.layouts.add("tsuku")
+            if files[0] is unified and path is not unified:
+                continue
+            for i, item in enumerate(doc["packages"]):
+                pkg = _legacy_entry(item, rel, i, col)
+                if pkg is not None:
+                    out.setdefault((pkg.source, pkg.name), pkg)
+        else:
+            col.problem(rel, None, "at $: expected an 'entries' array (or tsuku's legacy 'packages')")
+    return list(out.values())
+
+
+def _entry(item: Any, native: bool, rel: str, index: int, col: _Collector) -> Package | None:
+    where = f"$.entries[{index}]"
+    if not (
+        isinstance(item, dict)
+        and isinstance(item.get("name"), str)
+        and item["name"]
+        and isinstance(item.get("source"), str)
+        and ":" in item["source"]
+        and _int(item.get("priority"), -1) in (1, 2, 3)
+        and (item.get("status", "pending") in _STATUSES)
+    ):
+        fallback = (
+            f"at {where}: expected an entry with name, source '<ecosystem>:<id>', priority 1-3, a status"
+        )
+        message = _full_message(QueueEntry, item, rel, where, fallback) if native else fallback
+        col.problem(rel, None, message)
+        return None
+    source, eco = canonical_source(item["source"])
+    return Package(
+        name=item["name"],
+        source=source,
+        ecosystem=eco,
+        priority=item["priority"],
+        status=item.get("status", "pending"),
+        confidence=str(item.get("confidence") or "auto"),
+        popularity=item.get("popularity") if isinstance(item.get("popularity"), int) else None,
+        failure_count=_int(item.get("failure_count")),
+        next_retry_at=_time(item.get("next_retry_at")),
+        last_attempt_at=_time(item.get("last_attempt_at")),
+        batch_id=item.get("batch_id") if isinstance(item.get("batch_id"), str) else None,
+        blocked_by=_strings(item.get("blocked_by")),
+        reason=str(item.get("reason") or ""),
+    )
+
+
+def _legacy_entry(item: Any, rel: str, index: int, col: _Collector) -> Package | None:
+    if not (
+        isinstance(item, dict)
+        and isinstance(item.get("id"), str)
+        and ":" in item["id"]
+        and isinstance(item.get("name"), str)
+        and _int(item.get("tier"), -1) in (1, 2, 3)
+    ):
+        col.problem(rel, None, f"at $.packages[{index}]: expected id '<ecosystem>:<name>', name, tier 1-3")
+        return None
+    source, eco = canonical_source(item["id"])
+    status = item["status"] if item.get("status") in _STATUSES else "pending"
+    return Package(name=item["name"], source=source, ecosystem=eco, priority=item["tier"], status=status)
+
+
+def _name_index(packages: list[Package]) -> dict[str, str]:
+    """Bare name -> source, for names that are unique across the queues (tsuku's per-recipe lines)."""
+    seen: Counter[str] = Counter(p.name for p in packages)
+    return {p.name: p.source for p in packages if seen[p.name] == 1}
+
+
+# --- failures ----------------------------------------------------------------------------
+
+
+#: Below this many failure files one process reads them all. A second process costs ~0.1 s
+#: (imports, fork, sending the events back) and measurably helped only at tsuku's 10x scale
+#: (57,850 files: 4.0 s against 5.4 s); at 1x (5,785 files) it was slower (0.75 s against 0.64 s).
+PARALLEL_MIN_FILES = 20_000
+
+
+def _read_failures(
+    directory: Path, names: dict[str, str], col: _Collector, workers: int | None = None
+) -> list[FailureEvent]:
+    """Every failure file, split over ``workers`` processes when there are many (default: 2 cores)."""
+    try:
+        entries = sorted(e.name for e in os.scandir(directory) if e.name.endswith(".jsonl"))
+    except FileNotFoundError:
+        return []
+    prefix = col.rel(directory) + "/"
+    archived = _archived_failures(directory / ARCHIVE_DIR, set(entries), names, col)
+    return _live_failures(directory, prefix, entries, names, col, workers) + archived
+
+
+def _archived_failures(
+    directory: Path, live: set[str], names: dict[str, str], col: _Collector
+) -> list[FailureEvent]:
+    """Every ``.jsonl`` member of every ``archive/*.tar.gz``, read like a live file.
+
+    The merger's ``archive-failures`` moves old failure files there, each member keeping the
+    file's name. A member named like a live file (the archive was written, the originals not
+    yet deleted) or like a member of an earlier archive counts once. An archive that cannot be
+    read is one problem; the other archives are still read.
+    """
+    try:
+        archives = sorted(e.name for e in os.scandir(directory) if e.name.endswith(".tar.gz"))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    import tarfile  # only repositories with archives pay for it
+
+    seen = set(live)
+    out: list[FailureEvent] = []
+    for archive in archives:
+        path = directory / archive
+        rel = col.rel(path)
+        try:
+            with tarfile.open(path, "r:gz") as tar:
+                for member in tar:
+                    name = member.name.rpartition("/")[2]
+                    if not member.isfile() or not name.endswith(".jsonl") or name in seen:
+                        continue
+                    seen.add(name)
+                    extracted = tar.extractfile(member)
+                    raw = extracted.read() if extracted is not None else b""
+                    if raw:
+                        _failure_file(name, f"{rel}/{name}", raw, names, col, out)
+        except (OSError, EOFError, tarfile.TarError) as exc:
+            col.problem(rel, None, f"expected a readable tar.gz archive of failure files, got {exc}")
+    return out
+
+
+def _live_failures(
+    directory: Path,
+    prefix: str,
+    entries: list[str],
+    names: dict[str, str],
+    col: _Collector,
+    workers: int | None,
+) -> list[FailureEvent]:
+    """The live failure files, split over ``workers`` processes when there are many."""
+    workers = min(2, os.cpu_count() or 1) if workers is None else workers
+    if workers < 2 or len(entries) < PARALLEL_MIN_FILES:
+        return _failure_files(directory, prefix, entries, names, col)
+    import multiprocessing as mp  # only big repositories pay for these imports
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in mp.get_all_start_methods():
+        return _failure_files(directory, prefix, entries, names, col)
+    chunks = [entries[i::workers] for i in range(workers)]
+    ctx = mp.get_context("fork")  # the child inherits the queue index; nothing to pickle going in
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx) as pool:
+        futures = [pool.submit(_failure_chunk, directory, prefix, chunk, names) for chunk in chunks[1:]]
+        out = _failure_files(directory, prefix, chunks[0], names, col)
+        for future in futures:
+            rows, problems, raw, layouts = future.result()
+            out += [FailureEvent(*row) for row in rows]
+            col.problems += problems
+            col.raw_categories.update(raw)
+            col.layouts |= layouts
+    return out
+
+
+_EVENT_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(FailureEvent)))
+
+
+def _failure_chunk(
+    directory: Path, prefix: str, names_of_files: list[str], names: dict[str, str]
+) -> tuple[list[tuple[Any, ...]], list[ReadProblem], Counter[str], set[str]]:
+    """Worker: read some failure files; return what the parent's collector needs.
+
+    Events travel as plain tuples (in field order): pickling dataclasses costs twice as much.
+    """
+    col = _Collector(directory)
+    events = _failure_files(directory, prefix, names_of_files, names, col)
+    return [_EVENT_FIELDS(e) for e in events], col.problems, col.raw_categories, col.layouts
+
+
+def _failure_files(
+    directory: Path, prefix: str, entries: list[str], names: dict[str, str], col: _Collector
+) -> list[FailureEvent]:
+    out: list[FailureEvent] = []
+    base = os.fspath(directory)
+    for name in entries:
+        path = os.path.join(base, name)  # noqa: PTH118 - a str: pathlib costs ~10 us per file here
+        raw = _read_bytes(path, col)
+        if raw:
+            _failure_file(name, prefix + name, raw, names, col, out)
+    return out
+
+
+def _failure_file(
+    name: str, rel: str, raw: bytes, names: dict[str, str], col: _Collector, out: list[FailureEvent]
+) -> None:
+    """The events of one failure file's bytes (``name``: its file name, which carries tsuku's
+    ecosystem and batch id), appended to ``out``."""
+    file_eco, file_batch = _parse_failure_filename(name)
+    for number, obj in _lines_of(raw, rel, col):
+        if not isinstance(obj, dict):
+            col.problem(rel, number, f"expected an object, got {type(obj).__name__}")
+        elif "batch_id" in obj:
+            out += _native_record(obj, rel, number, col)
+        elif isinstance(obj.get("failures"), list):
+            out += _tsuku_record(obj, rel, number, file_eco, file_batch or name[:-6], names, col)
+        elif "recipe" in obj:
+            event = _tsuku_recipe_line(obj, rel, number, file_eco, file_batch or name[:-6], names, col)
+            if event is not None:
+                out.append(event)
+        else:
+            col.problem(rel, number, "expected a failure record: a 'failures' array or a per-recipe line")
+
+
+def _native_ok(obj: dict[str, Any]) -> bool:
+    """Cheap check of a recipeline failure record (the fields and rules the dashboard relies on)."""
+    if not (
+        obj.get("schema_version") == 1
+        and obj.get("ecosystem") in ECOSYSTEMS
+        and isinstance(obj.get("batch_id"), str)
+        and _BATCH_ID.match(obj["batch_id"])
+        and isinstance(obj.get("environment"), str)
+        and _ENVIRONMENT.match(obj["environment"])
+        and isinstance(obj.get("failures"), list)
+    ):
+        return False
+    for f in obj["failures"]:
+        if not (isinstance(f, dict) and isinstance(f.get("package_id"), str) and ":" in f["package_id"]):
+            return False
+        spec = TAXONOMY.get(f.get("category"))  # type: ignore[arg-type]
+        sub = f.get("subcategory")
+        if spec is None or not (sub is None or sub in spec.subcategories):
+            return False
+        message = f.get("message")
+        if not isinstance(message, str) or "\n" in message or len(message) > 500:
+            return False
+        if _time(f.get("timestamp")) is None:
+            return False
+    return True
+
+
+def _native_record(obj: dict[str, Any], rel: str, number: int, col: _Collector) -> list[FailureEvent]:
+    if not _native_ok(obj):
+        fallback = "at $: expected a failure record of the contract (data/schemas/failure-record.schema.json)"
+        col.problem(rel, number, _full_message(FailureRecord, obj, rel, "$", fallback))
+        return []
+    col.layouts.add("recipeline")
+    out = []
+    for f in obj["failures"]:
+        col.raw_categories[f["category"]] += 1
+        source, _ = canonical_source(f["package_id"])
+        stamp = _time(f["timestamp"])
+        assert stamp is not None  # checked by _native_ok
+        out.append(
+            FailureEvent(
+                package=source,
+                ecosystem=obj["ecosystem"],
+                category=f["category"],
+                subcategory=f.get("subcategory"),
+                message=f["message"],
+                timestamp=stamp,
+                batch_id=obj["batch_id"],
+                environments=(obj["environment"],),
+                blocked_by=_strings(f.get("blocked_by")),
+                exit_code=f.get("exit_code") if isinstance(f.get("exit_code"), int) else None,
+                file=rel,
+            )
+        )
+    return out
+
+
+def _tsuku_record(
+    obj: dict[str, Any],
+    rel: str,
+    number: int,
+    file_eco: str,
+    batch_id: str,
+    names: dict[str, str],
+    col: _Collector,
+) -> list[FailureEvent]:
+    """tsuku's orchestrator line: one (ecosystem, run) with a ``failures`` array."""
+    col.layouts.add("tsuku")
+    record_eco = canonical_ecosystem(obj["ecosystem"]) if isinstance(obj.get("ecosystem"), str) else ""
+    environment = obj.get("environment") if isinstance(obj.get("environment"), str) else ""
+    out = []
+    default_eco = record_eco or _file_ecosystem(file_eco)
+    environments = (environment,) if environment else ()
+    for i, f in enumerate(obj["failures"]):
+        package_id = f.get("package_id") if isinstance(f, dict) else None
+        if not isinstance(package_id, str) or not package_id:
+            col.problem(rel, number, f"at $.failures[{i}]: expected an object with a package_id")
+            continue
+        category = f.get("category")
+        if not isinstance(category, str):
+            col.problem(
+                rel, number, f"at $.failures[{i}].category: expected a string, got {_short(category)}"
+            )
+            continue
+        col.raw_categories[category] += 1
+        if category not in TSUKU_CATEGORIES:
+            col.problem(
+                rel, number, f"at $.failures[{i}].category: expected a failure category, got {category!r}"
+            )
+            continue
+        stamp = _time(f.get("timestamp")) or _time(obj.get("updated_at"))
+        if stamp is None:
+            got = _short(f.get("timestamp"))
+            col.problem(rel, number, f"at $.failures[{i}].timestamp: expected a time, got {got}")
+            continue
+        package, eco = col.resolve(package_id, names)
+        raw_message = f.get("message")
+        blocked = f.get("blocked_by")
+        blocked_by = _strings(blocked) if blocked else ()
+        exit_code = f.get("exit_code")
+        if not isinstance(exit_code, int):
+            exit_code = None
+        # the cause line: also what subcategories are read from
+        message = one_line_message(raw_message) if isinstance(raw_message, str) else "(no message recorded)"
+        cat, sub = classify(
+            category, f.get("subcategory"), exit_code=exit_code, blocked_by=blocked_by, message=message
+        )
+        out.append(
+            FailureEvent(
+                package=package,
+                ecosystem=eco or default_eco,
+                category=cat,
+                subcategory=sub,
+                message=message,
+                timestamp=stamp,
+                batch_id=batch_id,
+                environments=environments,
+                blocked_by=blocked_by,
+                exit_code=exit_code,
+                legacy_category=category,
+                file=rel,
+            )
+        )
+    return out
+
+
+def _tsuku_recipe_line(
+    obj: dict[str, Any],
+    rel: str,
+    number: int,
+    file_eco: str,
+    batch_id: str,
+    names: dict[str, str],
+    col: _Collector,
+) -> FailureEvent | None:
+    """tsuku's per-recipe, per-platform line: ``recipe``, ``platform``, ``exit_code``, ``category``."""
+    col.layouts.add("tsuku")
+    recipe, category = obj.get("recipe"), obj.get("category")
+    if not isinstance(recipe, str) or not recipe or not isinstance(category, str) or not category:
+        col.problem(rel, number, "expected a per-recipe line with 'recipe' and 'category' strings")
+        return None
+    col.raw_categories[category] += 1
+    if category not in TSUKU_CATEGORIES:
+        col.problem(rel, number, f"at $.category: expected a failure category, got {category!r}")
+        return None
+    stamp = _time(obj.get("timestamp")) or _time(obj.get("updated_at")) or _time(batch_id.partition("-")[2])
+    if stamp is None:
+        col.problem(rel, number, f"at $.timestamp: expected a time, got {_short(obj.get('timestamp'))}")
+        return None
+    package, eco = col.resolve(recipe, names)
+    exit_code = obj.get("exit_code") if isinstance(obj.get("exit_code"), int) else None
+    cat, sub = classify(category, obj.get("subcategory"), exit_code=exit_code)
+    platform = obj.get("platform") if isinstance(obj.get("platform"), str) else ""
+    return FailureEvent(
+        package=package,
+        ecosystem=eco or _file_ecosystem(file_eco),
+        category=cat,
+        subcategory=sub,
+        message=f"exit code {exit_code} ({category})" if exit_code is not None else f"({category})",
+        timestamp=stamp,
+        batch_id=batch_id,
+        environments=(platform,) if platform else (),
+        exit_code=exit_code,
+        legacy_category=category,
+        file=rel,
+    )
+
+
+def _resolve(package_id: str, names: dict[str, str]) -> tuple[str, str]:
+    """``(package, ecosystem)``: a bare name resolved through the queue when it is unique there."""
+    if ":" in package_id:
+        return canonical_source(package_id)
+    source = names.get(package_id)
+    if source is None:
+        return package_id, ""
+    return source, source.partition(":")[0]
+
+
+def _file_ecosystem(file_eco: str) -> str:
+    eco = canonical_ecosystem(file_eco)
+    return eco if eco in ECOSYSTEMS or eco == "github" else "unknown"
+
+
+# --- metrics -----------------------------------------------------------------------------
+
+
+def _read_runs(directory: Path, col: _Collector) -> list[Run]:
+    try:
+        names = sorted(
+            e.name
+            for e in os.scandir(directory)
+            if e.name.startswith("batch-runs") and e.name.endswith(".jsonl")
+        )
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    out = []
+    prefix = col.rel(directory) + "/"
+    base = os.fspath(directory)
+    for name in names:
+        rel = prefix + name
+        for number, obj in _json_stream(os.path.join(base, name), col, rel):  # noqa: PTH118 - str paths
+            run = _run(obj, rel, number, col)
+            if run is not None:
+                out.append(run)
+    return out
+
+
+def _run(obj: Any, rel: str, number: int, col: _Collector) -> Run | None:
+    native = isinstance(obj, dict) and "success_rate" in obj
+    stamp = _time(obj.get("timestamp")) if isinstance(obj, dict) else None
+    if not (
+        isinstance(obj, dict)
+        and isinstance(obj.get("batch_id"), str)
+        and obj["batch_id"]
+        and _int(obj.get("total"), -1) >= 0
+        and _int(obj.get("merged"), -1) >= 0
+        and stamp is not None
+        and (not native or obj.get("ecosystem") in ECOSYSTEMS)
+    ):
+        fallback = "at $: expected a metrics object with batch_id, total, merged and a timestamp"
+        message = _full_message(MetricsLine, obj, rel, "$", fallback) if native else fallback
+        col.problem(rel, number, message)
+        return None
+    col.layouts.add("recipeline" if native else "tsuku")
+    ecosystems: tuple[str, ...]
+    if isinstance(obj.get("ecosystem"), str):
+        ecosystems = (canonical_ecosystem(obj["ecosystem"]),)
+    elif isinstance(obj.get("ecosystems"), dict):
+        ecosystems = tuple(sorted({canonical_ecosystem(k) for k in obj["ecosystems"]}))
+    else:
+        ecosystems = ()
+    return Run(
+        batch_id=obj["batch_id"],
+        ecosystem=ecosystems[0] if len(ecosystems) == 1 else "mixed" if ecosystems else "unknown",
+        ecosystems=ecosystems,
+        timestamp=stamp,
+        total=obj["total"],
+        merged=obj["merged"],
+        generated=_int(obj.get("generated")),
+        failed=obj.get("failed") if isinstance(obj.get("failed"), int) else None,
+        blocked=obj.get("blocked") if isinstance(obj.get("blocked"), int) else None,
+        excluded=_int(obj.get("excluded")),
+        skipped=obj.get("skipped") if isinstance(obj.get("skipped"), int) else None,
+        validated_linux=obj.get("validated_linux") if isinstance(obj.get("validated_linux"), int) else None,
+        validated_macos=obj.get("validated_macos") if isinstance(obj.get("validated_macos"), int) else None,
+        used_disambiguation=(
+            obj.get("used_disambiguation") if isinstance(obj.get("used_disambiguation"), int) else None
+        ),
+        duration_seconds=_num(obj.get("duration_seconds")) or 0.0,
+        macos_minutes=_num(obj.get("macos_minutes")),
+        linux_minutes=_num(obj.get("linux_minutes")),
+        file=rel,
+    )
+
+
+# --- control, curated, manifests ---------------------------------------------------------
+
+
+def _read_control(path: Path, col: _Collector) -> Control | None:
+    """batch-control.json in recipeline's form or tsuku's (``failures``/``opens_at``, empty times)."""
+    doc = _read_document(path, col)
+    if doc is None:
+        return None
+    if not isinstance(doc, dict):
+        col.problem(col.rel(path), None, f"at $: expected an object, got {type(doc).__name__}")
+        return None
+    breakers = []
+    raw = doc.get("circuit_breaker")
+    for name, state in sorted(raw.items()) if isinstance(raw, dict) else ():
+        if name == "default" or not isinstance(state, dict):
+            continue  # tsuku's template entry, not an ecosystem
+        breakers.append(
+            Breaker(
+                ecosystem=canonical_ecosystem(name),
+                state=str(state.get("state") or "closed"),
+                consecutive_failures=_int(state.get("consecutive_failures", state.get("failures"))),
+                opened_at=_time(state.get("opened_at")),
+                half_open_after=_time(state.get("half_open_after", state.get("opens_at"))),
+                last_failure=_time(state.get("last_failure")),
+                last_success=_time(state.get("last_success")),
+                reason=str(state.get("reason") or ""),
+            )
+        )
+    budget = doc.get("budget")
+    use = None
+    if isinstance(budget, dict):
+        use = BudgetUse(
+            week_start=str(budget.get("week_start") or "") or None,
+            macos_used=_num(budget.get("macos_minutes_used")) or 0.0,
+            linux_used=_num(budget.get("linux_minutes_used")) or 0.0,
+            macos_limit=_num(budget.get("macos_minutes_limit")),
+            linux_limit=_num(budget.get("linux_minutes_limit")),
+        )
+    reasons = doc.get("disabled_reasons")
+    return Control(
+        enabled=doc.get("enabled") is not False,
+        reason=str(doc.get("reason") or ""),
+        incident_url=str(doc.get("incident_url") or ""),
+        disabled_by=str(doc.get("disabled_by") or ""),
+        disabled_at=_time(doc.get("disabled_at")),
+        expected_resume=_time(doc.get("expected_resume")),
+        disabled_ecosystems=tuple(canonical_ecosystem(e) for e in _strings(doc.get("disabled_ecosystems"))),
+        disabled_reasons=(
+            {canonical_ecosystem(k): str(v) for k, v in reasons.items()} if isinstance(reasons, dict) else {}
+        ),
+        breakers=tuple(breakers),
+        budget=use,
+    )
+
+
+def _read_curated(path: Path, col: _Collector) -> list[Curated]:
+    """curated.jsonl: one record a line, or tsuku's one line holding ``{"disambiguations": [...]}``."""
+    rel = col.rel(path)
+    out = []
+    for number, obj in _json_lines(path, col):
+        items = obj.get("disambiguations") if isinstance(obj, dict) else None
+        records = items if isinstance(items, list) else [obj]
+        for item in records:
+            if (
+                isinstance(item, dict)
+                and isinstance(item.get("tool"), str)
+                and isinstance(item.get("selected"), str)
+            ):
+                out.append(
+                    Curated(
+                        tool=item["tool"],
+                        selected=item["selected"],
+                        selection_reason=str(item.get("selection_reason") or "curated"),
+                        high_risk=item.get("high_risk") is True,
+                        alternatives=_strings(item.get("alternatives")),
+                    )
+                )
+            else:
+                col.problem(rel, number, "expected a disambiguation with 'tool' and 'selected' strings")
+    return out
+
+
+def _read_manifests(directory: Path, col: _Collector) -> list[Manifest]:
+    if not directory.is_dir():
+        return []
+    rolled_back = {p.name.removesuffix(".rollback.json") for p in directory.glob("*.rollback.json")}
+    out = []
+    for path in sorted(directory.glob("*.json")):
+        if path.name.endswith(".rollback.json"):
+            continue
+        doc = _read_document(path, col)
+        if doc is None:
+            continue
+        if not (
+            isinstance(doc, dict)
+            and isinstance(doc.get("batch_id"), str)
+            and isinstance(doc.get("packages"), list)
+        ):
+            col.problem(col.rel(path), None, "at $: expected a batch manifest with batch_id and packages")
+            continue
+        packages = tuple(
+            BatchOutcome(
+                name=str(p.get("name", "")),
+                package_id=str(p.get("package_id", "")),
+                outcome=str(p.get("outcome", "")),
+                recipe_path=p.get("recipe_path") if isinstance(p.get("recipe_path"), str) else None,
+                reason=str(p.get("reason") or ""),
+            )
+            for p in doc["packages"]
+            if isinstance(p, dict)
+        )
+        gates = tuple(
+            (str(g.get("name", "")), g.get("passed") is True, str(g.get("detail") or ""))
+            for g in doc.get("gates") or ()
+            if isinstance(g, dict)
+        )
+        pr = doc.get("pull_request")
+        out.append(
+            Manifest(
+                batch_id=doc["batch_id"],
+                ecosystem=canonical_ecosystem(str(doc.get("ecosystem", ""))),
+                merged_at=_time(doc.get("merged_at")),
+                packages=packages,
+                gates=gates,
+                pull_request=pr.get("url")
+                if isinstance(pr, dict) and isinstance(pr.get("url"), str)
+                else None,
+                auto_merge=doc.get("auto_merge") is True,
+                rolled_back=doc["batch_id"] in rolled_back,
+            )
+        )
+    return out

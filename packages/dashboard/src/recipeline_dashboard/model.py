@@ -1,0 +1,181 @@
+"""What the dashboard reads, normalized: one shape whichever layout (recipeline's or tsuku's) it came from.
+
+The readers turn files into these frozen dataclasses; the pure core (``core.py``) turns them into
+the ``dashboard.json`` document. Nothing here does IO.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ReadProblem:
+    """A data file, or one line of it, that could not be read; shown, never fatal."""
+
+    file: str  # repository-relative, '/'-separated
+    line: int | None  # 1-based for JSON Lines files; None when the problem is not one line
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """One queue entry (recipeline's per-ecosystem queues, tsuku's unified or legacy queue)."""
+
+    name: str
+    source: str  # <ecosystem>:<identifier>, ecosystem aliases mapped (crates.io -> cargo)
+    ecosystem: str
+    priority: int
+    status: str
+    confidence: str = "auto"
+    popularity: int | None = None
+    failure_count: int = 0
+    next_retry_at: dt.datetime | None = None
+    last_attempt_at: dt.datetime | None = None
+    batch_id: str | None = None
+    blocked_by: tuple[str, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FailureEvent:
+    """One package failure in one batch (and one or more environments).
+
+    ``legacy_category`` keeps tsuku's own category name when it was mapped to the taxonomy.
+    """
+
+    package: str  # the package id (queue source) when known, else tsuku's bare recipe name
+    ecosystem: str
+    category: str
+    subcategory: str | None
+    message: str  # one line, the cause
+    timestamp: dt.datetime
+    batch_id: str
+    environments: tuple[str, ...] = ()
+    blocked_by: tuple[str, ...] = ()
+    exit_code: int | None = None
+    legacy_category: str | None = None
+    file: str = ""  # repository-relative failure file it came from
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One batch run (recipeline: one metrics line per batch and ecosystem; tsuku: one object)."""
+
+    batch_id: str
+    ecosystem: str  # one ecosystem, or "mixed" for tsuku runs over several
+    timestamp: dt.datetime
+    total: int
+    merged: int
+    generated: int = 0
+    failed: int | None = None
+    blocked: int | None = None
+    excluded: int = 0
+    skipped: int | None = None
+    validated_linux: int | None = None
+    validated_macos: int | None = None
+    used_disambiguation: int | None = None
+    duration_seconds: float = 0.0
+    macos_minutes: float | None = None
+    linux_minutes: float | None = None
+    ecosystems: tuple[str, ...] = ()
+    file: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Breaker:
+    """One ecosystem's circuit breaker as batch-control.json records it."""
+
+    ecosystem: str
+    state: str = "closed"
+    consecutive_failures: int = 0
+    opened_at: dt.datetime | None = None
+    half_open_after: dt.datetime | None = None
+    last_failure: dt.datetime | None = None
+    last_success: dt.datetime | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetUse:
+    """The week's CI minutes; a limit of None means the file names none (tsuku's never do)."""
+
+    week_start: str | None = None
+    macos_used: float = 0.0
+    linux_used: float = 0.0
+    macos_limit: float | None = None
+    linux_limit: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """batch-control.json: emergency stop, breakers, budget."""
+
+    enabled: bool = True
+    reason: str = ""
+    incident_url: str = ""
+    disabled_by: str = ""
+    disabled_at: dt.datetime | None = None
+    expected_resume: dt.datetime | None = None
+    disabled_ecosystems: tuple[str, ...] = ()
+    disabled_reasons: Mapping[str, str] = field(default_factory=dict)
+    breakers: tuple[Breaker, ...] = ()
+    budget: BudgetUse | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Curated:
+    """One curated disambiguation record."""
+
+    tool: str
+    selected: str
+    selection_reason: str = "curated"
+    high_risk: bool = False
+    alternatives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """One package of a batch manifest (data/batches/<id>.json)."""
+
+    name: str
+    package_id: str
+    outcome: str
+    recipe_path: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """What the run page shows from a batch manifest."""
+
+    batch_id: str
+    ecosystem: str
+    merged_at: dt.datetime | None
+    packages: tuple[BatchOutcome, ...] = ()
+    gates: tuple[tuple[str, bool, str], ...] = ()
+    pull_request: str | None = None
+    auto_merge: bool = False
+    rolled_back: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryData:
+    """Everything read from one repository, and what could not be read."""
+
+    packages: tuple[Package, ...] = ()
+    failures: tuple[FailureEvent, ...] = ()
+    runs: tuple[Run, ...] = ()
+    control: Control | None = None
+    disambiguations: tuple[Curated, ...] = ()
+    manifests: tuple[Manifest, ...] = ()
+    problems: tuple[ReadProblem, ...] = ()
+    #: per raw failure line item, the category as the file spelled it (tsuku's queue-analytics figure)
+    raw_categories: Mapping[str, int] = field(default_factory=dict)
+    layouts: tuple[str, ...] = ()  # which layouts were recognised: "recipeline", "tsuku"

@@ -1,0 +1,448 @@
+// recipeline pipeline dashboard: renders dashboard.json into the page named by <body data-page>.
+// Every value from the data goes into the DOM through textContent or attributes built with
+// URLSearchParams: this file never assigns innerHTML, so a hostile package name stays text.
+"use strict";
+
+(function () {
+  const SVG = "http://www.w3.org/2000/svg";
+  const PAGE_ROWS = 500;
+  const COLORS = ["#3b5bdb", "#1f7a3d", "#d9480f", "#ae3ec9", "#0c8599", "#e67700", "#c2255c", "#5c940d", "#495057"];
+
+  // --- DOM helpers ---------------------------------------------------------------------
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else node.setAttribute(key, String(value));
+    }
+    for (const child of children.flat(Infinity)) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+
+  function link(page, params, text) {
+    const query = new URLSearchParams(params || {}).toString();
+    return el("a", { href: page + (query ? "?" + query : "") }, text);
+  }
+
+  const packageLink = (id, text) => link("package.html", { id: id }, text === undefined ? id : text);
+  const runLink = (batch) => link("run.html", { id: batch }, batch);
+  const pill = (text, kind) => el("span", { class: "pill " + (kind || text) }, text);
+  const card = (title, ...body) => el("section", { class: "card" }, title ? el("h2", {}, title) : null, ...body);
+  const num = (n) => (n === null || n === undefined ? "—" : Number(n).toLocaleString("en-US"));
+  const pct = (rate) => (rate === null || rate === undefined ? "—" : (100 * rate).toFixed(0) + "%");
+  const when = (t) => (t ? t.replace("T", " ").replace("Z", " UTC") : "—");
+
+  function table(headers, rows, numeric) {
+    const numCols = new Set(numeric || []);
+    return el(
+      "table",
+      {},
+      el("thead", {}, el("tr", {}, headers.map((h, i) => el("th", { class: numCols.has(i) ? "num" : null }, h)))),
+      el(
+        "tbody",
+        {},
+        rows.map((cells) => el("tr", {}, cells.map((c, i) => el("td", { class: numCols.has(i) ? "num" : c && c.cls ? c.cls : null }, c && c.cls ? c.node : c))))
+      )
+    );
+  }
+  const msgCell = (text) => ({ cls: "msg", node: text });
+
+  function ago(hours) {
+    if (hours === null || hours === undefined) return "never";
+    if (hours < 48) return hours.toFixed(1) + " h ago";
+    return (hours / 24).toFixed(1) + " days ago";
+  }
+
+  function params() {
+    return new URLSearchParams(window.location.search);
+  }
+
+  // --- data helpers --------------------------------------------------------------------
+
+  // package rows leave out fields at their default: fill them in once
+  function allPackages(d) {
+    if (!d._packages) {
+      d._packages = Object.values(d.queue.packages).flat().map((p) => ({
+        confidence: "auto", next_retry_at: null, last_attempt_at: null, batch_id: null,
+        reason: "", blocked_by: [], last_failures: [], ...p,
+      }));
+    }
+    return d._packages;
+  }
+
+  function categoryLabel(f) {
+    return f.subcategory ? f.category + " / " + f.subcategory : f.category;
+  }
+
+  // --- charts --------------------------------------------------------------------------
+
+  function barChart(points, valueKey, labelKey) {
+    const w = 640, h = 180, pad = 28, n = Math.max(points.length, 1);
+    const max = Math.max(1, ...points.map((p) => p[valueKey]));
+    const chart = svg("svg", { viewBox: `0 0 ${w} ${h + pad}`, class: "chart", role: "img" });
+    chart.append(svg("title", {}, "Recipes merged per day"));
+    chart.append(svg("line", { x1: pad, y1: h, x2: w, y2: h, stroke: "#dde1e7" }));
+    chart.append(svg("text", { x: 2, y: 12 }, max));
+    chart.append(svg("text", { x: 2, y: h }, 0));
+    const bw = (w - pad) / n;
+    points.forEach((p, i) => {
+      const bh = (p[valueKey] / max) * (h - 16);
+      const bar = svg("rect", { x: pad + i * bw + 1, y: h - bh, width: Math.max(bw - 2, 1), height: bh, fill: "#3b5bdb" });
+      bar.append(svg("title", {}, `${p[labelKey]}: ${p[valueKey]} merged of ${p.total} in ${p.runs} run(s)`));
+      chart.append(bar);
+    });
+    if (points.length) {
+      chart.append(svg("text", { x: pad, y: h + 18 }, points[0][labelKey]));
+      chart.append(svg("text", { x: w, y: h + 18, "text-anchor": "end" }, points[points.length - 1][labelKey]));
+    }
+    return chart;
+  }
+
+  function lineChart(series) {
+    const w = 640, h = 180, pad = 34;
+    const dates = [...new Set(Object.values(series).flat().map((p) => p.date))].sort();
+    const x = (date) => pad + (dates.length > 1 ? (dates.indexOf(date) / (dates.length - 1)) * (w - pad - 8) : (w - pad) / 2);
+    const y = (rate) => h - Math.min(rate, 1) * (h - 12);
+    const chart = svg("svg", { viewBox: `0 0 ${w} ${h + 28}`, class: "chart", role: "img" });
+    chart.append(svg("title", {}, "Success rate per ecosystem"));
+    for (const r of [0, 0.5, 1]) {
+      chart.append(svg("line", { x1: pad, y1: y(r), x2: w, y2: y(r), stroke: "#eef1f5" }));
+      chart.append(svg("text", { x: 0, y: y(r) + 4 }, (r * 100).toFixed(0) + "%"));
+    }
+    const legend = el("div", { class: "legend" });
+    Object.entries(series).forEach(([eco, points], i) => {
+      const color = COLORS[i % COLORS.length];
+      const path = points.map((p, j) => (j ? "L" : "M") + x(p.date).toFixed(1) + " " + y(p.rate).toFixed(1)).join(" ");
+      chart.append(svg("path", { d: path, fill: "none", stroke: color, "stroke-width": 2 }));
+      for (const p of points) {
+        const dot = svg("circle", { cx: x(p.date), cy: y(p.rate), r: 3, fill: color });
+        dot.append(svg("title", {}, `${eco} ${p.date}: ${p.merged}/${p.total} (${pct(p.rate)})`));
+        chart.append(dot);
+      }
+      const swatch = el("i", {});
+      swatch.style.background = color;
+      legend.append(el("span", {}, swatch, eco));
+    });
+    if (dates.length) {
+      chart.append(svg("text", { x: pad, y: h + 18 }, dates[0]));
+      chart.append(svg("text", { x: w, y: h + 18, "text-anchor": "end" }, dates[dates.length - 1]));
+    }
+    return el("div", {}, chart, legend);
+  }
+
+  // --- pages ---------------------------------------------------------------------------
+
+  function healthBanner(hl) {
+    const problems = [];
+    if (!hl.enabled) problems.push("Emergency stop: the pipeline is disabled" + (hl.stop_reason ? " — " + hl.stop_reason : ""));
+    const stopped = Object.entries(hl.ecosystems).filter(([, v]) => v.stopped).map(([k]) => k);
+    if (hl.enabled && stopped.length) problems.push("Stopped ecosystems: " + stopped.join(", "));
+    if (hl.open_breakers.length) problems.push("Breakers not closed: " + hl.open_breakers.join(", "));
+    if (hl.stale) problems.push("No recipe merged for " + ago(hl.hours_since_recipe_merged).replace(" ago", "") + " (threshold " + hl.stale_after_hours + " h)");
+    if (hl.budget && (hl.budget.macos_state === "paused" || hl.budget.macos_state === "sampling"))
+      problems.push("macOS budget " + hl.budget.macos_state + " (" + hl.budget.macos.percent + "% used)");
+    if (!problems.length) return el("div", { class: "banner ok", id: "health-banner" }, "Healthy: breakers closed, recipes merging, budget fine.");
+    const bad = !hl.enabled || hl.open_breakers.length > 0;
+    return el("div", { class: "banner " + (bad ? "bad" : "warn"), id: "health-banner" }, problems.join(" · "));
+  }
+
+  function pageIndex(d) {
+    const hl = d.health, main = [];
+    main.push(el("h1", {}, "Pipeline health"));
+    main.push(healthBanner(hl));
+    const merged = hl.last_successful_batch;
+    const staleClass = hl.stale ? "banner warn" : "";
+    main.push(
+      el(
+        "div",
+        { class: "grid" },
+        card("Since a recipe merged", el("div", { class: "big " + (hl.stale ? "" : ""), id: "hours-since-merge" }, ago(hl.hours_since_recipe_merged)),
+          hl.stale ? el("div", { class: staleClass }, "Over " + hl.stale_after_hours + " h: the pipeline is not producing recipes") : el("div", { class: "muted" }, "within " + hl.stale_after_hours + " h")),
+        card("Last successful batch", merged ? el("div", {}, el("div", { class: "big" }, num(merged.recipes_merged) + (merged.recipes_merged === 1 ? " recipe" : " recipes")), el("div", {}, runLink(merged.batch_id), " · ", merged.ecosystem, " · ", when(merged.timestamp)), el("div", { class: "muted" }, hl.runs_since_last_success + " run(s) since")) : el("div", { class: "muted" }, "none recorded")),
+        card("Last run", hl.last_run ? el("div", {}, el("div", { class: "big" }, num(hl.last_run.merged) + " / " + num(hl.last_run.total)), el("div", {}, runLink(hl.last_run.batch_id), " · ", hl.last_run.ecosystem, " · ", when(hl.last_run.timestamp))) : el("div", { class: "muted" }, "no runs recorded")),
+        card("Budget (this week)", budgetView(hl.budget))
+      )
+    );
+    main.push(card("Ecosystems", breakerTable(hl), !hl.control_recorded ? el("p", { class: "note" }, "No batch-control.json: breakers shown as closed.") : null));
+    main.push(el("div", { class: "grid" }, card("Recipes merged per day", barChart(d.series.merged_per_day, "merged", "date")), card("Success rate per ecosystem (per day)", lineChart(d.series.success_rate))));
+    main.push(el("div", { class: "grid" }, card("Queue", queueSummary(d)), card("Failures by category", categoryTable(d))));
+    main.push(card("Recent failures", recentTable(d.recent_failures), el("p", { class: "note" }, link("failures.html", {}, "All failures with filters →"))));
+    main.push(card("Top blockers", blockerTable(d.blockers.slice(0, 5)), el("p", { class: "note" }, link("blockers.html", {}, "All top blockers →"))));
+    if (d.disambiguations.total) main.push(card("Curated disambiguations", el("p", {}, `${d.disambiguations.total} records, ${d.disambiguations.need_review} high-risk, used ${d.disambiguations.used_in_runs} time(s) in batches`)));
+    if (d.errors.count) main.push(card("Data problems", el("p", {}, `${d.errors.count} malformed record(s) were skipped.`), table(["file", "line", "problem"], d.errors.items.slice(0, 10).map((e) => [e.file, e.line === null ? "" : e.line, msgCell(e.message)]))));
+    return main;
+  }
+
+  function budgetView(b) {
+    if (!b) return el("div", { class: "muted" }, "no budget recorded");
+    const row = (label, u) => {
+      const p = u.percent;
+      const bar = el("div", { class: "bar " + (p >= 95 ? "bad" : p >= 80 ? "warn" : "") }, el("span", {}));
+      bar.firstChild.style.width = Math.min(p || 0, 100) + "%";
+      const limit = u.limit_minutes === null ? " min used (no limit set)" : " / " + num(u.limit_minutes) + " min (" + p + "%)";
+      return el("div", {}, el("div", {}, label + ": ", num(u.used_minutes), limit), bar);
+    };
+    return el("div", {}, row("macOS", b.macos), row("Linux", b.linux), el("div", { class: "muted small" }, "week of ", b.week_start || "—", " · macOS ", b.macos_state));
+  }
+
+  function breakerTable(hl) {
+    const rows = Object.entries(hl.ecosystems).map(([eco, v]) => [
+      link("failures.html", { ecosystem: eco }, eco),
+      pill(v.breaker_state),
+      num(v.consecutive_failures),
+      when(v.last_failure),
+      v.breaker_state === "closed" ? "—" : when(v.half_open_after),
+      v.stopped ? el("span", {}, pill("stopped"), " ", v.stop_reason) : pill("running", "ok"),
+    ]);
+    return el("div", { id: "breakers" }, table(["ecosystem", "breaker", "consecutive failures", "last failure", "probe after", "stop state"], rows, [2]));
+  }
+
+  function queueSummary(d) {
+    const q = d.queue;
+    const rows = Object.entries(q.by_status).filter(([, n]) => n > 0).map(([s, n]) => [link("queue.html", { status: s }, s), num(n), pct(q.total ? n / q.total : 0)]);
+    return el("div", {}, el("div", { class: "big" }, num(q.total), el("span", { class: "muted small" }, " packages")), table(["status", "packages", "share"], rows, [1, 2]));
+  }
+
+  function categoryTable(d) {
+    const f = d.failures;
+    const rows = [];
+    for (const [cat, n] of Object.entries(f.by_category)) {
+      rows.push([link("failures.html", { category: cat }, cat), "", num(n)]);
+      for (const [sub, m] of Object.entries(f.by_subcategory[cat] || {}).sort((a, b) => b[1] - a[1]))
+        rows.push(["", link("failures.html", { category: cat, subcategory: sub }, sub), num(m)]);
+    }
+    return el("div", {}, table(["category", "subcategory", "failures"], rows, [2]), el("p", { class: "note" }, `${num(f.total)} failures (one per package, batch and cause) from ${num(f.raw_total)} recorded lines`));
+  }
+
+  function recentTable(rows) {
+    return el("div", { id: "recent-failures" }, table(["when", "package", "ecosystem", "category", "message", "batch"], rows.map((f) => [when(f.timestamp), packageLink(f.package), f.ecosystem, categoryLabel(f), msgCell(f.message), runLink(f.batch_id)])));
+  }
+
+  function blockerTable(rows) {
+    return table(
+      ["missing dependency", "blocks (transitively)", "directly", "packages"],
+      rows.map((b) => [packageLink(b.dependency), num(b.count), num(b.direct), msgCell(el("span", {}, b.packages.slice(0, 12).map((p, i) => [i ? ", " : "", packageLink(p)]), b.packages.length > 12 ? " … +" + (b.packages.length - 12) : ""))]),
+      [1, 2]
+    );
+  }
+
+  function pageBlockers(d) {
+    return [el("h1", {}, "Top blockers"), el("p", { class: "muted" }, "Missing dependency recipes, by how many packages wait on them (directly or through another blocked package)."), card(null, d.blockers.length ? el("div", { id: "blockers" }, blockerTable(d.blockers)) : el("p", { class: "muted" }, "Nothing is blocked."))];
+  }
+
+  function filterBar(defs, state, onChange) {
+    const bar = el("div", { class: "filters" });
+    for (const def of defs) {
+      let input;
+      if (def.options) {
+        input = el("select", { id: "filter-" + def.key, name: def.key }, el("option", { value: "" }, "all"), def.options.map((o) => el("option", { value: o }, o)));
+        input.value = state[def.key] || "";
+      } else {
+        input = el("input", { type: "search", id: "filter-" + def.key, name: def.key, placeholder: def.placeholder || "" });
+        input.value = state[def.key] || "";
+      }
+      input.addEventListener(def.options ? "change" : "input", () => {
+        state[def.key] = input.value;
+        const query = new URLSearchParams(Object.entries(state).filter(([, v]) => v)).toString();
+        history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
+        onChange();
+      });
+      bar.append(el("label", {}, def.label, input));
+    }
+    return bar;
+  }
+
+  const distinct = (rows, key) => [...new Set(rows.map((r) => r[key]).filter((v) => v !== null && v !== undefined && v !== ""))].sort();
+
+  function pageFailures(d) {
+    const rows = d.failure_details;
+    const p = params();
+    const state = { ecosystem: p.get("ecosystem") || "", category: p.get("category") || "", subcategory: p.get("subcategory") || "", batch: p.get("batch") || "", q: p.get("q") || "" };
+    const body = el("div", { id: "failure-rows" });
+    const count = el("p", { class: "muted", id: "failure-count" });
+    function render() {
+      const q = state.q.toLowerCase();
+      const shown = rows.filter(
+        (f) =>
+          (!state.ecosystem || f.ecosystem === state.ecosystem) &&
+          (!state.category || f.category === state.category) &&
+          (!state.subcategory || (f.subcategory || "unspecified") === state.subcategory) &&
+          (!state.batch || f.batch_id === state.batch) &&
+          (!q || f.package.toLowerCase().includes(q) || f.message.toLowerCase().includes(q))
+      );
+      count.textContent = `${shown.length} of ${rows.length} failures` + (d.failures.total > rows.length ? ` (the newest ${rows.length} of ${d.failures.total} are listed)` : "");
+      if (!shown.length) return body.replaceChildren(el("p", { class: "muted" }, "No failure matches these filters."));
+      body.replaceChildren(
+        table(
+          ["when", "package", "ecosystem", "category", "subcategory", "message", "batch", "environments"],
+          shown.slice(0, PAGE_ROWS).map((f) => [when(f.timestamp), packageLink(f.package), f.ecosystem, f.category, f.subcategory || "—", msgCell(f.message), runLink(f.batch_id), msgCell(f.environments.join(", "))])
+        )
+      );
+    }
+    const subs = distinct(rows.map((f) => ({ s: f.subcategory || "unspecified" })), "s");
+    const bar = filterBar(
+      [
+        { key: "ecosystem", label: "Ecosystem", options: distinct(rows, "ecosystem") },
+        { key: "category", label: "Category", options: distinct(rows, "category") },
+        { key: "subcategory", label: "Subcategory", options: subs },
+        { key: "batch", label: "Batch", options: distinct(rows, "batch_id").reverse() },
+        { key: "q", label: "Package or message", placeholder: "search" },
+      ],
+      state,
+      render
+    );
+    render();
+    return [el("h1", {}, "Failures"), card(null, bar, count, body)];
+  }
+
+  function pageQueue(d) {
+    const q = d.queue, rows = allPackages(d);
+    const p = params();
+    const state = { status: p.get("status") || "", ecosystem: p.get("ecosystem") || "", tier: p.get("tier") || "", q: p.get("q") || "" };
+    const body = el("div", { id: "queue-rows" });
+    const count = el("p", { class: "muted", id: "queue-count" });
+    function render() {
+      const needle = state.q.toLowerCase();
+      const shown = rows.filter((r) => (!state.status || r.status === state.status) && (!state.ecosystem || r.ecosystem === state.ecosystem) && (!state.tier || String(r.priority) === state.tier) && (!needle || r.name.toLowerCase().includes(needle) || r.source.toLowerCase().includes(needle)));
+      count.textContent = `${shown.length} of ${rows.length} packages` + (shown.length > PAGE_ROWS ? ` (first ${PAGE_ROWS} shown)` : "");
+      if (!shown.length) return body.replaceChildren(el("p", { class: "muted" }, "No package matches these filters."));
+      body.replaceChildren(table(["package", "source", "tier", "status", "failures", "next retry", "blocked by"], shown.slice(0, PAGE_ROWS).map((r) => [packageLink(r.source, r.name), r.source, r.priority, pill(r.status), num(r.failure_count), when(r.next_retry_at), r.blocked_by.join(", ")]), [4]));
+    }
+    const ecoRows = Object.entries(q.by_ecosystem).sort().map(([eco, v]) => [link("queue.html", { ecosystem: eco }, eco), num(v.total), num(v.by_status.pending), num(v.by_status.success), num(v.by_status.failed), num(v.by_status.blocked)]);
+    const tierRows = Object.entries(q.by_tier).map(([t, v]) => [link("queue.html", { tier: t }, "tier " + t), num(v.total), num(v.by_status.pending), num(v.by_status.success), num(v.by_status.failed), num(v.by_status.blocked)]);
+    const bar = filterBar(
+      [
+        { key: "status", label: "Status", options: Object.keys(q.by_status) },
+        { key: "ecosystem", label: "Ecosystem", options: Object.keys(q.by_ecosystem).sort() },
+        { key: "tier", label: "Tier", options: ["1", "2", "3"] },
+        { key: "q", label: "Name", placeholder: "search" },
+      ],
+      state,
+      render
+    );
+    render();
+    return [
+      el("h1", {}, "Queue"),
+      el("div", { class: "grid" }, card("By ecosystem", table(["ecosystem", "total", "pending", "success", "failed", "blocked"], ecoRows, [1, 2, 3, 4, 5])), card("By tier", table(["tier", "total", "pending", "success", "failed", "blocked"], tierRows, [1, 2, 3, 4, 5]))),
+      card("Packages", bar, count, body),
+    ];
+  }
+
+  function pagePackage(d) {
+    const id = params().get("id") || "";
+    const title = el("h1", { id: "package-title" }, id || "(no package named)");
+    const matches = allPackages(d).filter((p) => p.source === id || p.name === id);
+    const failures = d.failure_details.filter((f) => f.package === id || (matches.length && matches.some((m) => m.source === f.package)));
+    if (!matches.length && !failures.length) {
+      const asBlocker = d.blockers.find((b) => b.dependency === id);
+      return [title, el("div", { class: "answer", id: "answer" }, el("p", {}, "This package is not in any queue and has no recorded failure."), asBlocker ? el("p", {}, `It is a missing dependency that blocks ${asBlocker.count} package(s): add its recipe to unblock them.`) : null), asBlocker ? card("Packages waiting on it", el("div", { id: "package-blockers" }, asBlocker.packages.map((p, i) => [i ? ", " : "", packageLink(p)]))) : null];
+    }
+    const out = [title];
+    for (const p of matches.length ? matches : [null]) out.push(...packageView(d, p, id, failures));
+    return out;
+  }
+
+  function packageView(d, p, id, failures) {
+    const eco = p ? p.ecosystem : failures[0].ecosystem;
+    const health = d.health.ecosystems[eco];
+    const mine = p ? failures.filter((f) => f.package === p.source) : failures;
+    const reasons = [];
+    const now = Date.parse(d.generated_at);
+    if (!p) reasons.push("Not in the queue; failures were recorded under this name.");
+    else if (p.status === "success") reasons.push("It is in: the recipe is on the default branch.");
+    else if (p.status === "blocked") reasons.push("Blocked: it needs recipes that do not exist yet: " + (p.blocked_by.join(", ") || "(not recorded)") + ".");
+    else if (p.status === "failed") reasons.push(`Failed ${p.failure_count} time(s); the last cause is below.`);
+    else if (p.status === "pending") reasons.push(`Waiting in the ${eco} queue (tier ${p.priority}).`);
+    else if (p.status === "in_progress") reasons.push("In a batch right now (" + (p.batch_id || "batch unknown") + ").");
+    else reasons.push(`Status ${p.status}` + (p.reason ? ": " + p.reason : "."));
+    if (p && p.status !== "success") {
+      if (p.next_retry_at) reasons.push(Date.parse(p.next_retry_at) > now ? "Next retry not before " + when(p.next_retry_at) + "." : "Eligible for retry now (backoff ended " + when(p.next_retry_at) + ").");
+      if (health && health.breaker_state !== "closed") reasons.push(`The ${eco} breaker is ${health.breaker_state} (${health.consecutive_failures} consecutive failures): batches for ${eco} wait for its probe` + (health.half_open_after ? " after " + when(health.half_open_after) : "") + ".");
+      if (health && health.stopped) reasons.push(`${eco} is stopped by the operator` + (health.stop_reason ? ": " + health.stop_reason : "") + ".");
+      if (mine.length) reasons.push("Last failure: " + categoryLabel(mine[0]) + " — " + mine[0].message);
+    }
+    const blockedBy = p ? p.blocked_by : [...new Set(mine.flatMap((f) => f.blocked_by))];
+    const facts = el(
+      "dl",
+      { class: "facts" },
+      el("dt", {}, "status"), el("dd", { id: "package-status" }, p ? pill(p.status) : "not queued"),
+      el("dt", {}, "source"), el("dd", {}, p ? p.source : mine[0].package),
+      el("dt", {}, "ecosystem"), el("dd", {}, eco),
+      el("dt", {}, "tier"), el("dd", {}, p ? p.priority : "—"),
+      el("dt", {}, "attempts failed"), el("dd", {}, p ? num(p.failure_count) : num(mine.length)),
+      el("dt", {}, "last attempt"), el("dd", {}, p ? when(p.last_attempt_at) : "—"),
+      el("dt", {}, "next retry"), el("dd", {}, p ? when(p.next_retry_at) : "—"),
+      el("dt", {}, "blocked by"), el("dd", { id: "package-blockers" }, blockedBy.length ? blockedBy.map((b, i) => [i ? ", " : "", packageLink(b)]) : "—"),
+      el("dt", {}, "breaker"), el("dd", { id: "package-breaker" }, health ? [pill(health.breaker_state), " ", health.consecutive_failures + " consecutive failures"] : "—")
+    );
+    const lastFailures = p ? p.last_failures : mine.slice(0, 5);
+    return [
+      el("div", { class: "answer", id: "answer" }, el("strong", {}, "Why isn't it in yet?"), reasons.map((r) => el("p", {}, r))),
+      card("Facts", facts),
+      card("Last failures", lastFailures.length ? table(["when", "category", "message", "batch", "environments"], lastFailures.map((f) => [when(f.timestamp), categoryLabel(f), msgCell(f.message), runLink(f.batch_id), msgCell(f.environments.join(", "))])) : el("p", { class: "muted" }, "No failure recorded.")),
+    ];
+  }
+
+  function pageRuns(d) {
+    const rows = d.runs.map((r) => [runLink(r.batch_id), r.ecosystem, when(r.timestamp), num(r.total), num(r.merged), r.total ? pct(r.success_rate) : "—", num(r.recorded_failures), r.duration_seconds.toFixed(0) + " s"]);
+    const note = d.health.runs_recorded > d.runs.length ? el("p", { class: "note" }, `The newest ${d.runs.length} of ${d.health.runs_recorded} runs; the charts cover all of them.`) : null;
+    return [el("h1", {}, "Runs"), card(null, note, el("div", { id: "runs" }, rows.length ? table(["batch", "ecosystem", "when", "packages", "merged", "success", "failures", "duration"], rows, [3, 4, 5, 6, 7]) : el("p", { class: "muted" }, "No runs recorded.")))];
+  }
+
+  function pageRun(d) {
+    const id = params().get("id") || "";
+    const runs = d.runs.filter((r) => r.batch_id === id);
+    const failures = d.failure_details.filter((f) => f.batch_id === id);
+    const out = [el("h1", { id: "run-title" }, "Run " + id)];
+    if (!runs.length && !failures.length) return out.concat(el("p", { class: "muted" }, "No run with this batch id is recorded."));
+    for (const r of runs) {
+      const facts = [["ecosystem", r.ecosystems.length > 1 ? r.ecosystems.join(", ") : r.ecosystem], ["when", when(r.timestamp)], ["packages", num(r.total)], ["generated", num(r.generated)], ["validated (Linux / macOS)", num(r.validated_linux) + " / " + num(r.validated_macos)], ["merged", num(r.merged)], ["failed / blocked / excluded / skipped", [r.failed, r.blocked, r.excluded, r.skipped].map(num).join(" / ")], ["success rate", pct(r.success_rate)], ["curated routing used", num(r.used_disambiguation)], ["duration", r.duration_seconds.toFixed(0) + " s"], ["CI minutes (macOS / Linux)", num(r.macos_minutes) + " / " + num(r.linux_minutes)]];
+      out.push(card(r.ecosystem, el("dl", { class: "facts" }, facts.map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]))));
+      const m = r.manifest;
+      if (m) {
+        out.push(card("Pull request and gates", el("p", {}, m.pull_request ? el("a", { href: m.pull_request, rel: "noreferrer" }, m.pull_request) : "no pull request recorded", m.rolled_back ? [" ", pill("rolled back", "bad")] : null), table(["gate", "verdict", "detail"], m.gates.map((g) => [g.name, pill(g.passed ? "held" : "failed", g.passed ? "ok" : "bad"), g.detail]))));
+        out.push(card("Packages", table(["package", "outcome", "recipe", "reason"], m.packages.map((p) => [packageLink(p.package_id, p.name), pill(p.outcome), p.recipe_path || "—", msgCell(p.reason)]))));
+      }
+    }
+    out.push(card("Failures of this batch", failures.length ? table(["package", "category", "message", "environments"], failures.map((f) => [packageLink(f.package), categoryLabel(f), msgCell(f.message), msgCell(f.environments.join(", "))])) : el("p", { class: "muted" }, "No failure recorded for this batch.")));
+    return out;
+  }
+
+  const PAGES = { index: pageIndex, queue: pageQueue, failures: pageFailures, package: pagePackage, runs: pageRuns, run: pageRun, blockers: pageBlockers };
+
+  function show(nodes) {
+    document.getElementById("main").replaceChildren(...nodes.filter(Boolean));
+  }
+
+  async function start() {
+    const page = document.body.dataset.page;
+    const nav = document.querySelector(`[data-nav="${page}"]`);
+    if (nav) nav.classList.add("active");
+    let data;
+    try {
+      const response = await fetch("dashboard.json", { cache: "no-store" });
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      data = await response.json();
+    } catch (err) {
+      show([el("div", { class: "banner bad" }, "Cannot load dashboard.json: " + err.message)]);
+      return;
+    }
+    document.getElementById("generated").textContent = "generated " + when(data.generated_at);
+    show((PAGES[page] || pageIndex)(data));
+    document.body.dataset.ready = "true";
+  }
+
+  start();
+})();
