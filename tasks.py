@@ -309,7 +309,7 @@ def import_tsuku(c: Context, from_: str, dry_run: bool = False, repo: str | None
         "batch_size": "how many entries to select",
         "tier": "highest priority number to take (1-3)",
         "repo": "repository root (default: this checkout)",
-        "github_output": "append batch_id, batch_dir, ecosystem, has_packages to this file ($GITHUB_OUTPUT)",
+        "github_output": "append batch_id, batch_dir, ecosystem, has_packages, macos to $GITHUB_OUTPUT",
     }
 )
 def preflight(
@@ -329,31 +329,49 @@ def preflight(
             "batch_dir": plan.get("batch_dir") or "",
             "ecosystem": plan.get("ecosystem") or "",
             "has_packages": "true" if plan.get("batch_id") else "false",
+            "macos": plan.get("macos_validation") or "full",  # full | sampled | paused (the budget)
         }
         with Path(github_output).open("a", encoding="utf-8") as fh:
             fh.writelines(f"{key}={value}\n" for key, value in outputs.items())
 
 
-@task(help={"batch_dir": "the batch directory written by preflight", "repo": "repository root"})
-def generate(c: Context, batch_dir: str, repo: str | None = None) -> None:
+BATCH_HELP = {
+    "batch_dir": "the batch directory written by preflight",
+    "batch_id": "or the batch id: its directory is build/batches/<id>",
+    "repo": "repository root (default: this checkout)",
+}
+
+
+def _batch_dir(root: Path, batch_dir: str | None, batch_id: str | None) -> Path:
+    """The batch directory named by --batch-dir or --batch-id (one of them)."""
+    if bool(batch_dir) == bool(batch_id):
+        raise Exit("expected exactly one of --batch-dir or --batch-id", code=2)
+    return Path(batch_dir) if batch_dir else root / "build" / "batches" / str(batch_id)
+
+
+@task(help=BATCH_HELP)
+def generate(
+    c: Context, batch_dir: str | None = None, batch_id: str | None = None, repo: str | None = None
+) -> None:
     """Stage 2: generate recipes for a batch directory (refuses while the ecosystem is stopped)."""
     root = _repo(c, repo)
-    _refuse_when_stopped(c, root, Path(batch_dir))
-    _stage(c, "generator", "generate", "--batch-dir", batch_dir, "--repo", root)
+    directory = _batch_dir(root, batch_dir, batch_id)
+    _refuse_when_stopped(c, root, directory)
+    _stage(c, "generator", "generate", "--batch-dir", directory, "--repo", root)
 
 
 @task(
     help={
-        "batch_dir": "the batch directory written by preflight",
+        **BATCH_HELP,
         "environment": "environment id, or 'auto' to detect the host",
         "workers": "parallel workers (default: number of cores)",
         "only_passed_on": "linux: validate only recipes that passed some Linux environment (macOS jobs)",
-        "repo": "repository root (default: this checkout)",
     }
 )
 def validate(
     c: Context,
-    batch_dir: str,
+    batch_dir: str | None = None,
+    batch_id: str | None = None,
     environment: str = "auto",
     workers: int = 0,
     only_passed_on: str | None = None,
@@ -363,8 +381,9 @@ def validate(
     import platform
 
     root = _repo(c, repo)
-    _refuse_when_stopped(c, root, Path(batch_dir))
-    args: list[object] = ["validate", "--batch-dir", batch_dir, "--environment", environment]
+    directory = _batch_dir(root, batch_dir, batch_id)
+    _refuse_when_stopped(c, root, directory)
+    args: list[object] = ["validate", "--batch-dir", directory, "--environment", environment]
     if workers:
         args += ["--workers", workers]
     if only_passed_on:
@@ -372,7 +391,7 @@ def validate(
     macos = environment.startswith("darwin") or (environment == "auto" and platform.system() == "Darwin")
     if macos:
         budget = _last_json(
-            _stage(c, "merger", "budget", "--repo", root, "--batch-dir", batch_dir, capture=True)
+            _stage(c, "merger", "budget", "--repo", root, "--batch-dir", directory, capture=True)
         )
         if budget["macos_validation"] == "paused":
             print(f"macOS validation paused by the budget ({budget['macos_minutes_used']:g} of "
@@ -399,10 +418,13 @@ def _refuse_when_stopped(c: Context, root: Path, batch_dir: Path) -> None:
         raise Exit(f"recipeline_merger control status failed (exit {code})", code=code)
 
 
-@task(help={"batch_dir": "the batch directory", "repo": "repository root (default: this checkout)"})
-def merge(c: Context, batch_dir: str, repo: str | None = None) -> None:
+@task(help=BATCH_HELP)
+def merge(
+    c: Context, batch_dir: str | None = None, batch_id: str | None = None, repo: str | None = None
+) -> None:
     """Stage 4: record results in data/, commit passing recipes on branch batch/<id>."""
-    _stage(c, "merger", "merge", "--repo", _repo(c, repo), "--batch-dir", batch_dir)
+    root = _repo(c, repo)
+    _stage(c, "merger", "merge", "--repo", root, "--batch-dir", _batch_dir(root, batch_dir, batch_id))
 
 
 @task(

@@ -61,6 +61,7 @@ def test_preflight_auto_passes_over_stopped_and_empty_ecosystems(
     assert plan["ecosystem"] == "cpan" and plan["selected"] == 1
     written = dict(line.split("=", 1) for line in out.read_text().splitlines())
     assert written["has_packages"] == "true" and written["ecosystem"] == "cpan"
+    assert written["macos"] == "full"  # the week's macOS budget is untouched
     assert written["batch_id"] == plan["batch_id"]
 
     # nothing left anywhere: the run ends after preflight with has_packages=false
