@@ -13,6 +13,7 @@ from pathlib import Path
 from . import __version__, models
 from .contracts import all_schemas
 from .disambiguation import read_curated
+from .ecosystems import ECOSYSTEMS
 from .errors import SchemaError
 from .io import atomic_write_text, load, read_jsonl
 from .recipe import recipe_from_toml
@@ -97,7 +98,19 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("check", help="validate data files (kind from the file name, or --kind)")
     p.add_argument("files", type=Path, nargs="+")
     p.add_argument("--kind", choices=sorted([*_KINDS, "recipe", "curated"]))
+    p = sub.add_parser(
+        "bench-queue",
+        help="time load, select+mark and save of a synthetic queue (ARCHITECTURE §10: 100,000 in < 1 s)",
+    )
+    p.add_argument("--entries", type=int, default=100_000, help="queue size (default 100000)")
+    p.add_argument("--size", type=int, default=25, help="batch size to select (default 25)")
+    p.add_argument("--repeat", type=int, default=3, help="runs per step; the best counts (default 3)")
+    p.add_argument("--ecosystem", choices=ECOSYSTEMS, default="pypi")
+    p.add_argument("--strict", action="store_true", help="exit 1 when select+mark+save misses the target")
     args = parser.parse_args(argv)
+
+    if args.command == "bench-queue":
+        return _bench_queue(args)
 
     if args.command == "export-schemas":
         for path in export_schemas(args.directory):
@@ -124,6 +137,19 @@ def main(argv: list[str] | None = None) -> int:
             print(str(exc), file=sys.stderr)
             status = 1
     return status
+
+
+def _bench_queue(args: argparse.Namespace) -> int:
+    from . import bench  # local: only this subcommand needs it
+
+    if args.entries < 1 or args.size < 0 or args.repeat < 1:
+        print("bench-queue: --entries and --repeat must be >= 1, --size >= 0", file=sys.stderr)
+        return 2
+    timings = bench.bench_queue(args.entries, size=args.size, repeat=args.repeat, ecosystem=args.ecosystem)
+    for line in bench.report(timings, entries=args.entries, size=args.size, repeat=args.repeat):
+        print(line)
+    hot = sum(t.wall for t in timings if t.name in ("select+mark", "save"))
+    return 1 if args.strict and hot >= bench.TARGET_SECONDS else 0
 
 
 if __name__ == "__main__":

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import os
 import tempfile
 import time
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ._codec import from_json, to_json
+from ._gcpause import gc_paused
 from .contracts import schema_of
 from .errors import DataFileError, DecodeError, LockTimeoutError
 from .validation import validate
@@ -110,11 +112,57 @@ def _model(value: Any) -> Hashable:
 # --- JSON documents --------------------------------------------------------------------------
 
 
+class _Encoder:
+    """``json.dumps(value, **options)`` prebuilt, for one value or many (same text, less overhead).
+
+    ``json.dumps`` with any non-default option builds a new encoder on every call, which costs
+    more than encoding a queue entry. ``JSONEncoder.encode`` runs the C encoder made by
+    ``c_make_encoder`` (no indent, one shot); calling that directly also skips the Python
+    wrapper, and ``many`` maps it over a list without a Python frame per item. ``markers``
+    None drops the cycle check: JSON values from ``to_json`` or ``json.loads`` are trees.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        encoder = json.JSONEncoder(**options)
+        make = getattr(json.encoder, "c_make_encoder", None)
+        self.c_encode: Callable[[Any, int], Iterable[str]] | None = None
+        self.encode: Callable[[Any], str] = encoder.encode
+        if make is not None:  # None without the C accelerator (another Python implementation)
+            basestring = json.encoder.encode_basestring
+            if encoder.ensure_ascii:
+                basestring = json.encoder.encode_basestring_ascii
+            self.c_encode = make(
+                None,
+                encoder.default,
+                basestring,
+                None,
+                encoder.key_separator,
+                encoder.item_separator,
+                encoder.sort_keys,
+                encoder.skipkeys,
+                encoder.allow_nan,
+            )
+
+    def __call__(self, value: Any) -> str:
+        if self.c_encode is None:
+            return self.encode(value)
+        return "".join(self.c_encode(value, 0))
+
+    def many(self, values: Iterable[Any]) -> Iterator[str]:
+        if self.c_encode is None:
+            return map(self.encode, values)
+        return map("".join, map(self.c_encode, values, itertools.repeat(0)))
+
+
+_LINE = _Encoder(ensure_ascii=False, allow_nan=False)
+_COMPACT = _Encoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(value: Any, *, compact: bool = False) -> str:
     """JSON text of a dataclass: the document form (see ``render``) or one compact line."""
     data = to_json(value)
     if compact:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return _COMPACT(data)
     return render(data)
 
 
@@ -126,15 +174,15 @@ def render(data: Any) -> str:
     by the C encoder (``indent`` would fall back to the pure-Python one, 15x slower).
     """
     if not isinstance(data, dict):
-        return json.dumps(data, ensure_ascii=False, allow_nan=False) + "\n"
+        return _LINE(data) + "\n"
     lines = []
     for key, value in data.items():
         name = json.dumps(key, ensure_ascii=False)
         if isinstance(value, list) and value:
-            items = ",\n".join("    " + json.dumps(v, ensure_ascii=False, allow_nan=False) for v in value)
+            items = "    " + ",\n    ".join(_LINE.many(value))
             lines.append(f"  {name}: [\n{items}\n  ]")
         else:
-            lines.append(f"  {name}: {json.dumps(value, ensure_ascii=False, allow_nan=False)}")
+            lines.append(f"  {name}: {_LINE(value)}")
     return "{\n" + ",\n".join(lines) + "\n}\n" if lines else "{}\n"
 
 
@@ -176,14 +224,18 @@ def decode(model: type[T], data: Any, path: Path | str, *, prefix: str = "$") ->
 
 def load(model: type[T], path: Path | str) -> T:
     """Read and validate one JSON document of a contract."""
-    return decode(model, read_json(path), path)
+    with gc_paused():
+        return decode(model, read_json(path), path)
 
 
 def save(value: Any, path: Path | str) -> None:
     """Validate ``value`` against its contract and write it atomically (document form)."""
-    data = to_json(value)
-    validate(schema_of(_model(value)), data, str(path))
-    atomic_write_text(path, render(data))
+    with gc_paused():
+        data = to_json(value)
+        validate(schema_of(_model(value)), data, str(path))
+        text = render(data)
+        del data  # freed now, not scanned by the collector's next pass
+    atomic_write_text(path, text)
 
 
 # --- JSON Lines --------------------------------------------------------------------------------
@@ -197,11 +249,12 @@ def read_jsonl(model: type[T], path: Path | str) -> list[T]:
     except FileNotFoundError:
         return []
     out = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        data = parse_json(line, path, line=number)
-        out.append(decode(model, data, path, prefix=f"line {number}: $"))
+    with gc_paused():
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            data = parse_json(line, path, line=number)
+            out.append(decode(model, data, path, prefix=f"line {number}: $"))
     return out
 
 
@@ -211,7 +264,7 @@ def write_jsonl(values: Iterable[Any], path: Path | str) -> None:
     for value in values:
         data = to_json(value)
         validate(schema_of(_model(value)), data, str(path))
-        lines.append(json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+        lines.append(_COMPACT(data))
     atomic_write_text(path, "".join(line + "\n" for line in lines))
 
 
@@ -227,7 +280,7 @@ def append_jsonl(values: Iterable[Any], path: Path | str) -> None:
     for value in values:
         data = to_json(value)
         validate(schema_of(_model(value)), data, str(path))
-        new.append(json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n")
+        new.append(_COMPACT(data) + "\n")
     try:
         old = path.read_bytes()
     except FileNotFoundError:
