@@ -180,3 +180,11 @@ def test_check_name_accepts_real_tool_names(name: str) -> None:
 def test_check_name_rejects_scoped_or_path_like_names(name: str) -> None:
     with pytest.raises(rs.InvalidValueError):
         rs.check_name(name)
+
+
+def test_replace_entries_resorts_only_when_an_order_key_changes(now: dt.datetime) -> None:
+    queue = rs.Queue(1, "pypi", now, rs.ordered([_entry("a", popularity=3), _entry("b", popularity=2)]))
+    same = rs.replace_entries(queue, [dataclasses.replace(queue.entries[1], status="failed")], now=now)
+    assert [e.name for e in same.entries] == ["a", "b"] and same.entries[1].status == "failed"
+    promoted = rs.replace_entries(queue, [dataclasses.replace(queue.entries[1], popularity=9)], now=now)
+    assert [e.name for e in promoted.entries] == ["b", "a"]

@@ -104,7 +104,7 @@ def requeue_rolled_back(
     ]
     if not changed:
         return queue, ()
-    return replace_entries(queue, changed, now=now), tuple(e.source for e in changed)
+    return replace_entries(queue, changed, now=now), tuple(sorted(e.source for e in changed))
 
 
 def rollback_message(manifest: BatchManifest, files: Sequence[str], reason: str) -> str:

@@ -72,13 +72,19 @@ def select_batch(
 
 
 def replace_entries(queue: Queue, changed: Iterable[QueueEntry], *, now: dt.datetime) -> Queue:
-    """A new queue with entries replaced by source (the key), in queue order."""
+    """A new queue with entries replaced by source (the key), in queue order.
+
+    When no replacement changes its entry's order key (a status change, as in marking a batch
+    in progress), the entries keep their places and the queue is not sorted again.
+    """
     by_source = {e.source: e for e in changed}
+    old = {e.source: e for e in queue.entries if e.source in by_source}
+    resort = any(order_key(new) != order_key(old[src]) for src, new in by_source.items() if src in old)
     # each entry, or its replacement: dict.pop(source, entry) mapped in C over the whole queue
     entries = tuple(map(by_source.pop, map(_SOURCE, queue.entries), queue.entries))
     if by_source:
         raise InvalidValueError(f"entries not in the {queue.ecosystem} queue: {sorted(by_source)}")
-    return dataclasses.replace(queue, entries=ordered(entries), updated_at=now)
+    return dataclasses.replace(queue, entries=ordered(entries) if resort else entries, updated_at=now)
 
 
 def mark_in_progress(
