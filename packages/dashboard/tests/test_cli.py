@@ -233,6 +233,13 @@ def test_module_runs_as_a_subprocess(populated: Path, tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert dashboard(tmp_path / "site" / "dashboard.json")["queue"]["total"] == 7
+    # the process ends with os._exit: what it printed to pipes must still arrive, codes kept
+    assert proc.stdout.startswith("wrote ") and "7 queue entries" in proc.stdout
+    bad = [sys.executable, "-m", "recipeline_dashboard", "build", "--repo", str(tmp_path / "missing")]
+    failed = subprocess.run(bad, capture_output=True, text=True, check=False, timeout=60)
+    assert failed.returncode == 1 and failed.stdout == ""
+    expected = f"recipeline-dashboard: error: repository {tmp_path / 'missing'}: expected a directory\n"
+    assert failed.stderr == expected
 
 
 @pytest.mark.skipif(not TSUKU.is_dir(), reason=f"tsuku fixtures not present at {TSUKU}")
@@ -300,11 +307,12 @@ def test_bench_corpus_is_shaped_like_tsukus_data(tmp_path: Path, capsys: pytest.
 
 
 def test_reading_does_not_import_the_validation_or_metadata_machinery() -> None:
-    # jsonschema, tomlkit's validation path and importlib.metadata cost more at start than a
-    # build of tsuku's data spends reading it: they are imported only when needed
+    # jsonschema, tomlkit, the schema package's IO and contracts and importlib.metadata cost more
+    # at start than a build of tsuku's data spends reading it: they are imported only when needed
     code = (
         "import sys, recipeline_dashboard, recipeline_dashboard.__main__;"
-        "heavy = ('jsonschema', 'importlib.metadata', 'multiprocessing');"
+        "heavy = ('jsonschema', 'importlib.metadata', 'multiprocessing', 'tomlkit',"
+        " 'recipeline_schema.io', 'recipeline_schema.contracts', 'recipeline_schema.endpoints');"
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -312,3 +320,18 @@ def test_reading_does_not_import_the_validation_or_metadata_machinery() -> None:
     import recipeline_dashboard
 
     assert recipeline_dashboard.__version__ == "0.1.0"
+
+
+def test_the_site_is_replaced_atomically_keeping_the_files_mode(tmp_path: Path) -> None:
+    from recipeline_dashboard.site import replace_file
+
+    target = tmp_path / "site" / "dashboard.json"
+    replace_file(target, b"{}\n")  # parents created, 0644 like the schema package's writer
+    assert target.read_bytes() == b"{}\n" and target.stat().st_mode & 0o777 == 0o644
+    target.chmod(0o664)
+    replace_file(target, b"x" * 300_000)  # a large file: every byte written, the mode kept
+    assert target.read_bytes() == b"x" * 300_000 and target.stat().st_mode & 0o777 == 0o664
+    assert sorted(p.name for p in target.parent.iterdir()) == ["dashboard.json"]  # no temporary left
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OSError):
+        replace_file(tmp_path / "file" / "dashboard.json", b"{}")  # a parent that is a file

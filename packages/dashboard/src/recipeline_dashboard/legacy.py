@@ -74,6 +74,11 @@ _MARKER_TEXTS: tuple[tuple[str, ...], ...] = (
     ("installation failed", "install", "expected executable"),
 )
 
+#: (marker, subcategory, its texts), zipped once
+_MARKER_RULES: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = tuple(
+    (pattern, sub, texts) for (pattern, sub), texts in zip(_MARKERS, _MARKER_TEXTS, strict=True)
+)
+
 #: Lines of tsuku's CLI output that never state a cause (banners, telemetry notice, progress).
 _NOISE = re.compile(
     r"^(warning: skipping recipe review|tsuku collects anonymous usage|no personal information"
@@ -189,9 +194,13 @@ def derive_subcategory(category: str, message: str, exit_code: int | None) -> st
                 return sub
     if message.isascii():
         lower = message.lower()
-        for (pattern, sub), texts in zip(_MARKERS, _MARKER_TEXTS, strict=True):
-            if sub in allowed and any(t in lower for t in texts) and pattern.search(message):
-                return sub
+        for pattern, sub, texts in _MARKER_RULES:
+            if sub in allowed:
+                for text in texts:
+                    if text in lower:  # the marker may match: its regex decides
+                        if pattern.search(message):
+                            return sub
+                        break
     elif _ANY_MARKER.search(message):  # one search rejects most messages; then the ordered rules
         for pattern, sub in _MARKERS:
             if sub in allowed and pattern.search(message):

@@ -20,18 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from recipeline_schema import (
-    ECOSYSTEMS,
-    TAXONOMY,
-    DataFileError,
-    FailureRecord,
-    Layout,
-    MetricsLine,
-    QueueEntry,
-    SchemaError,
-    decode,
-    parse_time_lenient,
-)
+from recipeline_schema import ECOSYSTEMS, TAXONOMY, Layout, parse_time_lenient
 
 from .legacy import TSUKU_CATEGORIES, canonical_ecosystem, canonical_source, classify, one_line_message
 from .legacy import parse_failure_filename as _parse_failure_filename
@@ -68,7 +57,7 @@ class _Collector:
         self.problems: list[ReadProblem] = []
         self.layouts: set[str] = set()
         self.raw_categories: Counter[str] = Counter()
-        self._resolved: dict[str, tuple[str, str]] = {}
+        self.resolved: dict[str, tuple[str, str]] = {}  # package id -> (package, ecosystem)
 
     def rel(self, path: Path) -> str:
         try:
@@ -81,9 +70,9 @@ class _Collector:
 
     def resolve(self, package_id: str, names: dict[str, str]) -> tuple[str, str]:
         """``_resolve``, memoized: the same ids recur across thousands of files."""
-        hit = self._resolved.get(package_id)
+        hit = self.resolved.get(package_id)
         if hit is None:
-            hit = self._resolved[package_id] = _resolve(package_id, names)
+            hit = self.resolved[package_id] = _resolve(package_id, names)
         return hit
 
 
@@ -170,7 +159,7 @@ def _lines_of(raw: bytes, rel: str, col: _Collector) -> list[tuple[int, Any]]:
     """``_json_lines`` of bytes already read (a live file, or a member of an archive)."""
     if b"\n" not in raw.rstrip(b"\n"):  # one line: the usual failure file
         try:
-            return [(1, json.loads(raw))]
+            return [(1, _loads(raw))]
         except (UnicodeDecodeError, json.JSONDecodeError):
             pass  # reported below with its line
     out = []
@@ -178,12 +167,23 @@ def _lines_of(raw: bytes, rel: str, col: _Collector) -> list[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            out.append((number, json.loads(line)))
+            out.append((number, _loads(line)))
         except UnicodeDecodeError as exc:
             col.problem(rel, number, f"expected UTF-8 text, got a bad byte at {exc.start}")
         except json.JSONDecodeError as exc:
             col.problem(rel, number, f"expected valid JSON, got {exc.msg} at column {exc.colno}")
     return out
+
+
+_DECODE = _DECODER.decode  # json.loads without its argument checks (str in)
+
+
+def _loads(raw: bytes) -> Any:
+    """``json.loads(raw)``: UTF-8 without a BOM (what starts with ``{``) skips the encoding
+    detection; anything else goes through ``json.loads`` and its detection."""
+    if raw[:1] == b"{" and raw[1:2] != b"\x00":  # json.detect_encoding would say utf-8
+        return _DECODE(raw.decode("utf-8", "surrogatepass"))  # as json.loads decodes bytes
+    return json.loads(raw)
 
 
 def _json_stream(path: Path | str, col: _Collector, rel: str | None = None) -> list[tuple[int, Any]]:
@@ -198,7 +198,7 @@ def _json_stream(path: Path | str, col: _Collector, rel: str | None = None) -> l
         col.problem(rel, None, f"expected UTF-8 text, got a bad byte at {exc.start}")
         return []
     try:
-        return [(1, json.loads(text))]  # one object (tsuku's pretty-printed files): the common case
+        return [(1, _DECODE(text))]  # one object (tsuku's pretty-printed files): the common case
     except json.JSONDecodeError:
         pass  # several values, or a malformed one: walk them
     out: list[tuple[int, Any]] = []
@@ -225,10 +225,16 @@ def _json_stream(path: Path | str, col: _Collector, rel: str | None = None) -> l
         pos = end
 
 
-def _full_message(model: type[Any], data: Any, file: str, prefix: str, fallback: str) -> str:
-    """The schema package's own wording of why ``data`` breaks ``model`` (slow; bad records only)."""
+def _full_message(model: str, data: Any, file: str, prefix: str, fallback: str) -> str:
+    """The schema package's own wording of why ``data`` breaks the model named ``model`` (slow; bad
+    records only)."""
+    # imported here: the models and the decoder (recipeline_schema.io, which brings the contracts
+    # and tomlkit) cost more at import than a good repository's whole queue takes to read
+    import recipeline_schema
+    from recipeline_schema import DataFileError, SchemaError, decode
+
     try:
-        decode(model, data, file, prefix=prefix)
+        decode(getattr(recipeline_schema, model), data, file, prefix=prefix)
     except DataFileError as exc:
         got = "" if exc.got is None else f", got {_short(exc.got)}"
         return f"at {exc.path}: expected {exc.expected}{got}"
@@ -341,24 +347,28 @@ def _entry(item: Any, native: bool, rel: str, index: int, col: _Collector) -> Pa
         fallback = (
             f"at {where}: expected an entry with name, source '<ecosystem>:<id>', priority 1-3, a status"
         )
-        message = _full_message(QueueEntry, item, rel, where, fallback) if native else fallback
+        message = _full_message("QueueEntry", item, rel, where, fallback) if native else fallback
         col.problem(rel, None, message)
         return None
     source, eco = canonical_source(item["source"])
+    get = item.get  # one lookup per field: this runs once per queue entry (53,000 at 10x)
+    popularity, failure_count, batch_id = get("popularity"), get("failure_count"), get("batch_id")
+    next_retry_at, last_attempt_at = get("next_retry_at"), get("last_attempt_at")
+    blocked_by = get("blocked_by")
     return Package(
         name=item["name"],
         source=source,
         ecosystem=eco,
         priority=item["priority"],
-        status=item.get("status", "pending"),
-        confidence=str(item.get("confidence") or "auto"),
-        popularity=item.get("popularity") if isinstance(item.get("popularity"), int) else None,
-        failure_count=_int(item.get("failure_count")),
-        next_retry_at=_time(item.get("next_retry_at")),
-        last_attempt_at=_time(item.get("last_attempt_at")),
-        batch_id=item.get("batch_id") if isinstance(item.get("batch_id"), str) else None,
-        blocked_by=_strings(item.get("blocked_by")),
-        reason=str(item.get("reason") or ""),
+        status=get("status", "pending"),
+        confidence=str(get("confidence") or "auto"),
+        popularity=popularity if isinstance(popularity, int) else None,
+        failure_count=_int(failure_count) if failure_count is not None else 0,
+        next_retry_at=_time(next_retry_at) if next_retry_at else None,
+        last_attempt_at=_time(last_attempt_at) if last_attempt_at else None,
+        batch_id=batch_id if isinstance(batch_id, str) else None,
+        blocked_by=_strings(blocked_by) if blocked_by else (),
+        reason=str(get("reason") or ""),
     )
 
 
@@ -492,12 +502,12 @@ def _failure_files(
     directory: Path, prefix: str, entries: list[str], names: dict[str, str], col: _Collector
 ) -> list[FailureEvent]:
     out: list[FailureEvent] = []
-    base = os.fspath(directory)
+    base = os.fspath(directory) + os.sep  # str paths: pathlib (or os.path.join) costs per file here
+    read, parse = _read_bytes, _failure_file
     for name in entries:
-        path = os.path.join(base, name)  # noqa: PTH118 - a str: pathlib costs ~10 us per file here
-        raw = _read_bytes(path, col)
+        raw = read(base + name, col)
         if raw:
-            _failure_file(name, prefix + name, raw, names, col, out)
+            parse(name, prefix + name, raw, names, col, out)
     return out
 
 
@@ -552,7 +562,7 @@ def _native_ok(obj: dict[str, Any]) -> bool:
 def _native_record(obj: dict[str, Any], rel: str, number: int, col: _Collector) -> list[FailureEvent]:
     if not _native_ok(obj):
         fallback = "at $: expected a failure record of the contract (data/schemas/failure-record.schema.json)"
-        col.problem(rel, number, _full_message(FailureRecord, obj, rel, "$", fallback))
+        col.problem(rel, number, _full_message("FailureRecord", obj, rel, "$", fallback))
         return []
     col.layouts.add("recipeline")
     out = []
@@ -595,6 +605,7 @@ def _tsuku_record(
     out = []
     default_eco = record_eco or _file_ecosystem(file_eco)
     environments = (environment,) if environment else ()
+    resolved, times = col.resolved, _TIMES  # the memos themselves: a lookup, not a call, per item
     for i, f in enumerate(obj["failures"]):
         package_id = f.get("package_id") if isinstance(f, dict) else None
         if not isinstance(package_id, str) or not package_id:
@@ -612,23 +623,21 @@ def _tsuku_record(
                 rel, number, f"at $.failures[{i}].category: expected a failure category, got {category!r}"
             )
             continue
-        stamp = _time(f.get("timestamp")) or _time(obj.get("updated_at"))
+        stamp = times.get(timestamp) if (timestamp := f.get("timestamp")).__class__ is str else None
+        if stamp is None:  # not memoized yet, or not a time: the full rules
+            stamp = _time(timestamp) or _time(obj.get("updated_at"))
         if stamp is None:
             got = _short(f.get("timestamp"))
             col.problem(rel, number, f"at $.failures[{i}].timestamp: expected a time, got {got}")
             continue
-        package, eco = col.resolve(package_id, names)
+        package, eco = resolved.get(package_id) or col.resolve(package_id, names)
         raw_message = f.get("message")
         blocked = f.get("blocked_by")
         blocked_by = _strings(blocked) if blocked else ()
         exit_code = f.get("exit_code")
         if not isinstance(exit_code, int):
             exit_code = None
-        # the cause line: also what subcategories are read from
-        message = one_line_message(raw_message) if isinstance(raw_message, str) else "(no message recorded)"
-        cat, sub = classify(
-            category, f.get("subcategory"), exit_code=exit_code, blocked_by=blocked_by, message=message
-        )
+        message, cat, sub = _classified(category, f.get("subcategory"), exit_code, blocked_by, raw_message)
         out.append(
             FailureEvent(
                 package=package,
@@ -646,6 +655,31 @@ def _tsuku_record(
             )
         )
     return out
+
+
+#: (category, subcategory, exit code, blocked_by, raw message) -> (one-line message, category,
+#: subcategory): tsuku repeats the same CLI output for many packages and runs, and the one-line
+#: message and the classification are pure functions of these
+_CLASSIFIED: dict[tuple[Any, ...], tuple[str, str, str | None]] = {}
+
+
+def _classified(
+    category: str, subcategory: Any, exit_code: int | None, blocked_by: tuple[str, ...], raw_message: Any
+) -> tuple[str, str, str | None]:
+    """``(message, category, subcategory)`` of a tsuku failure item, memoized."""
+    key = (category, subcategory, exit_code, blocked_by, raw_message)
+    try:
+        hit, cacheable = _CLASSIFIED.get(key), True
+    except TypeError:  # an unhashable subcategory or message (a JSON array): not memoized
+        hit, cacheable = None, False
+    if hit is not None:
+        return hit
+    # the cause line: also what subcategories are read from
+    message = one_line_message(raw_message) if isinstance(raw_message, str) else "(no message recorded)"
+    cat, sub = classify(category, subcategory, exit_code=exit_code, blocked_by=blocked_by, message=message)
+    if cacheable and len(_CLASSIFIED) < 100_000:
+        _CLASSIFIED[key] = (message, cat, sub)
+    return message, cat, sub
 
 
 def _tsuku_recipe_line(
@@ -742,7 +776,7 @@ def _run(obj: Any, rel: str, number: int, col: _Collector) -> Run | None:
         and (not native or obj.get("ecosystem") in ECOSYSTEMS)
     ):
         fallback = "at $: expected a metrics object with batch_id, total, merged and a timestamp"
-        message = _full_message(MetricsLine, obj, rel, "$", fallback) if native else fallback
+        message = _full_message("MetricsLine", obj, rel, "$", fallback) if native else fallback
         col.problem(rel, number, message)
         return None
     col.layouts.add("recipeline" if native else "tsuku")

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from recipeline_schema import DataFileError, atomic_write_text, validate
+from recipeline_schema import DataFileError
 
 from .core import Document
 from .errors import DashboardError
@@ -31,6 +31,8 @@ def dashboard_schema() -> dict[str, Any]:
 
 def export_schema(directory: Path) -> Path:
     """Write the schema to ``directory/dashboard.schema.json`` (the repository's ``data/schemas/``)."""
+    from recipeline_schema import atomic_write_text  # a data/ file: the schema package's writer
+
     path = directory / SCHEMA_FILE
     try:
         atomic_write_text(path, schema_text())
@@ -47,6 +49,8 @@ def schema_drifted(directory: Path) -> bool:
 
 def check_document(document: Document, name: str = "dashboard.json") -> None:
     """Raise ``DashboardError`` naming the JSON path when ``document`` breaks the schema."""
+    from recipeline_schema import validate  # only --check pays for the validator
+
     try:
         validate(dashboard_schema(), document, name)
     except DataFileError as exc:

@@ -2,14 +2,19 @@
 
 The pages (HTML, CSS, JS) are package data under ``static/``; every build copies them to the
 output directory, so ``website/pipeline/`` is always a complete, self-contained site.
+
+The site is derived output, not a ``data/`` file: it is replaced atomically (temporary file,
+then rename: a reader sees the old site or the new one, never half a file) but not fsynced,
+since a crash leaves the previous complete site and the next build writes it again. The fsyncs
+and ``recipeline_schema.io``'s imports cost ~10% of a whole build of tsuku's data.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from pathlib import Path
-
-from recipeline_schema import atomic_write_bytes, atomic_write_text
 
 from .core import Document
 from .errors import OutputError
@@ -28,10 +33,35 @@ def write_dashboard(document: Document, output_dir: Path) -> Path:
     """Write ``output_dir/dashboard.json`` atomically; return its path."""
     path = output_dir / DASHBOARD_FILE
     try:
-        atomic_write_text(path, render(document))
+        replace_file(path, render(document).encode("utf-8"))
     except OSError as exc:
         raise OutputError(f"{path}: expected a writable location, got {exc.strerror or exc}") from None
     return path
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically: a temporary file beside it, then a rename
+    (mode: the replaced file's, else 0644; parents created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o644
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        try:
+            os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
 
 
 def static_files() -> list[tuple[str, bytes]]:
@@ -46,7 +76,7 @@ def write_site(document: Document, output_dir: Path) -> Path:
         target = output_dir / name
         try:
             if not target.is_file() or target.read_bytes() != content:
-                atomic_write_bytes(target, content)
+                replace_file(target, content)
         except OSError as exc:
             raise OutputError(f"{target}: expected a writable location, got {exc.strerror or exc}") from None
     return write_dashboard(document, output_dir)

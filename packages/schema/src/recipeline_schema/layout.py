@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .ecosystems import check_name, normalize_ecosystem
-from .queue import check_batch_id
+from .ids import check_batch_id  # light: layout must not load the models
 from .timefmt import format_file_time
 
 

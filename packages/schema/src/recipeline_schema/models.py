@@ -16,9 +16,9 @@ from ._jsonschema import meta
 from .ecosystems import NAME_PATTERN, SOURCE_PATTERN
 from .ecosystems import Ecosystem as EcosystemField
 from .errors import InvalidValueError
+from .ids import BATCH_ID_PATTERN
 from .taxonomy import Category, is_transient, is_valid
 
-BATCH_ID_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{3}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 ENVIRONMENT_PATTERN = r"^(linux-[a-z]+-(glibc|musl)-(x86_64|arm64)|darwin-(x86_64|arm64)|generation)$"
 MESSAGE_LIMIT = 500

@@ -5,14 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import operator
-import re
 from collections.abc import Collection, Iterable
 
 from ._gcpause import gc_paused
 from .errors import InvalidValueError
-from .models import BATCH_ID_PATTERN, Queue, QueueEntry
+from .ids import _BATCH_ID, check_batch_id
+from .models import Queue, QueueEntry
 
-_BATCH_ID = re.compile(BATCH_ID_PATTERN)
 _SOURCE = operator.attrgetter("source")
 
 
@@ -96,12 +95,6 @@ def mark_in_progress(
         dataclasses.replace(e, status="in_progress", batch_id=batch_id, last_attempt_at=now) for e in selected
     ]
     return replace_entries(queue, changed, now=now)
-
-
-def check_batch_id(batch_id: str) -> str:
-    if not isinstance(batch_id, str) or not _BATCH_ID.match(batch_id):
-        raise InvalidValueError(f"batch id {batch_id!r}: expected YYYY-MM-DD-NNN")
-    return batch_id
 
 
 def next_batch_id(day: dt.date, existing: Iterable[str]) -> str:
