@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import multiprocessing
 import os
@@ -143,3 +144,43 @@ def test_killed_writer_leaves_old_or_new_file(tmp_path: Path) -> None:
     proc.wait()
     data = rs.read_json(path)  # parses: the file is one whole version
     assert data["n"] >= 0
+
+
+def test_save_after_load_reuses_validated_lines_and_writes_the_same_bytes(
+    tmp_path: Path, now: dt.datetime
+) -> None:
+    """Untouched entries are written from the lines read; the result equals a full re-encoding."""
+    path = tmp_path / "priority-queue-pypi.json"
+    rs.save(_queue(now, *(f"tool{i}" for i in range(50))), path)
+    queue = rs.load(rs.Queue, path)
+    picked = rs.select_batch(queue, now=now, size=3)
+    marked = rs.mark_in_progress(queue, picked, batch_id="2026-01-29-001", now=now)
+    rs.save(marked, path)
+    assert path.read_text() == rs.io.render(rs.to_json(marked))
+    assert rs.load(rs.Queue, path) == marked
+
+
+def test_an_invalid_changed_entry_is_refused_with_its_index_in_the_whole_queue(
+    tmp_path: Path, now: dt.datetime
+) -> None:
+    path = tmp_path / "priority-queue-pypi.json"
+    rs.save(_queue(now, "a", "b", "c"), path)
+    before = path.read_bytes()
+    queue = rs.load(rs.Queue, path)
+    broken = dataclasses.replace(queue.entries[2], batch_id="yesterday")
+    with pytest.raises(rs.DataFileError, match=r"\$\.entries\[2\]\.batch_id"):
+        rs.save(dataclasses.replace(queue, entries=(*queue.entries[:2], broken)), path)
+    assert path.read_bytes() == before
+
+
+def test_lines_of_a_hand_written_file_are_written_in_the_canonical_form(tmp_path: Path) -> None:
+    """An entry that omits default fields is re-encoded in full, not copied as it was."""
+    path = tmp_path / "priority-queue-pypi.json"
+    path.write_text(
+        '{"schema_version": 1, "ecosystem": "pypi", "updated_at": "2026-01-29T10:00:00Z",'
+        ' "entries": [{"name": "x", "source": "pypi:x", "priority": 2}]}'
+    )
+    queue = rs.load(rs.Queue, path)
+    rs.save(queue, path)
+    assert path.read_text() == rs.io.render(rs.to_json(queue))
+    assert '"failure_count": 0' in path.read_text()

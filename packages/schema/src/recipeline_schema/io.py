@@ -11,6 +11,7 @@ Rules kept here so no stage has to remember them:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import itertools
 import json
@@ -178,7 +179,9 @@ def render(data: Any) -> str:
     lines = []
     for key, value in data.items():
         name = json.dumps(key, ensure_ascii=False)
-        if isinstance(value, list) and value:
+        if isinstance(value, _Rendered) and value:
+            lines.append(f"  {name}: [\n    " + ",\n    ".join(value) + "\n  ]")
+        elif isinstance(value, list) and value:
             items = "    " + ",\n    ".join(_LINE.many(value))
             lines.append(f"  {name}: [\n{items}\n  ]")
         else:
@@ -225,17 +228,99 @@ def decode(model: type[T], data: Any, path: Path | str, *, prefix: str = "$") ->
 def load(model: type[T], path: Path | str) -> T:
     """Read and validate one JSON document of a contract."""
     with gc_paused():
-        return decode(model, read_json(path), path)
+        data = read_json(path)
+        value = decode(model, data, path)
+        _CHECKED.remember(value, data)
+        return value
 
 
 def save(value: Any, path: Path | str) -> None:
     """Validate ``value`` against its contract and write it atomically (document form)."""
     with gc_paused():
-        data = to_json(value)
-        validate(schema_of(_model(value)), data, str(path))
-        text = render(data)
-        del data  # freed now, not scanned by the collector's next pass
+        text = _checked_text(value, path)
     atomic_write_text(path, text)
+
+
+class _Rendered(list[str]):
+    """Array items already rendered as lines (``render`` writes them as they are)."""
+
+
+class _CheckedLines:
+    """The canonical line of each list item of recently loaded documents, by the item's identity.
+
+    A queue of 100,000 entries is loaded, a batch of 25 is marked, and the queue is saved: the
+    99,975 untouched entries are the very objects ``load`` decoded from lines it had validated,
+    so ``save`` writes those lines again and encodes and validates only the changed entries.
+    Only items whose line was complete and in field order are remembered (their line is then
+    exactly what encoding them gives); the objects are kept alive with their lines, so an id is
+    never reused while remembered, and only the last few documents are kept.
+    """
+
+    def __init__(self, documents: int = 2) -> None:
+        self._maps: list[dict[int, tuple[object, str]]] = []
+        self._documents = documents
+
+    def remember(self, value: Any, data: Any) -> None:
+        lines: dict[int, tuple[object, str]] = {}
+        for name, items in _item_lists(value):
+            raws = data.get(name) if isinstance(data, dict) else None
+            if not isinstance(raws, list) or len(raws) != len(items):
+                continue
+            names = [f.name for f in dataclasses.fields(items[0])]
+            keep = [(item, raw) for item, raw in zip(items, raws, strict=True) if list(raw) == names]
+            rendered = _LINE.many(raw for _, raw in keep)
+            lines.update((id(item), (item, line)) for (item, _), line in zip(keep, rendered, strict=True))
+        if lines:
+            self._maps = [lines, *self._maps][: self._documents]
+
+    def __bool__(self) -> bool:
+        return bool(self._maps)
+
+    def line(self, item: object) -> str | None:
+        for lines in self._maps:
+            hit = lines.get(id(item))
+            if hit is not None and hit[0] is item:
+                return hit[1]
+        return None
+
+
+_CHECKED = _CheckedLines()
+
+
+def _item_lists(value: Any) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The top-level fields of ``value`` that hold a non-empty tuple of dataclass instances."""
+    for f in dataclasses.fields(value):
+        items = getattr(value, f.name)
+        if isinstance(items, tuple) and items and dataclasses.is_dataclass(items[0]):
+            yield f.name, items
+
+
+def _checked_text(value: Any, path: Path | str) -> str:
+    """The document form of ``value``, every part validated: lines remembered from a validated
+    read are reused, everything else is encoded and checked against the contract."""
+    known = {}
+    if _CHECKED:
+        for name, items in _item_lists(value):
+            lines = [_CHECKED.line(item) for item in items]
+            if any(line is not None for line in lines):
+                known[name] = (items, lines)
+    schema = schema_of(_model(value))
+    if not known:
+        data = to_json(value)
+        validate(schema, data, str(path))
+        return render(data)
+    fresh = {name: tuple(i for i, line in zip(items, lines, strict=True) if line is None)
+             for name, (items, lines) in known.items()}  # fmt: skip
+    data = to_json(dataclasses.replace(value, **fresh))
+    try:
+        validate(schema, data, str(path))
+    except DataFileError:  # word the error with the item's real index in the whole list
+        validate(schema, to_json(value), str(path))
+        raise
+    for name, (_items, lines) in known.items():
+        new = iter(_LINE.many(data[name]))
+        data[name] = _Rendered(line if line is not None else next(new) for line in lines)
+    return render(data)
 
 
 # --- JSON Lines --------------------------------------------------------------------------------
