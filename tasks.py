@@ -150,42 +150,63 @@ def batch(
         return
     try:
         with file_lock(root / "build" / "batch.lock", what="a batch"):
-            summary = _run_batch(c, root, ecosystem, batch_size, tier, environment, workers)
+            summary = _run_batch(c, root, ecosystem, batch_size, tier, environment, workers, quiet=json)
     except LockTimeoutError as exc:
         raise Exit(f"invoke batch: {exc}", code=4) from None
-    if summary is not None:
-        _report(summary, as_json=json)
+    _report(summary, as_json=json)
 
 
 def _run_batch(
-    c: Context, root: Path, ecosystem: str, size: int, tier: int, environment: str, workers: int
-) -> dict[str, Any] | None:
+    c: Context,
+    root: Path,
+    ecosystem: str,
+    size: int,
+    tier: int,
+    environment: str,
+    workers: int,
+    *,
+    quiet: bool,
+) -> dict[str, Any]:
+    """The batch's merge summary, or the preflight summary when nothing was selected.
+
+    ``quiet`` keeps stdout for the final JSON: the stages' own lines are not shown and this
+    task's notes go to stderr (progress lines are on stderr anyway).
+    """
+    note = sys.stderr if quiet else sys.stdout
     unfinished = _unfinished_batches(root)
     if unfinished:
         batch_dir = unfinished[0]
         _refuse_when_stopped(c, root, batch_dir)
-        print(f"resuming interrupted batch {batch_dir.name} ({batch_dir})")
+        print(f"resuming interrupted batch {batch_dir.name} ({batch_dir})", file=note)
     else:
         plan = _preflight(c, root, ecosystem, size, tier)
         if not plan.get("batch_id"):
-            print(f"nothing to do for {ecosystem}: {plan.get('reason') or 'no eligible entries'}")
-            return None
+            return {
+                "batch_id": None,
+                "ecosystem": ecosystem,
+                "reason": plan.get("reason") or "nothing eligible",
+            }
         batch_dir = Path(plan["batch_dir"])
-        print(f"batch {plan['batch_id']}: {plan['selected']} {plan['ecosystem']} packages -> {batch_dir}")
+        print(
+            f"batch {plan['batch_id']}: {plan['selected']} {plan['ecosystem']} packages -> {batch_dir}",
+            file=note,
+        )
     validate_args: list[object] = ["validate", "--batch-dir", batch_dir, "--environment", environment]
     if workers:
         validate_args += ["--workers", workers]
     if not _generation_complete(batch_dir):
-        _generate_and_validate(c, root, batch_dir, validate_args)
+        _generate_and_validate(c, root, batch_dir, validate_args, quiet=quiet)
     elif environment == "auto" or not (batch_dir / "results" / f"{environment}.json").exists():
-        _stage(c, "validator", *validate_args)
+        _stage(c, "validator", *validate_args, capture=quiet)
     out = _stage(c, "merger", "merge", "--repo", root, "--batch-dir", batch_dir, capture=True)
     summary = _last_json(out)
     summary["batch_dir"] = str(batch_dir)
     return summary
 
 
-def _generate_and_validate(c: Context, root: Path, batch_dir: Path, validate_args: list[object]) -> None:
+def _generate_and_validate(
+    c: Context, root: Path, batch_dir: Path, validate_args: list[object], *, quiet: bool
+) -> None:
     """Generate with the validator following: recipe n validates while n+1 is generated.
 
     Generation is bound by the registries' rate limits and validation by CPU, so running them
@@ -194,9 +215,9 @@ def _generate_and_validate(c: Context, root: Path, batch_dir: Path, validate_arg
     import subprocess
 
     command = [sys.executable, "-m", "recipeline_validator", *map(str, validate_args), "--follow"]
-    follower = subprocess.Popen(command)
+    follower = subprocess.Popen(command, stdout=sys.stderr if quiet else None)
     try:
-        code, _ = _run(c, "generator", "generate", "--batch-dir", batch_dir, "--repo", root)
+        code, _ = _run(c, "generator", "generate", "--batch-dir", batch_dir, "--repo", root, capture=quiet)
     except BaseException:
         follower.kill()
         raise
@@ -232,13 +253,15 @@ def _report(summary: dict[str, Any], *, as_json: bool) -> None:
 
     if as_json:
         print(json.dumps(summary, sort_keys=True))
+    elif summary.get("batch_id") is None:
+        print(f"nothing to do for {summary['ecosystem']}: {summary['reason']}")
     else:
         counts = ", ".join(
             f"{summary.get(k, 0)} {k}" for k in ("merged", "excluded", "failed", "blocked", "skipped")
         )
-        print(f"batch {summary.get('batch_id')}: {counts}; branch {summary.get('branch') or '(none)'}")
+        print(f"batch {summary['batch_id']}: {counts}; branch {summary.get('branch') or '(none)'}")
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    body = Path(summary.get("batch_dir", "")) / "pr-body.md"
+    body = Path(summary.get("batch_dir") or "-") / "pr-body.md"
     if step_summary and body.is_file():
         with Path(step_summary).open("a", encoding="utf-8") as fh:
             fh.write(body.read_text(encoding="utf-8") + "\n")

@@ -42,8 +42,13 @@ def test_a_batch_end_to_end(scratch_repo: Path, flow_env: dict[str, str], four_p
     )
     head_before = git(repo, "rev-parse", "HEAD")
 
-    result = _invoke(repo, env, "batch", "--ecosystem", "pypi", "--batch-size", "4")
+    step_summary = repo.parent / "step-summary.md"
+    result = _invoke(repo, {**env, "GITHUB_STEP_SUMMARY": str(step_summary)},
+                     "batch", "--ecosystem", "pypi", "--batch-size", "4", "--json")  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads(result.stdout)  # --json: stdout is the summary object and nothing else
+    assert (summary["merged"], summary["excluded"], summary["failed"]) == (1, 1, 2)
+    assert "generate 4/4" in result.stderr  # progress went to stderr
 
     layout = rs.Layout(repo)
     manifests = sorted(layout.batches_dir.glob("*-[0-9][0-9][0-9].json"))
@@ -64,6 +69,7 @@ def test_a_batch_end_to_end(scratch_repo: Path, flow_env: dict[str, str], four_p
     assert recipe.steps[0].action == "pipx_install"
     assert recipe.steps[0].params == {"package": "goodtool", "executables": ["goodtool"]}
     assert recipe.verify == rs.Verify("goodtool --version", "{version}")
+    assert f"Batch {batch_id}" in step_summary.read_text() and "| goodtool |" in step_summary.read_text()
     merged = next(p for p in manifest.packages if p.name == "goodtool")
     assert merged.sha256 == rs.sha256_text(recipe_text)
 
