@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from recipeline_schema import Failure, Recipe, Step, Verify, api_base_url, check_name
+from recipeline_schema import Failure, Recipe, api_base_url
 from recipeline_schema.http import ApiError, HttpClient
 
-from .recipes import RejectedName, check_executables, https_url, one_line_text, verify_executable
+from .recipes import RejectedName, check_executables, https_url, one_line_text
 
 
 class InsufficientError(Exception):
@@ -147,29 +147,3 @@ def hosts(*urls: str) -> tuple[str, ...]:
 def describe(summary: str, fallback: str) -> str:
     """The summary on one line (at most 300 characters), or ``fallback`` when it is empty."""
     return one_line_text(summary) or fallback
-
-
-def install_recipe(
-    *,
-    name: str,
-    action: str,
-    package_key: str,
-    package: str,
-    executables: tuple[str, ...],
-    description: str,
-    homepage: str,
-    project: str,
-) -> Recipe:
-    """A one-step ``<action>`` recipe verified by ``<executable> --version`` printing the version.
-
-    ``project`` is the package's own short name, used to choose the verify executable.
-    """
-    check_name(name)
-    exe = verify_executable(executables, tool=name, project=project)
-    return Recipe(
-        name=name,
-        description=description,
-        homepage=homepage,
-        steps=(Step(action, {package_key: package, "executables": executables}),),
-        verify=Verify(command=f"{exe} --version", pattern="{version}"),
-    )

@@ -23,10 +23,10 @@ from .builder_support import (
     describe,
     first_https,
     hosts,
-    install_recipe,
     safe_executables,
     text_field,
 )
+from .recipes import install_recipe
 
 #: crates.io's rule for crate names (ASCII letter first, then letters, digits, ``-``, ``_``).
 CRATE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")

@@ -23,13 +23,13 @@ from .builder_support import (
     describe,
     first_https,
     hosts,
-    install_recipe,
     run_builder,
     safe_executables,
     text_field,
     upstream,
 )
 from .builder_support import utcnow as _utcnow
+from .recipes import install_recipe
 
 #: npm package names: optional ``@scope/``, URL-safe characters, at most 214 characters. Upper
 #: case is allowed because old packages have it (npm refuses it only for new ones).

@@ -31,7 +31,7 @@ from .pypi_index import (
     select_wheel,
 )
 from .pypi_metadata import console_scripts, describe, parse_core_metadata, pick_homepage
-from .recipes import RejectedName, check_executables, pipx_recipe
+from .recipes import RejectedName, check_executables, install_recipe
 from .wheel import MEMBER_CAP, WheelError, read_dist_info
 
 
@@ -147,8 +147,11 @@ class PypiBuilder:
                 None,
                 f"{wheel.filename}: no https homepage in Home-page or Project-URL (tsuku requires one)",
             )
-        return pipx_recipe(
+        return install_recipe(
             name=name,
+            action="pipx_install",
+            package_key="package",
+            package=project,
             project=project,
             executables=checked,
             description=describe(meta, project),

@@ -85,16 +85,27 @@ def https_url(candidate: str, *, avoid_hosts: tuple[str, ...] = ()) -> str | Non
     return value
 
 
-def pipx_recipe(
-    *, name: str, project: str, executables: tuple[str, ...], description: str, homepage: str
+def install_recipe(
+    *,
+    name: str,
+    action: str,
+    package_key: str,
+    package: str,
+    executables: tuple[str, ...],
+    description: str,
+    homepage: str,
+    project: str,
 ) -> Recipe:
-    """A ``pipx_install`` recipe verified by ``<executable> --version`` printing the version."""
+    """A one-step ``<action>`` recipe verified by ``<executable> --version`` printing the version.
+
+    ``project`` is the package's own short name, used to choose the verify executable.
+    """
     check_name(name)
     exe = verify_executable(executables, tool=name, project=project)
     return Recipe(
         name=name,
         description=description,
         homepage=homepage,
-        steps=(Step("pipx_install", {"package": project, "executables": executables}),),
+        steps=(Step(action, {package_key: package, "executables": executables}),),
         verify=Verify(command=f"{exe} --version", pattern="{version}"),
     )

@@ -27,12 +27,12 @@ from .builder_support import (
     describe,
     first_https,
     hosts,
-    install_recipe,
     safe_executables,
     text_field,
     upstream,
 )
 from .gem_archive import GemError, GemSpec, NeedMoreError, read_gemspec
+from .recipes import install_recipe
 
 #: Gem names as RubyGems accepts them (letters, digits, ``.``, ``-``, ``_``).
 GEM_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
