@@ -26,35 +26,25 @@ from .npm import NpmTools, find_npm_tools
 from .outcome import SandboxOutcome, fail
 from .output import cause_line
 from .plan import NATIVE_ACTIONS, NativePlan, PipxInstall
-from .sandbox import Isolation, Limits
+from .sandbox import REACH_ENV_NAMES, Isolation, Limits
 from .verify import VerifySpec, expand, judge
 
 #: Environment variables phase 1 may pass to pip: its configuration and the ways to reach an
 #: index (proxies, certificates, netrc). Nothing else of the caller's environment (tokens!).
 PIP_ENV_PREFIXES = ("PIP_",)
-PIP_ENV_NAMES = frozenset(
-    {
-        "PATH",
-        "HOME",
-        "LANG",
-        "LC_ALL",
-        "XDG_CONFIG_HOME",
-        "XDG_CACHE_HOME",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "NO_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "no_proxy",
-        "all_proxy",
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-        "REQUESTS_CA_BUNDLE",
-        "CURL_CA_BUNDLE",
-        "NETRC",
-    }
-)
+PIP_ENV_NAMES = REACH_ENV_NAMES | {
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
+    "ALL_PROXY",
+    "all_proxy",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "NETRC",
+}
 VERSION_SCRIPT = "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))"
 VERSION_TIMEOUT = 60.0
 PIP_QUIET = ("--no-input", "--disable-pip-version-check", "--progress-bar", "off")

@@ -24,28 +24,12 @@ from . import sandbox
 from .outcome import SandboxOutcome, fail
 from .output import cause_line
 from .plan import NpmInstall
-from .sandbox import Isolation, Limits
+from .sandbox import REACH_ENV_NAMES, Isolation, Limits
 
 NPM_QUIET = ("--no-audit", "--no-fund", "--no-update-notifier", "--loglevel=error")
 #: Environment variables phase 1 may pass to npm besides the basic ones: its configuration.
 NPM_ENV_PREFIXES = ("npm_config_", "NPM_CONFIG_")
-BASE_ENV_NAMES = frozenset(
-    {
-        "PATH",
-        "HOME",
-        "LANG",
-        "LC_ALL",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "NO_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "no_proxy",
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-        "NODE_EXTRA_CA_CERTS",
-    }
-)
+BASE_ENV_NAMES = REACH_ENV_NAMES | {"PATH", "HOME", "LANG", "LC_ALL", "NODE_EXTRA_CA_CERTS"}
 #: Secrets never leave the caller's environment, even under an npm_config_ name (npm reads
 #: registry credentials from its own .npmrc files, which phase 1 still sees through HOME).
 SECRET_WORDS = ("token", "auth", "password", "secret")

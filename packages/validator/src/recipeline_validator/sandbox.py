@@ -22,6 +22,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+#: How a step that downloads reaches its registry: proxies and CA certificates (never tokens).
+REACH_ENV_NAMES = frozenset(
+    {
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+    }
+)
 MIB = 1024**2
 GIB = 1024**3
 OUTPUT_READ_LIMIT = 1024 * 1024  # bytes of a log read back from each end

@@ -29,31 +29,21 @@ from recipeline_schema import (
 from . import sandbox
 from .outcome import SandboxOutcome, fail
 from .output import cause_line
-from .sandbox import Limits
+from .sandbox import REACH_ENV_NAMES, Limits
 
 #: tsuku categories ``map_legacy`` knows; anything else is an install failure of this recipe
 #: (map_legacy's own default, deterministic_insufficient, is for generation, not validation).
 TSUKU_CATEGORIES = LEGACY_CATEGORY_NAMES | {"unsafe_action"}
 #: What tsuku (and the container runtime it drives) may see of the caller's environment.
-TSUKU_ENV_NAMES = frozenset(
-    {
-        "PATH",
-        "LANG",
-        "LC_ALL",
-        "DOCKER_HOST",
-        "DOCKER_CONFIG",
-        "CONTAINER_HOST",
-        "XDG_RUNTIME_DIR",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "NO_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "no_proxy",
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-    }
-)
+TSUKU_ENV_NAMES = REACH_ENV_NAMES | {
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "DOCKER_HOST",
+    "DOCKER_CONFIG",
+    "CONTAINER_HOST",
+    "XDG_RUNTIME_DIR",
+}
 
 
 @dataclass(frozen=True, slots=True)
