@@ -246,39 +246,41 @@ class _Rendered(list[str]):
 
 
 class _CheckedLines:
-    """The canonical line of each list item of recently loaded documents, by the item's identity.
+    """The validated JSON of each list item of recently loaded documents, by the item's identity.
 
     A queue of 100,000 entries is loaded, a batch of 25 is marked, and the queue is saved: the
-    99,975 untouched entries are the very objects ``load`` decoded from lines it had validated,
-    so ``save`` writes those lines again and encodes and validates only the changed entries.
-    Only items whose line was complete and in field order are remembered (their line is then
-    exactly what encoding them gives); the objects are kept alive with their lines, so an id is
-    never reused while remembered, and only the last few documents are kept.
+    99,975 untouched entries are the very objects ``load`` decoded from JSON it had validated,
+    so ``save`` renders that JSON again and encodes and validates only the changed entries.
+    Only items whose JSON was complete and in field order are remembered (it is then exactly
+    what encoding them gives); the objects are kept alive with it, so an id is never reused
+    while remembered, and only the last few documents are kept. Nothing is rendered at load:
+    a document that is never saved costs only the bookkeeping.
     """
 
     def __init__(self, documents: int = 2) -> None:
-        self._maps: list[dict[int, tuple[object, str]]] = []
+        self._maps: list[dict[int, tuple[object, Any]]] = []
         self._documents = documents
 
     def remember(self, value: Any, data: Any) -> None:
-        lines: dict[int, tuple[object, str]] = {}
+        checked: dict[int, tuple[object, Any]] = {}
         for name, items in _item_lists(value):
             raws = data.get(name) if isinstance(data, dict) else None
             if not isinstance(raws, list) or len(raws) != len(items):
                 continue
             names = [f.name for f in dataclasses.fields(items[0])]
-            keep = [(item, raw) for item, raw in zip(items, raws, strict=True) if list(raw) == names]
-            rendered = _LINE.many(raw for _, raw in keep)
-            lines.update((id(item), (item, line)) for (item, _), line in zip(keep, rendered, strict=True))
-        if lines:
-            self._maps = [lines, *self._maps][: self._documents]
+            checked.update(
+                (id(item), (item, raw)) for item, raw in zip(items, raws, strict=True) if list(raw) == names
+            )
+        if checked:
+            self._maps = [checked, *self._maps][: self._documents]
 
     def __bool__(self) -> bool:
         return bool(self._maps)
 
-    def line(self, item: object) -> str | None:
-        for lines in self._maps:
-            hit = lines.get(id(item))
+    def json_of(self, item: object) -> Any | None:
+        """The validated JSON ``item`` was decoded from, or ``None``."""
+        for checked in self._maps:
+            hit = checked.get(id(item))
             if hit is not None and hit[0] is item:
                 return hit[1]
         return None
@@ -296,30 +298,30 @@ def _item_lists(value: Any) -> Iterator[tuple[str, tuple[Any, ...]]]:
 
 
 def _checked_text(value: Any, path: Path | str) -> str:
-    """The document form of ``value``, every part validated: lines remembered from a validated
-    read are reused, everything else is encoded and checked against the contract."""
+    """The document form of ``value``, every part validated: JSON remembered from a validated
+    read is rendered again, everything else is encoded and checked against the contract."""
     known = {}
     if _CHECKED:
         for name, items in _item_lists(value):
-            lines = [_CHECKED.line(item) for item in items]
-            if any(line is not None for line in lines):
-                known[name] = (items, lines)
+            raws = [_CHECKED.json_of(item) for item in items]
+            if any(raw is not None for raw in raws):
+                known[name] = (items, raws)
     schema = schema_of(_model(value))
     if not known:
         data = to_json(value)
         validate(schema, data, str(path))
         return render(data)
-    fresh = {name: tuple(i for i, line in zip(items, lines, strict=True) if line is None)
-             for name, (items, lines) in known.items()}  # fmt: skip
+    fresh = {name: tuple(i for i, raw in zip(items, raws, strict=True) if raw is None)
+             for name, (items, raws) in known.items()}  # fmt: skip
     data = to_json(dataclasses.replace(value, **fresh))
     try:
         validate(schema, data, str(path))
     except DataFileError:  # word the error with the item's real index in the whole list
         validate(schema, to_json(value), str(path))
         raise
-    for name, (_items, lines) in known.items():
-        new = iter(_LINE.many(data[name]))
-        data[name] = _Rendered(line if line is not None else next(new) for line in lines)
+    for name, (_items, raws) in known.items():
+        new = iter(data[name])
+        data[name] = _Rendered(_LINE.many(raw if raw is not None else next(new) for raw in raws))
     return render(data)
 
 
