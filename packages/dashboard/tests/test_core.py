@@ -15,9 +15,11 @@ from recipeline_dashboard import (
     build_dashboard,
     dedupe_failures,
     health_section,
+    render,
 )
-from recipeline_dashboard.core import STATUSES, _time_text, queue_section
+from recipeline_dashboard.core import STATUSES, queue_section
 from recipeline_dashboard.model import Breaker, BudgetUse, ReadProblem
+from recipeline_dashboard.model import time_text as _time_text
 from recipeline_schema import format_time
 
 T0 = dt.datetime(2026, 2, 1, 10, 0, 0, tzinfo=dt.UTC)
@@ -40,7 +42,7 @@ def event(
         category=category,
         subcategory=sub,
         message=f"{package} failed",
-        timestamp=T0 + dt.timedelta(minutes=minute),
+        timestamp=format_time(T0 + dt.timedelta(minutes=minute)),
         batch_id=batch,
         environments=(env,),
         blocked_by=blocked_by,
@@ -87,8 +89,8 @@ def test_a_failure_in_several_environments_of_one_batch_is_one_failure() -> None
     assert len(merged) == 3
     first_batch = [f for f in merged if f.batch_id == "2026-02-01-001" and f.category == "validation_failed"]
     assert first_batch[0].environments == ("darwin-arm64", "linux-debian-glibc-x86_64")
-    assert first_batch[0].timestamp == T0 + dt.timedelta(minutes=2)  # the newest of the group
-    assert [f.timestamp.minute for f in merged] == [4, 3, 2]  # newest first
+    assert first_batch[0].timestamp == "2026-02-01T10:02:00Z"  # the newest of the group
+    assert [f.timestamp for f in merged] == [f"2026-02-01T10:0{m}:00Z" for m in (4, 3, 2)]  # newest first
 
 
 def test_recent_failures_are_the_newest_twenty_in_any_input_order() -> None:
@@ -100,6 +102,29 @@ def test_recent_failures_are_the_newest_twenty_in_any_input_order() -> None:
     assert a == b
     assert [f["package"] for f in a["recent_failures"]] == [f"pypi:p{i}" for i in range(29, 9, -1)]
     assert a["failures"]["total"] == 30 and len(a["failure_details"]) == 30
+
+
+def test_failures_of_the_same_second_are_ordered_whatever_order_they_were_read_in() -> None:
+    # one run's file gives all its failures one timestamp; two processes read files in any order
+    subs = ("install_failed", "verify_pattern_mismatch", None)
+    events = [
+        event(f"pypi:p{i % 4}", 1, sub=subs[i % 3], env=f"linux-debian-glibc-{('x86_64', 'arm64')[i % 2]}")
+        for i in range(24)
+    ] + [event("npm:p0", 1), event("pypi:p0", 1, batch="2026-02-01-002")]
+    documents = set()
+    for seed in range(8):
+        shuffled = events[:]
+        random.Random(seed).shuffle(shuffled)
+        documents.add(render(build_dashboard(RepositoryData(failures=tuple(shuffled)), NOW)))
+    assert len(documents) == 1
+    rows = build_dashboard(RepositoryData(failures=tuple(events)), NOW)["failure_details"]
+    assert len(rows) == 14  # 4 packages x 3 subcategories, and 2 more
+    assert rows[0]["batch_id"] == "2026-02-01-002"  # then batch, category, subcategory, package
+    assert [(r["subcategory"], r["package"]) for r in rows[1:4]] == [
+        ("verify_pattern_mismatch", "pypi:p3"),
+        ("verify_pattern_mismatch", "pypi:p2"),
+        ("verify_pattern_mismatch", "pypi:p1"),
+    ]
 
 
 def test_queue_counts_by_status_tier_and_ecosystem() -> None:

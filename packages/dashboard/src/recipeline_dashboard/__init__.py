@@ -1,12 +1,14 @@
 """recipeline-dashboard: a repository's data/ -> ``website/pipeline/`` (dashboard.json + pages).
 
 Public surface:
-- the pure core: ``build_dashboard`` and its sections, ``dedupe_failures``;
+- the pure core: ``build_dashboard`` and its sections, ``Dashboard`` (sections built on demand),
+  ``dedupe_failures``;
 - the normalized model: ``RepositoryData``, ``Package``, ``FailureEvent``, ``Run``, ``Control``,
   ``ReadProblem``;
 - reading (recipeline's layout and tsuku's): ``read_repository``;
 - tsuku's rules: ``classify``, ``one_line_message``;
-- writing: ``render``, ``write_site``, ``write_dashboard``; the JSON Schema: ``dashboard_schema``;
+- writing: ``render``, ``render_dashboard``, ``write_site``, ``write_dashboard`` (a document, or a
+  ``Dashboard`` written one section at a time); the JSON Schema: ``dashboard_schema``;
 - errors: ``DashboardError`` and ``OutputError``.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from .core import RECENT_FAILURES as RECENT_FAILURES
+from .core import Dashboard as Dashboard
 from .core import blockers_section as blockers_section
 from .core import build_dashboard as build_dashboard
 from .core import dedupe_failures as dedupe_failures
@@ -36,6 +39,7 @@ from .model import Run as Run
 from .reading import read_repository as read_repository
 from .schema import dashboard_schema as dashboard_schema
 from .site import render as render
+from .site import render_dashboard as render_dashboard
 from .site import write_dashboard as write_dashboard
 from .site import write_site as write_site
 

@@ -18,7 +18,7 @@ from typing import NoReturn
 
 from recipeline_schema import Layout, SchemaError, parse_time_lenient
 
-from .core import build_dashboard
+from .core import MAX_RUNS, Dashboard, Document
 from .errors import DashboardError
 from .reading import read_repository
 from .schema import check_document, export_schema, schema_drifted
@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--workers",
         type=int,
-        help="processes reading failure files when there are over 20,000 (default: up to 2, one per core)",
+        help="processes reading failure files when there are at least 1,000 "
+        "(default: up to 2, one per core; 1: this process only)",
     )
     s = commands.add_parser(
         "schema",
@@ -140,20 +141,22 @@ def _build(args: argparse.Namespace) -> int:
     gc.disable()
     try:
         data = read_repository(layout, workers=args.workers)
-        document = build_dashboard(data, now)
+        dash = Dashboard(data, now)
+        source: Document | Dashboard = dash  # its sections are built as they are written
         if args.check:
-            check_document(document)
+            source = dash.document()
+            check_document(source)
         output = args.output or layout.website
-        path = write_dashboard(document, output) if args.json_only else write_site(document, output)
+        write = write_dashboard if args.json_only else write_site
+        path = write(source, output)
     finally:
         if was_enabled:
             gc.enable()
     if _LEFT_FOR_EXIT is not None:  # the process ends next: the OS frees all at once
-        _LEFT_FOR_EXIT.append((data, document))
+        _LEFT_FOR_EXIT.append((data, dash, source))
     print(
-        f"wrote {path}: {document['queue']['total']} queue entries, "
-        f"{document['failures']['total']} failures, {len(document['runs'])} runs, "
-        f"{document['errors']['count']} data errors"
+        f"wrote {path}: {len(data.packages)} queue entries, {len(dash.failures)} failures, "
+        f"{min(len(data.runs), MAX_RUNS)} runs, {len(data.problems)} data errors"
     )
     for problem in data.problems[:10]:
         where = problem.file if problem.line is None else f"{problem.file}:{problem.line}"

@@ -210,6 +210,9 @@ def run_bench(scale: int, repeat: int) -> int:
     with tempfile.TemporaryDirectory(prefix="dashboard-bench-") as tmp:
         root = Path(tmp)
         counts = write_corpus(root, scale)
+        # the corpus was just written: its dirty pages would be written back by kernel threads
+        # on the same cores during the first builds; a repository that was checked out has none
+        os.sync()
         measured = [time_build(root) for _ in range(repeat)]
         peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # Linux: KiB
     times = [wall for wall, _ in measured]

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
-from recipeline_schema import CATEGORIES, format_time
+from recipeline_schema import CATEGORIES
 
 from .model import Control, Curated, FailureEvent, Manifest, Package, ReadProblem, RepositoryData, Run
+from .model import time_text as _time_text
 
 #: How many failures ``recent_failures`` shows.
 RECENT_FAILURES = 20
@@ -49,21 +51,15 @@ TIERS: tuple[int, ...] = (1, 2, 3)
 
 Document = dict[str, Any]
 
-
-_FORMATTED: dict[dt.datetime, str] = {}
-
-
-def _time_text(value: dt.datetime) -> str:
-    """``format_time``; the readers give UTC whole seconds, which ``isoformat`` writes directly
-    (four-digit year, then ``+00:00`` for the ``Z``); anything else is memoized ``format_time``."""
-    if value.tzinfo is dt.UTC and not value.microsecond:
-        return value.isoformat()[:19] + "Z"
-    text = _FORMATTED.get(value)
-    if text is None:
-        text = format_time(value)
-        if len(_FORMATTED) < 200_000:
-            _FORMATTED[value] = text
-    return text
+_CATEGORY = attrgetter("category")
+_CATEGORY_AND_SUB = attrgetter("category", "subcategory")
+_ECOSYSTEM = attrgetter("ecosystem")
+_BATCH_ID = attrgetter("batch_id")
+_STATUS = attrgetter("status")
+_ECOSYSTEM_AND_STATUS = attrgetter("ecosystem", "status")
+_TIER_AND_STATUS = attrgetter("priority", "status")
+_MAY_WAIT_ON_DEPENDENCY = frozenset({"blocked", "failed", "pending"})
+_TIER_NAME_SOURCE = attrgetter("priority", "name", "source")
 
 
 def _t(value: dt.datetime | None) -> str | None:
@@ -72,23 +68,59 @@ def _t(value: dt.datetime | None) -> str | None:
 
 def build_dashboard(data: RepositoryData, now: dt.datetime) -> Document:
     """The ``dashboard.json`` document (ARCHITECTURE §8)."""
-    failures = dedupe_failures(data.failures)
-    by_package = _failures_by_package(failures)
-    packages = {p.source: p for p in data.packages}
-    return {
-        "generated_at": _time_text(now),
-        "layouts": list(data.layouts),
-        "queue": queue_section(data.packages, by_package),
-        "blockers": blockers_section(data.packages, failures),
-        "failures": failures_section(failures, data.raw_categories),
-        "recent_failures": [_failure_json(f, packages) for f in failures[:RECENT_FAILURES]],
-        "failure_details": [_failure_json(f, packages) for f in failures[:MAX_FAILURE_DETAILS]],
-        "health": health_section(data.control, data.packages, data.runs, data.manifests, now),
-        "runs": runs_section(data.runs, failures, data.manifests),
-        "series": series_section(data.runs),
-        "disambiguations": disambiguations_section(data.disambiguations, data.runs),
-        "errors": errors_section(data.problems),
-    }
+    return Dashboard(data, now).document()
+
+
+class Dashboard:
+    """The document's sections, each computed when asked for; what several sections share (the
+    deduplicated failures, each package's last ones) is computed once, on first use.
+
+    ``section(name)`` lets the writer build and write one section at a time (``site``);
+    ``document()`` builds them all.
+    """
+
+    def __init__(self, data: RepositoryData, now: dt.datetime) -> None:
+        self.data, self.now = data, now
+
+    @cached_property
+    def failures(self) -> list[FailureEvent]:
+        """Deduplicated, newest first."""
+        return dedupe_failures(self.data.failures)
+
+    @cached_property
+    def by_package(self) -> dict[str, list[FailureEvent]]:
+        return _failures_by_package(self.failures)
+
+    @cached_property
+    def packages(self) -> dict[str, Package]:
+        return {p.source: p for p in self.data.packages}
+
+    def document(self) -> Document:
+        return {name: self.section(name) for name in SECTIONS}
+
+    def section(self, name: str) -> Any:
+        return _SECTIONS[name](self)
+
+    def details(self, limit: int) -> list[Document]:
+        return [_failure_json(f, self.packages) for f in self.failures[:limit]]
+
+
+_SECTIONS: dict[str, Callable[[Dashboard], Any]] = {
+    "generated_at": lambda d: _time_text(d.now),
+    "layouts": lambda d: list(d.data.layouts),
+    "queue": lambda d: queue_section(d.data.packages, d.by_package),
+    "blockers": lambda d: blockers_section(d.data.packages, d.failures),
+    "failures": lambda d: failures_section(d.failures, d.data.raw_categories),
+    "recent_failures": lambda d: d.details(RECENT_FAILURES),
+    "failure_details": lambda d: d.details(MAX_FAILURE_DETAILS),
+    "health": lambda d: health_section(d.data.control, d.data.packages, d.data.runs, d.data.manifests, d.now),
+    "runs": lambda d: runs_section(d.data.runs, d.failures, d.data.manifests),
+    "series": lambda d: series_section(d.data.runs),
+    "disambiguations": lambda d: disambiguations_section(d.data.disambiguations, d.data.runs),
+    "errors": lambda d: errors_section(d.data.problems),
+}
+#: the document's sections, in the order ``dashboard.json`` writes them (its keys are sorted)
+SECTIONS: tuple[str, ...] = tuple(sorted(_SECTIONS))
 
 
 # --- failures ----------------------------------------------------------------------------
@@ -105,28 +137,50 @@ def dedupe_failures(events: Iterable[FailureEvent]) -> list[FailureEvent]:
     repeated: dict[tuple[str, str, str, str], list[FailureEvent]] = {}  # the few keys seen twice
     for e in events:
         key = (e.package, e.batch_id, e.category, e.subcategory or "")
-        seen = first.get(key)
-        if seen is None:
-            first[key] = e
-        elif key in repeated:
-            repeated[key].append(e)
-        else:
-            repeated[key] = [seen, e]
+        seen = first.setdefault(key, e)
+        if seen is not e:
+            group = repeated.get(key)
+            if group is None:
+                repeated[key] = [seen, e]
+            else:
+                group.append(e)
     for key, group in repeated.items():  # replacing a value keeps the key's place in the order
-        group.sort(key=_event_key, reverse=True)
-        first[key] = replace(
-            group[0],
+        group.sort(key=_full_key, reverse=True)
+        first[key] = group[0]._replace(
             environments=tuple(sorted({env for e in group for env in e.environments})),
             blocked_by=tuple(sorted({b for e in group for b in e.blocked_by})),
         )
     merged = list(first.values())
-    merged.sort(key=_event_key, reverse=True)
+    merged.sort(key=_order_text, reverse=True)
     return merged
 
 
-def _event_key(e: FailureEvent) -> tuple[dt.datetime, str, str, str, str, str, str]:
-    """Time first; the rest only makes the order total, so input order never shows."""
-    return (e.timestamp, e.batch_id, e.ecosystem, e.package, e.category, e.subcategory or "", e.message)
+def _order_text(e: FailureEvent) -> str:
+    """Time first; then the rest of the deduplication key, so that the order is total and input
+    order never shows. One string compares faster than a tuple (the sort of 107,000 failures at
+    10x tsuku's data: 0.10 s against 0.16 s); it is unambiguous because only its last part, the
+    package, can contain the separator (times are normalized, batch ids are file names or
+    checked, categories come from the taxonomy)."""
+    return "\0".join((e.timestamp, e.batch_id, e.category, e.subcategory or "", e.package))
+
+
+def _full_key(e: FailureEvent) -> tuple[Any, ...]:
+    """Every field: which of one package's events of a batch stands for them all never depends
+    on the order they were read in (two processes read failure files)."""
+    return (
+        e.timestamp,
+        e.batch_id,
+        e.ecosystem,
+        e.package,
+        e.category,
+        e.subcategory or "",
+        e.message,
+        e.file,
+        e.legacy_category or "",
+        -1 if e.exit_code is None else e.exit_code,
+        e.environments,
+        e.blocked_by,
+    )
 
 
 def _failures_by_package(failures: Sequence[FailureEvent]) -> dict[str, list[FailureEvent]]:
@@ -151,7 +205,7 @@ def _failure_json(f: FailureEvent, packages: Mapping[str, Package]) -> Document:
         "subcategory": f.subcategory,
         "legacy_category": f.legacy_category,
         "message": f.message,
-        "timestamp": _time_text(f.timestamp),
+        "timestamp": f.timestamp,
         "batch_id": f.batch_id,
         "environments": list(f.environments),
         "blocked_by": list(f.blocked_by),
@@ -167,20 +221,19 @@ def _bare_name(package: str) -> str:
 def failures_section(failures: Sequence[FailureEvent], raw_categories: Mapping[str, int]) -> Document:
     """Counts of the deduplicated failures by category (all four, zeros included), subcategory,
     ecosystem; and tsuku's own figure: raw line items per category as the files spell it."""
-    by_subcategory: dict[str, Counter[str]] = {}
-    by_ecosystem: Counter[str] = Counter()
+    # counted by C-level passes (map, Counter), then regrouped: ~100,000 failures at 10x tsuku's data
     categories: Counter[str] = Counter(dict.fromkeys(CATEGORIES, 0))
-    for f in failures:
-        categories[f.category] += 1
-        subs = by_subcategory.get(f.category)
-        if subs is None:
-            subs = by_subcategory[f.category] = Counter()
-        subs[f.subcategory or NO_SUBCATEGORY] += 1
-        by_ecosystem[f.ecosystem] += 1
+    categories.update(map(_CATEGORY, failures))
+    by_subcategory: dict[str, dict[str, int]] = {}
+    for (category, subcategory), count in Counter(map(_CATEGORY_AND_SUB, failures)).items():
+        subs = by_subcategory.setdefault(category, {})
+        key = subcategory or NO_SUBCATEGORY
+        subs[key] = subs.get(key, 0) + count
+    by_ecosystem = Counter(map(_ECOSYSTEM, failures))
     return {
         "total": len(failures),
         "by_category": dict(categories),
-        "by_subcategory": {cat: dict(counts) for cat, counts in by_subcategory.items()},
+        "by_subcategory": by_subcategory,
         "by_ecosystem": dict(by_ecosystem),
         "raw_total": sum(raw_categories.values()),
         "by_legacy_category": dict(raw_categories),
@@ -194,16 +247,27 @@ def _package_order(p: Package) -> tuple[int, int, str, str]:
     return (p.priority, -(p.popularity or 0), p.name, p.source)
 
 
+def _in_package_order(packages: Sequence[Package]) -> list[Package]:
+    """Tier, then popularity (most popular first), then name and source. tsuku's queues record
+    no popularity: then a C-level key does (53,000 entries at 10x: 0.02 s against 0.05 s)."""
+    if any(p.popularity for p in packages):
+        return sorted(packages, key=_package_order)
+    return sorted(packages, key=_TIER_NAME_SOURCE)
+
+
 def queue_section(packages: Sequence[Package], failures: Mapping[str, list[FailureEvent]]) -> Document:
     """Totals by status, ecosystem and tier, and every package listed under its status."""
-    by_ecosystem: dict[str, Counter[str]] = defaultdict(Counter)
-    by_tier: dict[int, Counter[str]] = defaultdict(Counter)
     listed: dict[str, list[Document]] = {status: [] for status in STATUSES}
-    for p in sorted(packages, key=_package_order):
-        by_ecosystem[p.ecosystem][p.status] += 1
-        by_tier[p.priority][p.status] += 1
-        listed.setdefault(p.status, []).append(_package_json(p, failures.get(p.source, [])))
-    counts = Counter(p.status for p in packages)
+    rows_of, no_failures = failures.get, list[FailureEvent]()
+    for p in _in_package_order(packages):
+        listed.setdefault(p.status, []).append(_package_json(p, rows_of(p.source, no_failures)))
+    by_ecosystem: dict[str, Counter[str]] = defaultdict(Counter)
+    for (eco, status), n in Counter(map(_ECOSYSTEM_AND_STATUS, packages)).items():
+        by_ecosystem[eco][status] += n
+    by_tier: dict[int, Counter[str]] = defaultdict(Counter)
+    for (tier, status), n in Counter(map(_TIER_AND_STATUS, packages)).items():
+        by_tier[tier][status] += n
+    counts = Counter(map(_STATUS, packages))
     return {
         "total": len(packages),
         "by_status": _status_counts(counts),
@@ -238,24 +302,25 @@ def _package_json(p: Package, failures: list[FailureEvent]) -> Document:
         doc["batch_id"] = p.batch_id
     if p.reason:
         doc["reason"] = p.reason
-    blocked_by = set(p.blocked_by)
+    blocked_by = p.blocked_by
     if failures:
-        latest_dep = next((f for f in failures if f.category == "missing_dep"), None)
-        if latest_dep is not None and p.status in ("blocked", "failed", "pending"):
-            blocked_by.update(latest_dep.blocked_by)
+        if p.status in _MAY_WAIT_ON_DEPENDENCY:  # the latest missing-dependency failure's
+            latest_dep = next((f for f in failures if f.category == "missing_dep"), None)
+            if latest_dep is not None:
+                blocked_by += latest_dep.blocked_by
         doc["last_failures"] = [
             {
                 "category": f.category,
                 "subcategory": f.subcategory,
                 "message": f.message,
-                "timestamp": _time_text(f.timestamp),
+                "timestamp": f.timestamp,
                 "batch_id": f.batch_id,
                 "environments": list(f.environments),
             }
             for f in failures[:PACKAGE_FAILURES]
         ]
     if blocked_by:
-        doc["blocked_by"] = sorted(blocked_by)
+        doc["blocked_by"] = sorted(set(blocked_by))
     return doc
 
 
@@ -451,7 +516,7 @@ def runs_section(
     runs: Sequence[Run], failures: Sequence[FailureEvent], manifests: Sequence[Manifest]
 ) -> list[Document]:
     """The newest ``MAX_RUNS`` runs, with their failure count and manifest when one exists."""
-    failed_by_batch = Counter(f.batch_id for f in failures)
+    failed_by_batch = Counter(map(_BATCH_ID, failures))
     by_batch = {m.batch_id: m for m in manifests}
     out = []
     newest = sorted(runs, key=lambda r: (r.timestamp, r.batch_id, r.ecosystem), reverse=True)

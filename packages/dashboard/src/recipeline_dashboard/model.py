@@ -1,7 +1,12 @@
 """What the dashboard reads, normalized: one shape whichever layout (recipeline's or tsuku's) it came from.
 
-The readers turn files into these frozen dataclasses; the pure core (``core.py``) turns them into
-the ``dashboard.json`` document. Nothing here does IO.
+The readers turn files into these records; the pure core (``core.py``) turns them into the
+``dashboard.json`` document. Nothing here does IO.
+
+The records there are thousands of (``Package``, ``FailureEvent``, ``Run``, ``ReadProblem``) are
+named tuples: immutable like the frozen dataclasses used for the rest, but built ~4x faster
+(tsuku's corpus at 10x makes ~180,000 of them) and plain tuples to ``marshal`` when a second
+process reads half of the failure files.
 """
 
 from __future__ import annotations
@@ -9,11 +14,27 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+from recipeline_schema import format_time
+
+_FORMATTED: dict[dt.datetime, str] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class ReadProblem:
+def time_text(value: dt.datetime) -> str:
+    """``format_time``; the readers give UTC whole seconds, which ``isoformat`` writes directly
+    (four-digit year, then ``+00:00`` for the ``Z``); anything else is memoized ``format_time``."""
+    if value.tzinfo is dt.UTC and not value.microsecond:
+        return value.isoformat()[:19] + "Z"
+    text = _FORMATTED.get(value)
+    if text is None:
+        text = format_time(value)
+        if len(_FORMATTED) < 200_000:
+            _FORMATTED[value] = text
+    return text
+
+
+class ReadProblem(NamedTuple):
     """A data file, or one line of it, that could not be read; shown, never fatal."""
 
     file: str  # repository-relative, '/'-separated
@@ -24,8 +45,7 @@ class ReadProblem:
         return {"file": self.file, "line": self.line, "message": self.message}
 
 
-@dataclass(frozen=True, slots=True)
-class Package:
+class Package(NamedTuple):
     """One queue entry (recipeline's per-ecosystem queues, tsuku's unified or legacy queue)."""
 
     name: str
@@ -43,11 +63,12 @@ class Package:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class FailureEvent:
+class FailureEvent(NamedTuple):
     """One package failure in one batch (and one or more environments).
 
-    ``legacy_category`` keeps tsuku's own category name when it was mapped to the taxonomy.
+    ``timestamp`` is its RFC 3339 text in UTC to the second (``2026-02-08T02:33:27Z``): that form
+    sorts as the times do, and it is what the dashboard writes, so it is normalized once, when
+    read. ``legacy_category`` keeps tsuku's own category name when it was mapped to the taxonomy.
     """
 
     package: str  # the package id (queue source) when known, else tsuku's bare recipe name
@@ -55,7 +76,7 @@ class FailureEvent:
     category: str
     subcategory: str | None
     message: str  # one line, the cause
-    timestamp: dt.datetime
+    timestamp: str  # RFC 3339, UTC, whole seconds, "Z"
     batch_id: str
     environments: tuple[str, ...] = ()
     blocked_by: tuple[str, ...] = ()
@@ -64,8 +85,7 @@ class FailureEvent:
     file: str = ""  # repository-relative failure file it came from
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
+class Run(NamedTuple):
     """One batch run (recipeline: one metrics line per batch and ecosystem; tsuku: one object)."""
 
     batch_id: str

@@ -10,10 +10,8 @@ expected; one bad line costs that line only.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
-import operator
 import os
 import re
 from collections import Counter
@@ -36,7 +34,9 @@ from .model import (
     ReadProblem,
     RepositoryData,
     Run,
+    time_text,
 )
+from .share import MAX_ITEMS, SharedWork, can_fork
 
 UNIFIED_QUEUE = "priority-queue.json"
 #: where the merger's ``archive-failures`` puts old failure files (``data/failures/archive/``)
@@ -68,29 +68,31 @@ class _Collector:
     def problem(self, file: str, line: int | None, message: str) -> None:
         self.problems.append(ReadProblem(file, line, message))
 
-    def resolve(self, package_id: str, names: dict[str, str]) -> tuple[str, str]:
-        """``_resolve``, memoized: the same ids recur across thousands of files."""
+    def resolve(self, package_id: str) -> tuple[str, str]:
+        """``canonical_source``, memoized: the same ids recur across thousands of files."""
         hit = self.resolved.get(package_id)
         if hit is None:
-            hit = self.resolved[package_id] = _resolve(package_id, names)
+            hit = self.resolved[package_id] = canonical_source(package_id)
         return hit
 
 
 def read_repository(root: Path | Layout, *, workers: int | None = None) -> RepositoryData:
     """Queues, failures, runs, control, curated disambiguations and manifests under ``root``.
 
-    ``workers``: processes that read the failure files when there are more than
-    ``PARALLEL_MIN_FILES`` (default: up to 2, one per core); 1 reads them all in this process.
+    ``workers``: processes that read the failure files when there are at least
+    ``PARALLEL_MIN_FILES`` (default: up to 2, one per core; more than 2 counts as 2); 1 reads
+    them all in this process. The second process is a fork that shares the files' chunks with
+    this one while this one reads the metrics, control, curated and manifest files.
     """
     layout = root if isinstance(root, Layout) else Layout(root)
     col = _Collector(layout.root)
+    reading = _FailureFiles(layout.failures_dir, col, workers)  # a helper may start on them now
     packages = _read_queues(layout.data / "queues", col)
-    names = _name_index(packages)
-    failures = _read_failures(layout.failures_dir, names, col, workers)
     runs = _read_runs(layout.data / "metrics", col)
     control = _read_control(layout.control, col)
     curated = _read_curated(layout.curated, col)
     manifests = _read_manifests(layout.batches_dir, col)
+    failures = _resolve_names(reading.finish(), _name_index(packages))
     return RepositoryData(
         packages=tuple(packages),
         failures=tuple(failures),
@@ -248,6 +250,11 @@ def _short(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+#: Memos of what a value read from files turned into. They catch repeats close together (the
+#: items of one record share a timestamp, a run repeats a CLI error) and are emptied when they
+#: reach ``MEMO_LIMIT``: kept whole, they held ~60 MB at 10x tsuku's data, where most values
+#: occur once, and touching new memory costs here about what the parsing does.
+MEMO_LIMIT = 4096
 _TIMES: dict[str, dt.datetime | None] = {}
 
 
@@ -268,12 +275,28 @@ def _time(value: Any) -> dt.datetime | None:
         parsed = parse_time_lenient(value)
     if parsed is not None and parsed.microsecond:
         parsed = parsed.replace(microsecond=0)  # the output has second precision; keeps dedup exact
-    if len(_TIMES) < 100_000:
-        _TIMES[value] = parsed
+    if len(_TIMES) >= MEMO_LIMIT:
+        _TIMES.clear()
+    _TIMES[value] = parsed
     return parsed
 
 
 _MISSING = object()
+_STAMPS: dict[str, str | None] = {}
+
+
+def _stamp(value: Any) -> str | None:
+    """``_time`` as the text failure events keep (``time_text``), memoized by what the file wrote."""
+    if value.__class__ is not str:
+        return None
+    text = _STAMPS.get(value, _MISSING)
+    if text is _MISSING:
+        parsed = _time(value)
+        text = None if parsed is None else time_text(parsed)
+        if len(_STAMPS) >= MEMO_LIMIT:
+            _STAMPS.clear()
+        _STAMPS[value] = text
+    return text  # type: ignore[return-value]
 
 
 def _int(value: Any, default: int = 0) -> int:
@@ -396,28 +419,74 @@ def _name_index(packages: list[Package]) -> dict[str, str]:
 # --- failures ----------------------------------------------------------------------------
 
 
-#: Below this many failure files one process reads them all. A second process costs ~0.1 s
-#: (imports, fork, sending the events back) and measurably helped only at tsuku's 10x scale
-#: (57,850 files: 4.0 s against 5.4 s); at 1x (5,785 files) it was slower (0.75 s against 0.64 s).
-PARALLEL_MIN_FILES = 20_000
+#: Below this many failure files one process reads them all; from here a forked helper process
+#: takes chunks of them too (``share.SharedWork``). The fork and sending the helper's events
+#: back cost a few milliseconds per thousand files; reading a thousand costs ~30 ms.
+PARALLEL_MIN_FILES = 1_000
+#: files per work item: small enough that neither process waits long for the other at the end
+CHUNK_FILES = 16
 
 
-def _read_failures(
-    directory: Path, names: dict[str, str], col: _Collector, workers: int | None = None
-) -> list[FailureEvent]:
-    """Every failure file, split over ``workers`` processes when there are many (default: 2 cores)."""
-    try:
-        entries = sorted(e.name for e in os.scandir(directory) if e.name.endswith(".jsonl"))
-    except FileNotFoundError:
-        return []
-    prefix = col.rel(directory) + "/"
-    archived = _archived_failures(directory / ARCHIVE_DIR, set(entries), names, col)
-    return _live_failures(directory, prefix, entries, names, col, workers) + archived
+class _FailureFiles:
+    """The live failure files of ``directory``, read by this process and, when there are many,
+    a forked helper: it starts at once, and ``finish`` collects.
+
+    What the helper reads goes into a collector of its own made before the fork, so it sends
+    back only that; ``finish`` merges it (and this process's share) into the repository's.
+    """
+
+    def __init__(self, directory: Path, col: _Collector, workers: int | None) -> None:
+        try:
+            entries = sorted(e.name for e in os.scandir(directory) if e.name.endswith(".jsonl"))
+        except FileNotFoundError:
+            entries = []
+        self.directory, self.col, self.entries = directory, col, entries
+        self.prefix = col.rel(directory) + "/"
+        self.mine = _Collector(col.root)
+        self.out: list[FailureEvent] = []
+        size = max(CHUNK_FILES, -(-len(entries) // MAX_ITEMS))
+        self.chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
+        workers = min(2, os.cpu_count() or 1) if workers is None else workers
+        self.shared = None
+        if workers >= 2 and len(entries) >= PARALLEL_MIN_FILES and can_fork():
+            self.shared = SharedWork(len(self.chunks), self._read_chunk, self._report)
+
+    def _read_chunk(self, index: int) -> None:
+        self.out += _failure_files(self.directory, self.prefix, self.chunks[index], self.mine)
+
+    def _report(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[str, int], list[str]]:
+        """The helper's share as plain values (``marshal`` takes no named tuples)."""
+        mine = self.mine
+        return (
+            [tuple(e) for e in self.out],
+            [tuple(p) for p in mine.problems],
+            dict(mine.raw_categories),
+            sorted(mine.layouts),
+        )
+
+    def finish(self) -> list[FailureEvent]:
+        """Every event of the live files and of the archived ones; problems, categories and
+        layouts merged into the repository's collector."""
+        if self.shared is None:
+            for index in range(len(self.chunks)):
+                self._read_chunk(index)
+        else:
+            report = self.shared.finish()
+            if report is not None:
+                rows, problems, raw, layouts = report
+                self.out += map(FailureEvent._make, rows)
+                self.mine.problems += map(ReadProblem._make, problems)
+                self.mine.raw_categories.update(raw)
+                self.mine.layouts.update(layouts)
+        col, mine = self.col, self.mine
+        col.problems += mine.problems
+        col.raw_categories.update(mine.raw_categories)
+        col.layouts |= mine.layouts
+        live = set(self.entries)
+        return self.out + _archived_failures(self.directory / ARCHIVE_DIR, live, col)
 
 
-def _archived_failures(
-    directory: Path, live: set[str], names: dict[str, str], col: _Collector
-) -> list[FailureEvent]:
+def _archived_failures(directory: Path, live: set[str], col: _Collector) -> list[FailureEvent]:
     """Every ``.jsonl`` member of every ``archive/*.tar.gz``, read like a live file.
 
     The merger's ``archive-failures`` moves old failure files there, each member keeping the
@@ -446,74 +515,24 @@ def _archived_failures(
                     extracted = tar.extractfile(member)
                     raw = extracted.read() if extracted is not None else b""
                     if raw:
-                        _failure_file(name, f"{rel}/{name}", raw, names, col, out)
+                        _failure_file(name, f"{rel}/{name}", raw, col, out)
         except (OSError, EOFError, tarfile.TarError) as exc:
             col.problem(rel, None, f"expected a readable tar.gz archive of failure files, got {exc}")
     return out
 
 
-def _live_failures(
-    directory: Path,
-    prefix: str,
-    entries: list[str],
-    names: dict[str, str],
-    col: _Collector,
-    workers: int | None,
-) -> list[FailureEvent]:
-    """The live failure files, split over ``workers`` processes when there are many."""
-    workers = min(2, os.cpu_count() or 1) if workers is None else workers
-    if workers < 2 or len(entries) < PARALLEL_MIN_FILES:
-        return _failure_files(directory, prefix, entries, names, col)
-    import multiprocessing as mp  # only big repositories pay for these imports
-    from concurrent.futures import ProcessPoolExecutor
-
-    if "fork" not in mp.get_all_start_methods():
-        return _failure_files(directory, prefix, entries, names, col)
-    chunks = [entries[i::workers] for i in range(workers)]
-    ctx = mp.get_context("fork")  # the child inherits the queue index; nothing to pickle going in
-    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx) as pool:
-        futures = [pool.submit(_failure_chunk, directory, prefix, chunk, names) for chunk in chunks[1:]]
-        out = _failure_files(directory, prefix, chunks[0], names, col)
-        for future in futures:
-            rows, problems, raw, layouts = future.result()
-            out += [FailureEvent(*row) for row in rows]
-            col.problems += problems
-            col.raw_categories.update(raw)
-            col.layouts |= layouts
-    return out
-
-
-_EVENT_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(FailureEvent)))
-
-
-def _failure_chunk(
-    directory: Path, prefix: str, names_of_files: list[str], names: dict[str, str]
-) -> tuple[list[tuple[Any, ...]], list[ReadProblem], Counter[str], set[str]]:
-    """Worker: read some failure files; return what the parent's collector needs.
-
-    Events travel as plain tuples (in field order): pickling dataclasses costs twice as much.
-    """
-    col = _Collector(directory)
-    events = _failure_files(directory, prefix, names_of_files, names, col)
-    return [_EVENT_FIELDS(e) for e in events], col.problems, col.raw_categories, col.layouts
-
-
-def _failure_files(
-    directory: Path, prefix: str, entries: list[str], names: dict[str, str], col: _Collector
-) -> list[FailureEvent]:
+def _failure_files(directory: Path, prefix: str, entries: list[str], col: _Collector) -> list[FailureEvent]:
     out: list[FailureEvent] = []
     base = os.fspath(directory) + os.sep  # str paths: pathlib (or os.path.join) costs per file here
     read, parse = _read_bytes, _failure_file
     for name in entries:
         raw = read(base + name, col)
         if raw:
-            parse(name, prefix + name, raw, names, col, out)
+            parse(name, prefix + name, raw, col, out)
     return out
 
 
-def _failure_file(
-    name: str, rel: str, raw: bytes, names: dict[str, str], col: _Collector, out: list[FailureEvent]
-) -> None:
+def _failure_file(name: str, rel: str, raw: bytes, col: _Collector, out: list[FailureEvent]) -> None:
     """The events of one failure file's bytes (``name``: its file name, which carries tsuku's
     ecosystem and batch id), appended to ``out``."""
     file_eco, file_batch = _parse_failure_filename(name)
@@ -523,9 +542,9 @@ def _failure_file(
         elif "batch_id" in obj:
             out += _native_record(obj, rel, number, col)
         elif isinstance(obj.get("failures"), list):
-            out += _tsuku_record(obj, rel, number, file_eco, file_batch or name[:-6], names, col)
+            out += _tsuku_record(obj, rel, number, file_eco, file_batch or name[:-6], col)
         elif "recipe" in obj:
-            event = _tsuku_recipe_line(obj, rel, number, file_eco, file_batch or name[:-6], names, col)
+            event = _tsuku_recipe_line(obj, rel, number, file_eco, file_batch or name[:-6], col)
             if event is not None:
                 out.append(event)
         else:
@@ -554,7 +573,7 @@ def _native_ok(obj: dict[str, Any]) -> bool:
         message = f.get("message")
         if not isinstance(message, str) or "\n" in message or len(message) > 500:
             return False
-        if _time(f.get("timestamp")) is None:
+        if _stamp(f.get("timestamp")) is None:
             return False
     return True
 
@@ -569,7 +588,7 @@ def _native_record(obj: dict[str, Any], rel: str, number: int, col: _Collector) 
     for f in obj["failures"]:
         col.raw_categories[f["category"]] += 1
         source, _ = canonical_source(f["package_id"])
-        stamp = _time(f["timestamp"])
+        stamp = _stamp(f["timestamp"])
         assert stamp is not None  # checked by _native_ok
         out.append(
             FailureEvent(
@@ -595,7 +614,6 @@ def _tsuku_record(
     number: int,
     file_eco: str,
     batch_id: str,
-    names: dict[str, str],
     col: _Collector,
 ) -> list[FailureEvent]:
     """tsuku's orchestrator line: one (ecosystem, run) with a ``failures`` array."""
@@ -605,7 +623,7 @@ def _tsuku_record(
     out = []
     default_eco = record_eco or _file_ecosystem(file_eco)
     environments = (environment,) if environment else ()
-    resolved, times = col.resolved, _TIMES  # the memos themselves: a lookup, not a call, per item
+    resolved, stamps = col.resolved, _STAMPS  # the memos themselves: a lookup, not a call, per item
     for i, f in enumerate(obj["failures"]):
         package_id = f.get("package_id") if isinstance(f, dict) else None
         if not isinstance(package_id, str) or not package_id:
@@ -623,14 +641,14 @@ def _tsuku_record(
                 rel, number, f"at $.failures[{i}].category: expected a failure category, got {category!r}"
             )
             continue
-        stamp = times.get(timestamp) if (timestamp := f.get("timestamp")).__class__ is str else None
+        stamp = stamps.get(timestamp) if (timestamp := f.get("timestamp")).__class__ is str else None
         if stamp is None:  # not memoized yet, or not a time: the full rules
-            stamp = _time(timestamp) or _time(obj.get("updated_at"))
+            stamp = _stamp(timestamp) or _stamp(obj.get("updated_at"))
         if stamp is None:
             got = _short(f.get("timestamp"))
             col.problem(rel, number, f"at $.failures[{i}].timestamp: expected a time, got {got}")
             continue
-        package, eco = resolved.get(package_id) or col.resolve(package_id, names)
+        package, eco = resolved.get(package_id) or col.resolve(package_id)
         raw_message = f.get("message")
         blocked = f.get("blocked_by")
         blocked_by = _strings(blocked) if blocked else ()
@@ -657,29 +675,31 @@ def _tsuku_record(
     return out
 
 
-#: (category, subcategory, exit code, blocked_by, raw message) -> (one-line message, category,
-#: subcategory): tsuku repeats the same CLI output for many packages and runs, and the one-line
-#: message and the classification are pure functions of these
-_CLASSIFIED: dict[tuple[Any, ...], tuple[str, str, str | None]] = {}
+#: (category, subcategory, exit code, blocked_by, one-line message) -> (category, subcategory):
+#: tsuku repeats the same CLI error for many packages and runs
+_CLASSIFIED: dict[tuple[Any, ...], tuple[str, str | None]] = {}
 
 
 def _classified(
     category: str, subcategory: Any, exit_code: int | None, blocked_by: tuple[str, ...], raw_message: Any
 ) -> tuple[str, str, str | None]:
-    """``(message, category, subcategory)`` of a tsuku failure item, memoized."""
-    key = (category, subcategory, exit_code, blocked_by, raw_message)
-    try:
-        hit, cacheable = _CLASSIFIED.get(key), True
-    except TypeError:  # an unhashable subcategory or message (a JSON array): not memoized
-        hit, cacheable = None, False
-    if hit is not None:
-        return hit
+    """``(message, category, subcategory)`` of a tsuku failure item; the classification memoized."""
     # the cause line: also what subcategories are read from
     message = one_line_message(raw_message) if isinstance(raw_message, str) else "(no message recorded)"
-    cat, sub = classify(category, subcategory, exit_code=exit_code, blocked_by=blocked_by, message=message)
-    if cacheable and len(_CLASSIFIED) < 100_000:
-        _CLASSIFIED[key] = (message, cat, sub)
-    return message, cat, sub
+    key = (category, subcategory, exit_code, blocked_by, message)
+    try:
+        hit = _CLASSIFIED.get(key)
+    except TypeError:  # an unhashable subcategory (a JSON array): not memoized
+        return (
+            message,
+            *classify(category, subcategory, exit_code=exit_code, blocked_by=blocked_by, message=message),
+        )
+    if hit is None:
+        hit = classify(category, subcategory, exit_code=exit_code, blocked_by=blocked_by, message=message)
+        if len(_CLASSIFIED) >= MEMO_LIMIT:
+            _CLASSIFIED.clear()
+        _CLASSIFIED[key] = hit
+    return message, hit[0], hit[1]
 
 
 def _tsuku_recipe_line(
@@ -688,7 +708,6 @@ def _tsuku_recipe_line(
     number: int,
     file_eco: str,
     batch_id: str,
-    names: dict[str, str],
     col: _Collector,
 ) -> FailureEvent | None:
     """tsuku's per-recipe, per-platform line: ``recipe``, ``platform``, ``exit_code``, ``category``."""
@@ -701,11 +720,13 @@ def _tsuku_recipe_line(
     if category not in TSUKU_CATEGORIES:
         col.problem(rel, number, f"at $.category: expected a failure category, got {category!r}")
         return None
-    stamp = _time(obj.get("timestamp")) or _time(obj.get("updated_at")) or _time(batch_id.partition("-")[2])
+    stamp = (
+        _stamp(obj.get("timestamp")) or _stamp(obj.get("updated_at")) or _stamp(batch_id.partition("-")[2])
+    )
     if stamp is None:
         col.problem(rel, number, f"at $.timestamp: expected a time, got {_short(obj.get('timestamp'))}")
         return None
-    package, eco = col.resolve(recipe, names)
+    package, eco = col.resolve(recipe)
     exit_code = obj.get("exit_code") if isinstance(obj.get("exit_code"), int) else None
     cat, sub = classify(category, obj.get("subcategory"), exit_code=exit_code)
     platform = obj.get("platform") if isinstance(obj.get("platform"), str) else ""
@@ -724,14 +745,18 @@ def _tsuku_recipe_line(
     )
 
 
-def _resolve(package_id: str, names: dict[str, str]) -> tuple[str, str]:
-    """``(package, ecosystem)``: a bare name resolved through the queue when it is unique there."""
-    if ":" in package_id:
-        return canonical_source(package_id)
-    source = names.get(package_id)
-    if source is None:
-        return package_id, ""
-    return source, source.partition(":")[0]
+def _resolve_names(events: list[FailureEvent], names: dict[str, str]) -> list[FailureEvent]:
+    """``events`` with each bare package name (tsuku's per-recipe lines) that is unique in the
+    queues replaced by its queue source, and the ecosystem by that source's.
+
+    Done after the files are read, so the reading can start before the queues are.
+    """
+    for i, e in enumerate(events):
+        if ":" not in e.package:
+            source = names.get(e.package)
+            if source is not None:
+                events[i] = e._replace(package=source, ecosystem=source.partition(":")[0])
+    return events
 
 
 def _file_ecosystem(file_eco: str) -> str:
