@@ -20,50 +20,50 @@ NOW = dt.datetime(2026, 8, 15, tzinfo=dt.UTC)
 
 
 class Squares:
-    """Items whose work is a square, recorded with the pid that did it; this process is slowed
-    down so that the helper certainly takes items too."""
+    """Items whose result is a square and the pid that computed it; this process is slowed down
+    so that the helper certainly takes items too."""
 
     def __init__(self, fail_in_helper_at: int | None = None) -> None:
         self.parent = os.getpid()
-        self.done: dict[int, tuple[int, int]] = {}
+        self.accepted: list[tuple[int, int, int]] = []
         self.fail_at = fail_in_helper_at
 
-    def work(self, item: int) -> None:
+    def work(self, item: int) -> tuple[int, int]:
         if os.getpid() == self.parent:
             time.sleep(0.002)
         elif item == self.fail_at:
-            os._exit(3)  # the helper dies with items taken and not reported
-        self.done[item] = (item * item, os.getpid())
+            os._exit(3)  # the helper dies with items taken and not delivered
+        return item * item, os.getpid()
 
-    def report(self) -> dict[int, tuple[int, int]]:
-        return self.done
+    def accept(self, item: int, result: tuple[int, int]) -> None:
+        assert os.getpid() == self.parent, "results are accepted in this process only"
+        self.accepted.append((item, *result))
 
 
-def test_every_item_is_done_once_and_the_helpers_share_comes_back() -> None:
+def test_every_items_result_is_accepted_once_whoever_did_it() -> None:
     squares = Squares()
-    shared = SharedWork(100, squares.work, squares.report)
-    report = shared.finish()
-    assert isinstance(report, dict)
-    mine = dict(squares.done)
-    assert not set(mine) & set(report), "no item done by both processes"
-    assert set(mine) | set(report) == set(range(100))
-    assert {pid for _, pid in report.values()} - {squares.parent}, "the helper did items"
-    assert {i: sq for i, (sq, _) in {**mine, **report}.items()} == {i: i * i for i in range(100)}
+    SharedWork(100, squares.work, squares.accept, unpack=tuple).finish()
+    items = [item for item, _, _ in squares.accepted]
+    assert sorted(items) == list(range(100)), "each item once"
+    assert all(square == item * item for item, square, _ in squares.accepted)
+    assert {pid for _, _, pid in squares.accepted} - {squares.parent}, "the helper did items"
 
 
 def test_a_helper_that_dies_costs_time_not_results() -> None:
     squares = Squares(fail_in_helper_at=5)
-    report = SharedWork(40, squares.work, squares.report).finish()
-    assert report is None  # the helper could not report: its items were done here
-    assert {i: sq for i, (sq, _) in squares.done.items()} == {i: i * i for i in range(40)}
-    assert {pid for _, pid in squares.done.values()} == {squares.parent}
+    SharedWork(40, squares.work, squares.accept, unpack=tuple).finish()
+    assert sorted(item for item, _, _ in squares.accepted) == list(range(40))
+    assert all(square == item * item for item, square, _ in squares.accepted)
+    redone = [pid for item, _, pid in squares.accepted if item == 5]
+    assert redone == [squares.parent]  # the item the helper died on was done here
+    assert {pid for _, _, pid in squares.accepted} - {squares.parent}, "what it delivered counts"
 
 
 def test_item_counts_are_bounded() -> None:
     squares = Squares()
     for count in (0, MAX_ITEMS + 1):
         with pytest.raises(ValueError, match=f"expected 1 to {MAX_ITEMS} items, got {count}"):
-            SharedWork(count, squares.work, squares.report)
+            SharedWork(count, squares.work, squares.accept)
 
 
 def test_no_fork_while_another_thread_runs() -> None:
@@ -90,18 +90,17 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_two_processes_read_what_one_does(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     serial = render(build_dashboard(read_repository(corpus, workers=1), NOW))
-    helped: list[int] = []
-    real = SharedWork.finish
+    from_helper: list[int] = []
+    real = reading._unpack_chunk
 
-    def finish(self: SharedWork) -> Any:
-        report = real(self)
-        helped.append(len(report[0]) if isinstance(report, tuple) else -1)  # the helper's events
-        return report
+    def unpack(value: Any) -> Any:
+        from_helper.append(len(value[0]))  # the events of a chunk the helper read
+        return real(value)
 
-    monkeypatch.setattr(SharedWork, "finish", finish)
+    monkeypatch.setattr(reading, "_unpack_chunk", unpack)
     monkeypatch.setattr(reading, "CHUNK_FILES", 4)  # many small items: both processes take some
     parallel = render(build_dashboard(read_repository(corpus, workers=2), NOW))
-    assert len(helped) == 1 and helped[0] > 0, "the helper read some of the files"
+    assert from_helper and sum(from_helper) > 0, "the helper read some of the files"
     assert parallel == serial  # byte for byte, whichever process read which file
 
 

@@ -141,7 +141,7 @@ def _build(args: argparse.Namespace) -> int:
     gc.disable()
     try:
         data = read_repository(layout, workers=args.workers)
-        dash = Dashboard(data, now)
+        dash = Dashboard(data, now, keep=_LEFT_FOR_EXIT is not None)
         source: Document | Dashboard = dash  # its sections are built as they are written
         if args.check:
             source = dash.document()

@@ -92,7 +92,7 @@ def read_repository(root: Path | Layout, *, workers: int | None = None) -> Repos
     control = _read_control(layout.control, col)
     curated = _read_curated(layout.curated, col)
     manifests = _read_manifests(layout.batches_dir, col)
-    failures = _resolve_names(reading.finish(), _name_index(packages))
+    failures = reading.finish(_name_index(packages))
     return RepositoryData(
         packages=tuple(packages),
         failures=tuple(failures),
@@ -427,12 +427,15 @@ PARALLEL_MIN_FILES = 1_000
 CHUNK_FILES = 16
 
 
-class _FailureFiles:
-    """The live failure files of ``directory``, read by this process and, when there are many,
-    a forked helper: it starts at once, and ``finish`` collects.
+_Chunk = tuple[list[FailureEvent], list[ReadProblem], Counter[str], set[str]]
 
-    What the helper reads goes into a collector of its own made before the fork, so it sends
-    back only that; ``finish`` merges it (and this process's share) into the repository's.
+
+class _FailureFiles:
+    """The live failure files of ``directory``, in chunks, read by this process and, when there
+    are many, a forked helper that starts at once (``share.SharedWork``); ``finish`` collects.
+
+    A chunk's result is its events, problems, raw categories and layouts; each is merged into
+    the repository's collector here, whichever process read the chunk.
     """
 
     def __init__(self, directory: Path, col: _Collector, workers: int | None) -> None:
@@ -442,51 +445,68 @@ class _FailureFiles:
             entries = []
         self.directory, self.col, self.entries = directory, col, entries
         self.prefix = col.rel(directory) + "/"
-        self.mine = _Collector(col.root)
+        self.resolved: dict[str, tuple[str, str]] = {}  # the package-id memo of every chunk
         self.out: list[FailureEvent] = []
+        self.names: dict[str, str] = {}
         size = max(CHUNK_FILES, -(-len(entries) // MAX_ITEMS))
         self.chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
         workers = min(2, os.cpu_count() or 1) if workers is None else workers
-        self.shared = None
+        self.shared: SharedWork[_Chunk] | None = None
         if workers >= 2 and len(entries) >= PARALLEL_MIN_FILES and can_fork():
-            self.shared = SharedWork(len(self.chunks), self._read_chunk, self._report)
+            self.shared = SharedWork(
+                len(self.chunks), self._read_chunk, self._accept, pack=_pack_chunk, unpack=_unpack_chunk
+            )
 
-    def _read_chunk(self, index: int) -> None:
-        self.out += _failure_files(self.directory, self.prefix, self.chunks[index], self.mine)
+    def _read_chunk(self, index: int) -> _Chunk:
+        col = _Collector(self.col.root)
+        col.resolved = self.resolved
+        events = _failure_files(self.directory, self.prefix, self.chunks[index], col)
+        return events, col.problems, col.raw_categories, col.layouts
 
-    def _report(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[str, int], list[str]]:
-        """The helper's share as plain values (``marshal`` takes no named tuples)."""
-        mine = self.mine
-        return (
-            [tuple(e) for e in self.out],
-            [tuple(p) for p in mine.problems],
-            dict(mine.raw_categories),
-            sorted(mine.layouts),
-        )
+    def _accept(self, index: int, chunk: _Chunk) -> None:
+        events, problems, raw, layouts = chunk
+        names = self.names
+        for i, e in enumerate(events):  # a bare name (tsuku's per-recipe lines) unique in the queues
+            if ":" not in e.package and (source := names.get(e.package)) is not None:
+                events[i] = e._replace(package=source, ecosystem=source.partition(":")[0])
+        self.out += events
+        self.col.problems += problems
+        self.col.raw_categories.update(raw)
+        self.col.layouts |= layouts
 
-    def finish(self) -> list[FailureEvent]:
-        """Every event of the live files and of the archived ones; problems, categories and
-        layouts merged into the repository's collector."""
+    def finish(self, names: dict[str, str]) -> list[FailureEvent]:
+        """Every event of the live files and of the archived ones, bare names resolved through
+        ``names`` (``_name_index``); problems, categories and layouts merged into the collector."""
+        self.names = names
         if self.shared is None:
             for index in range(len(self.chunks)):
-                self._read_chunk(index)
+                self._accept(index, self._read_chunk(index))
         else:
-            report = self.shared.finish()
-            if report is not None:
-                rows, problems, raw, layouts = report
-                self.out += map(FailureEvent._make, rows)
-                self.mine.problems += map(ReadProblem._make, problems)
-                self.mine.raw_categories.update(raw)
-                self.mine.layouts.update(layouts)
-        col, mine = self.col, self.mine
-        col.problems += mine.problems
-        col.raw_categories.update(mine.raw_categories)
-        col.layouts |= mine.layouts
-        live = set(self.entries)
-        return self.out + _archived_failures(self.directory / ARCHIVE_DIR, live, col)
+            self.shared.finish()
+        archived = _archived_failures(self.directory / ARCHIVE_DIR, self.entries, self.col)
+        self._accept(-1, (archived, [], Counter(), set()))
+        return self.out
 
 
-def _archived_failures(directory: Path, live: set[str], col: _Collector) -> list[FailureEvent]:
+def _pack_chunk(
+    chunk: _Chunk,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[str, int], list[str]]:
+    """A chunk as plain values (``marshal`` takes no named tuples)."""
+    events, problems, raw, layouts = chunk
+    return [tuple(e) for e in events], [tuple(p) for p in problems], dict(raw), sorted(layouts)
+
+
+def _unpack_chunk(value: Any) -> _Chunk:
+    rows, problems, raw, layouts = value
+    return (
+        list(map(FailureEvent._make, rows)),
+        list(map(ReadProblem._make, problems)),
+        Counter(raw),
+        set(layouts),
+    )
+
+
+def _archived_failures(directory: Path, live: list[str], col: _Collector) -> list[FailureEvent]:
     """Every ``.jsonl`` member of every ``archive/*.tar.gz``, read like a live file.
 
     The merger's ``archive-failures`` moves old failure files there, each member keeping the
@@ -743,20 +763,6 @@ def _tsuku_recipe_line(
         legacy_category=category,
         file=rel,
     )
-
-
-def _resolve_names(events: list[FailureEvent], names: dict[str, str]) -> list[FailureEvent]:
-    """``events`` with each bare package name (tsuku's per-recipe lines) that is unique in the
-    queues replaced by its queue source, and the ecosystem by that source's.
-
-    Done after the files are read, so the reading can start before the queues are.
-    """
-    for i, e in enumerate(events):
-        if ":" not in e.package:
-            source = names.get(e.package)
-            if source is not None:
-                events[i] = e._replace(package=source, ecosystem=source.partition(":")[0])
-    return events
 
 
 def _file_ecosystem(file_eco: str) -> str:
