@@ -129,3 +129,23 @@ def test_below_the_threshold_or_with_one_worker_no_helper_starts(
     read_repository(corpus, workers=1)
     monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", 10_000)
     read_repository(corpus, workers=2)
+
+
+def test_no_helper_is_left_behind_when_reading_fails(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[SharedWork[Any]] = []
+    real_init = SharedWork.__init__
+
+    def init(self: SharedWork[Any], *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        started.append(self)
+
+    def broken(*args: object) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(SharedWork, "__init__", init)
+    monkeypatch.setattr(reading, "_read_queues", broken)
+    with pytest.raises(OSError, match="disk gone"):
+        read_repository(corpus, workers=2)
+    assert len(started) == 1, "a helper had started"
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # and none is left, running or unwaited for

@@ -87,11 +87,15 @@ def read_repository(root: Path | Layout, *, workers: int | None = None) -> Repos
     layout = root if isinstance(root, Layout) else Layout(root)
     col = _Collector(layout.root)
     reading = _FailureFiles(layout.failures_dir, col, workers)  # a helper may start on them now
-    packages = _read_queues(layout.data / "queues", col)
-    runs = _read_runs(layout.data / "metrics", col)
-    control = _read_control(layout.control, col)
-    curated = _read_curated(layout.curated, col)
-    manifests = _read_manifests(layout.batches_dir, col)
+    try:
+        packages = _read_queues(layout.data / "queues", col)
+        runs = _read_runs(layout.data / "metrics", col)
+        control = _read_control(layout.control, col)
+        curated = _read_curated(layout.curated, col)
+        manifests = _read_manifests(layout.batches_dir, col)
+    except BaseException:
+        reading.cancel()
+        raise
     failures = reading.finish(_name_index(packages))
     return RepositoryData(
         packages=tuple(packages),
@@ -473,6 +477,10 @@ class _FailureFiles:
         self.col.problems += problems
         self.col.raw_categories.update(raw)
         self.col.layouts |= layouts
+
+    def cancel(self) -> None:
+        if self.shared is not None:
+            self.shared.cancel()
 
     def finish(self, names: dict[str, str]) -> list[FailureEvent]:
         """Every event of the live files and of the archived ones, bare names resolved through

@@ -85,11 +85,22 @@ class SharedWork(Generic[T]):
             finally:
                 os._exit(code)  # no atexit handlers, no flush of the parent's buffered output
         self._pid, self._tasks, self._results = pid, tasks_r, results
+        self._finishing = False
+
+    def cancel(self) -> None:
+        """End the helper and let its work go, when ``finish`` will not be called (this process
+        failed meanwhile): no helper is left running, or unwaited for."""
+        if not self._finishing:
+            self._finishing = True
+            os.close(self._tasks)
+            os.close(self._results)
+            _end(self._pid)
 
     def finish(self) -> None:
         """Take the items still waiting, accepting the helper's results between them; then the
         rest of the helper's; then do here what the helper took and did not deliver."""
         status = None
+        self._finishing = True
         try:
             while (item := _next(self._tasks)) is not None:
                 self._done.add(item)
