@@ -5,8 +5,8 @@ The readers turn files into these records; the pure core (``core.py``) turns the
 
 The records there are thousands of (``Package``, ``FailureEvent``, ``Run``, ``ReadProblem``) are
 named tuples: immutable like the frozen dataclasses used for the rest, but built ~4x faster
-(tsuku's corpus at 10x makes ~180,000 of them) and plain tuples to ``marshal`` when a second
-process reads half of the failure files.
+(tsuku's corpus at 10x makes ~180,000 of them), and plain tuples for ``marshal`` when the
+reading helper process sends back what it read.
 """
 
 from __future__ import annotations

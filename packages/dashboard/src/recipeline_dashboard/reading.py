@@ -81,8 +81,9 @@ def read_repository(root: Path | Layout, *, workers: int | None = None) -> Repos
 
     ``workers``: processes that read the failure files when there are at least
     ``PARALLEL_MIN_FILES`` (default: up to 2, one per core; more than 2 counts as 2); 1 reads
-    them all in this process. The second process is a fork that shares the files' chunks with
-    this one while this one reads the metrics, control, curated and manifest files.
+    them all in this process. The second process is a fork that starts on the failure files'
+    chunks at once; this one reads the queues, metrics, control, curated and manifest files,
+    then takes chunks too.
     """
     layout = root if isinstance(root, Layout) else Layout(root)
     col = _Collector(layout.root)
@@ -425,7 +426,7 @@ def _name_index(packages: list[Package]) -> dict[str, str]:
 
 #: Below this many failure files one process reads them all; from here a forked helper process
 #: takes chunks of them too (``share.SharedWork``). The fork and sending the helper's events
-#: back cost a few milliseconds per thousand files; reading a thousand costs ~30 ms.
+#: back cost a few milliseconds per thousand files; reading a thousand costs ~20 ms.
 PARALLEL_MIN_FILES = 1_000
 #: files per work item: small enough that neither process waits long for the other at the end
 CHUNK_FILES = 16
@@ -468,6 +469,7 @@ class _FailureFiles:
         return events, col.problems, col.raw_categories, col.layouts
 
     def _accept(self, index: int, chunk: _Chunk) -> None:
+        """Merge a chunk's result (``index``: its number; chunks merge in any order)."""
         events, problems, raw, layouts = chunk
         names = self.names
         for i, e in enumerate(events):  # a bare name (tsuku's per-recipe lines) unique in the queues
@@ -492,7 +494,7 @@ class _FailureFiles:
         else:
             self.shared.finish()
         archived = _archived_failures(self.directory / ARCHIVE_DIR, self.entries, self.col)
-        self._accept(-1, (archived, [], Counter(), set()))
+        self._accept(len(self.chunks), (archived, [], Counter(), set()))  # names resolved alike
         return self.out
 
 
