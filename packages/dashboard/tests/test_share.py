@@ -40,7 +40,12 @@ class Squares:
         self.accepted.append((item, *result))
 
 
-def test_every_items_result_is_accepted_once_whoever_did_it() -> None:
+@pytest.mark.parametrize("memfd", [True, False], ids=["memfd", "temporary-file"])
+def test_every_items_result_is_accepted_once_whoever_did_it(
+    memfd: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not memfd:  # as on macOS and the BSDs: the helper's results go to an unnamed temporary file
+        monkeypatch.delattr(os, "memfd_create", raising=False)
     squares = Squares()
     SharedWork(100, squares.work, squares.accept, unpack=tuple).finish()
     items = [item for item, _, _ in squares.accepted]
