@@ -311,7 +311,8 @@ def test_reading_does_not_import_the_validation_or_metadata_machinery() -> None:
     # at start than a build of tsuku's data spends reading it: they are imported only when needed
     code = (
         "import sys, recipeline_dashboard, recipeline_dashboard.__main__;"
-        "heavy = ('jsonschema', 'importlib.metadata', 'multiprocessing', 'tomlkit',"
+        "recipeline_dashboard.__main__.build_parser();"
+        "heavy = ('jsonschema', 'importlib.metadata', 'multiprocessing', 'tomlkit', 'shutil',"
         " 'recipeline_schema.io', 'recipeline_schema.contracts', 'recipeline_schema.endpoints');"
         "print(sorted(m for m in heavy if m in sys.modules))"
     )

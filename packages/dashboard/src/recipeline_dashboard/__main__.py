@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from recipeline_schema import Layout, SchemaError, parse_time_lenient
 
@@ -28,7 +28,26 @@ PROG = "recipeline-dashboard"
 EXIT_ERROR = 1
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, given the terminal's width: its own lookup imports ``shutil``
+    (and with it ``bz2``, ``lzma``, ``fnmatch``), ~3 ms of every build, help asked for or not."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24) -> None:
+        try:
+            columns = int(os.environ["COLUMNS"])
+        except (KeyError, ValueError):
+            try:
+                columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+            except (AttributeError, ValueError, OSError):
+                columns = 80
+        super().__init__(prog, indent_increment, max_help_position, width=columns - 2)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     # one exit code for every failure; argparse's own 2 would mean nothing more here
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
@@ -141,7 +160,7 @@ def _build(args: argparse.Namespace) -> int:
     gc.disable()
     try:
         data = read_repository(layout, workers=args.workers)
-        dash = Dashboard(data, now, keep=_LEFT_FOR_EXIT is not None)
+        dash = Dashboard(data, now)
         source: Document | Dashboard = dash  # its sections are built as they are written
         if args.check:
             source = dash.document()

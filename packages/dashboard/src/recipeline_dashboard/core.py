@@ -79,12 +79,8 @@ class Dashboard:
     ``document()`` builds them all.
     """
 
-    def __init__(self, data: RepositoryData, now: dt.datetime, *, keep: bool = False) -> None:
-        """``keep``: hold every built section as long as this object lives. For a process about
-        to end, which then frees nothing: freeing the queue section (53,000 rows at 10x tsuku's
-        data) once it is written costs ~0.03 s."""
+    def __init__(self, data: RepositoryData, now: dt.datetime) -> None:
         self.data, self.now = data, now
-        self.kept: list[Any] | None = [] if keep else None
 
     @cached_property
     def failures(self) -> list[FailureEvent]:
@@ -103,10 +99,7 @@ class Dashboard:
         return {name: self.section(name) for name in SECTIONS}
 
     def section(self, name: str) -> Any:
-        value = _SECTIONS[name](self)
-        if self.kept is not None:
-            self.kept.append(value)
-        return value
+        return _SECTIONS[name](self)
 
     def details(self, limit: int) -> list[Document]:
         return [_failure_json(f, self.packages) for f in self.failures[:limit]]

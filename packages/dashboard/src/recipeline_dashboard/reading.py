@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from recipeline_schema import ECOSYSTEMS, TAXONOMY, Layout, parse_time_lenient
 
@@ -126,11 +129,8 @@ def _read_bytes(path: Path | str, col: _Collector) -> bytes | None:
         fd = os.open(path, os.O_RDONLY)
         try:
             data = os.read(fd, _CHUNK)
-            if len(data) == _CHUNK:  # a big file: read the rest
-                parts = [data]
-                while chunk := os.read(fd, 1 << 20):
-                    parts.append(chunk)
-                data = b"".join(parts)
+            if len(data) == _CHUNK:  # a big file (a queue: 3 MB in tsuku's, 31 MB at 10x)
+                data = _read_whole(fd)
         finally:
             os.close(fd)
     except FileNotFoundError:
@@ -141,10 +141,23 @@ def _read_bytes(path: Path | str, col: _Collector) -> bytes | None:
     return data
 
 
+def _read_whole(fd: int) -> bytes:
+    """An open file's bytes in one buffer of its size: no pieces joined (a copy of it all, and
+    memory touched for the first time, ~3 µs a page here)."""
+    data = os.pread(fd, os.fstat(fd).st_size, 0)
+    while chunk := os.pread(fd, 1 << 20, len(data)):  # it grew meanwhile, or a read fell short
+        data += chunk
+    return data
+
+
 def _read_document(path: Path, col: _Collector) -> Any:
     raw = _read_bytes(path, col)
     if raw is None:
         return None
+    try:
+        return orjson.loads(raw)  # as _loads
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -186,8 +199,17 @@ _DECODE = _DECODER.decode  # json.loads without its argument checks (str in)
 
 
 def _loads(raw: bytes) -> Any:
-    """``json.loads(raw)``: UTF-8 without a BOM (what starts with ``{``) skips the encoding
-    detection; anything else goes through ``json.loads`` and its detection."""
+    """``json.loads(raw)``, by orjson (~3x faster, and no text decoded first). What orjson
+    refuses goes through the standard library as before: ``NaN``, a BOM and lone surrogates,
+    which it accepts, and malformed text, whose error it words. (orjson reads an integer beyond
+    64 bits as a float, where the standard library keeps it exact: no count or exit code is.)
+
+    In the standard library's turn, UTF-8 without a BOM (what starts with ``{``) skips the
+    encoding detection; anything else goes through ``json.loads`` and its detection."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
     if raw[:1] == b"{" and raw[1:2] != b"\x00":  # json.detect_encoding would say utf-8
         return _DECODE(raw.decode("utf-8", "surrogatepass"))  # as json.loads decodes bytes
     return json.loads(raw)
@@ -199,6 +221,10 @@ def _json_stream(path: Path | str, col: _Collector, rel: str | None = None) -> l
     if not raw:
         return []
     rel = rel or col.rel(Path(path))
+    try:
+        return [(1, orjson.loads(raw))]  # one object (tsuku's pretty-printed files): the common case
+    except orjson.JSONDecodeError:
+        pass  # several values, or what orjson refuses (see _loads): the standard library's turn
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -309,9 +335,11 @@ def _int(value: Any, default: int = 0) -> int:
 
 
 def _num(value: Any) -> float | None:
+    """A finite number as a float, else None (the standard library reads ``NaN`` and ``1e400``)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def _strings(value: Any) -> tuple[str, ...]:
