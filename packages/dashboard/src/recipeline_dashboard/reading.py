@@ -1,6 +1,7 @@
 """Reading a repository's data for the dashboard, in recipeline's layout or tsuku's: nothing fatal.
 
-Fast path: every file is parsed with ``json`` and each record gets a cheap structural check
+Fast path: every file is parsed with orjson (the standard library where orjson refuses: see
+``_loads``) and each record gets a cheap structural check
 (types of the fields the dashboard uses). Only a record that fails the cheap check goes
 through ``recipeline_schema``'s full validation (``decode``), and only to word its error
 message; full jsonschema validation of every record would cost ~20x the whole build. Every
