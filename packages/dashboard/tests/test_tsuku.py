@@ -234,3 +234,23 @@ def test_reading_in_two_processes_gives_the_same_document(
     parallel = build_dashboard(read_repository(tsuku_repo, workers=2), NOW)
     assert parallel == serial
     assert parallel["errors"]["count"] == 3  # problems found by the helper come back too
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("2026-02-08T02:33:27Z", "2026-02-08T02:33:27Z"),  # already canonical: kept as written
+        ("2026-02-08T02-33-27Z", "2026-02-08T02:33:27Z"),  # tsuku's hyphenated updated_at
+        ("2026-02-08T03:33:27.123456789+01:00", "2026-02-08T02:33:27Z"),  # nanoseconds, offset
+        ("2026-W06-1T02:33:27Z", "2026-02-02T02:33:27Z"),  # the canonical length, not its form
+        ("2026-02-30T02:33:27Z", None),  # the canonical form, not a real day
+        ("2026-13-08T02:33:27Z", None),
+        ("2026-02-08", None),  # a date is not a time
+    ],
+)
+def test_failure_times_are_normalized_once_and_checked(written: str, kept: str | None) -> None:
+    from recipeline_dashboard.reading import _STAMPS, _stamp
+
+    _STAMPS.clear()
+    assert _stamp(written) == kept
+    assert _stamp(written) == kept  # and the memo agrees

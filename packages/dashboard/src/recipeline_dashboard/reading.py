@@ -323,12 +323,33 @@ def _stamp(value: Any) -> str | None:
         return None
     text = _STAMPS.get(value, _MISSING)
     if text is _MISSING:
-        parsed = _time(value)
-        text = None if parsed is None else time_text(parsed)
+        if _canonical(value):  # already the text events keep: checked, not rebuilt
+            text = value
+        else:
+            parsed = _time(value)
+            text = None if parsed is None else time_text(parsed)
         if len(_STAMPS) >= MEMO_LIMIT:
             _STAMPS.clear()
         _STAMPS[value] = text
     return text  # type: ignore[return-value]
+
+
+def _canonical(value: str) -> bool:
+    """``value`` is a real time written exactly as ``time_text`` writes one (``2026-02-08T02:33:27Z``,
+    what tsuku's orchestrator and recipeline write)."""
+    if not (
+        len(value) == 20
+        and value[19] == "Z"
+        and value[10] == "T"
+        and value[4] == value[7] == "-"
+        and value[13] == value[16] == ":"
+    ):
+        return False
+    try:
+        dt.datetime.fromisoformat(value[:19])
+    except ValueError:
+        return False
+    return True
 
 
 def _int(value: Any, default: int = 0) -> int:
