@@ -412,7 +412,6 @@ def _read_queues(directory: Path, col: _Collector) -> list[Package]:
 
 
 def _entry(item: Any, native: bool, rel: str, index: int, col: _Collector) -> Package | None:
-    where = f"$.entries[{index}]"
     if not (
         isinstance(item, dict)
         and isinstance(item.get("name"), str)
@@ -422,6 +421,7 @@ def _entry(item: Any, native: bool, rel: str, index: int, col: _Collector) -> Pa
         and _int(item.get("priority"), -1) in (1, 2, 3)
         and (item.get("status", "pending") in _STATUSES)
     ):
+        where = f"$.entries[{index}]"
         fallback = (
             f"at {where}: expected an entry with name, source '<ecosystem>:<id>', priority 1-3, a status"
         )
