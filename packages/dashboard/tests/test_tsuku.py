@@ -254,3 +254,23 @@ def test_failure_times_are_normalized_once_and_checked(written: str, kept: str |
     _STAMPS.clear()
     assert _stamp(written) == kept
     assert _stamp(written) == kept  # and the memo agrees
+
+
+def test_a_file_that_cannot_be_read_is_one_problem(tsuku_repo: Path) -> None:
+    (tsuku_repo / "data" / "failures" / "homebrew-2026-02-09T00-00-00Z.jsonl").mkdir()
+    (tsuku_repo / "data" / "metrics" / "batch-runs-2026-02-09T00-00-00Z.jsonl").mkdir()
+    before = build(tsuku_repo)
+    problems = [e for e in before["errors"]["items"] if "readable" in e["message"]]
+    assert problems == [
+        {
+            "file": "data/failures/homebrew-2026-02-09T00-00-00Z.jsonl",
+            "line": None,
+            "message": "expected a readable file, got Is a directory",
+        },
+        {
+            "file": "data/metrics/batch-runs-2026-02-09T00-00-00Z.jsonl",
+            "line": None,
+            "message": "expected a readable file, got Is a directory",
+        },
+    ]
+    assert before["failures"]["raw_total"] > 0 and before["runs"], "the other files are read"

@@ -121,13 +121,17 @@ def read_repository(root: Path | Layout, *, workers: int | None = None) -> Repos
 _CHUNK = 1 << 16
 
 
-def _read_bytes(path: Path | str, col: _Collector) -> bytes | None:
-    """The file's bytes (None when it is missing or unreadable: a problem then).
+def _read_bytes(
+    path: Path | str, col: _Collector, *, dir_fd: int | None = None, rel: str | None = None
+) -> bytes | None:
+    """The file's bytes (None when it is missing or unreadable: a problem then, about ``rel``).
 
-    ``os.open``/``os.read``: no buffered file object per file (thousands of small files).
+    ``os.open``/``os.read``: no buffered file object per file (thousands of small files). With
+    ``dir_fd``, ``path`` is a name in that open directory (no path walked per file: ~12% of the
+    open/read/close time of a failure file).
     """
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY, dir_fd=dir_fd)
         try:
             data = os.read(fd, _CHUNK)
             if len(data) == _CHUNK:  # a big file (a queue: 3 MB in tsuku's, 31 MB at 10x)
@@ -137,9 +141,19 @@ def _read_bytes(path: Path | str, col: _Collector) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        col.problem(col.rel(Path(path)), None, f"expected a readable file, got {exc.strerror or exc}")
+        col.problem(rel or col.rel(Path(path)), None, f"expected a readable file, got {exc.strerror or exc}")
         return None
     return data
+
+
+def _open_dir(directory: Path, prefix: str, col: _Collector) -> int | None:
+    """``directory`` open to read files in it by name (``prefix``: its repository-relative path
+    and a ``/``); None, and a problem, when it cannot be opened."""
+    try:
+        return os.open(directory, os.O_RDONLY)
+    except OSError as exc:
+        col.problem(prefix.rstrip("/"), None, f"expected a readable directory, got {exc.strerror or exc}")
+        return None
 
 
 def _read_whole(fd: int) -> bytes:
@@ -216,9 +230,11 @@ def _loads(raw: bytes) -> Any:
     return json.loads(raw)
 
 
-def _json_stream(path: Path | str, col: _Collector, rel: str | None = None) -> list[tuple[int, Any]]:
+def _json_stream(
+    path: Path | str, col: _Collector, rel: str | None = None, dir_fd: int | None = None
+) -> list[tuple[int, Any]]:
     """Concatenated JSON values (one a line, or pretty-printed objects one after another)."""
-    raw = _read_bytes(path, col)
+    raw = _read_bytes(path, col, dir_fd=dir_fd, rel=rel)
     if not raw:
         return []
     rel = rel or col.rel(Path(path))
@@ -603,12 +619,18 @@ def _archived_failures(directory: Path, live: list[str], col: _Collector) -> lis
 
 def _failure_files(directory: Path, prefix: str, entries: list[str], col: _Collector) -> list[FailureEvent]:
     out: list[FailureEvent] = []
-    base = os.fspath(directory) + os.sep  # str paths: pathlib (or os.path.join) costs per file here
-    read, parse = _read_bytes, _failure_file
-    for name in entries:
-        raw = read(base + name, col)
-        if raw:
-            parse(name, prefix + name, raw, col, out)
+    dir_fd = _open_dir(directory, prefix, col)
+    if dir_fd is None:
+        return out
+    try:
+        read, parse = _read_bytes, _failure_file
+        for name in entries:
+            rel = prefix + name
+            raw = read(name, col, dir_fd=dir_fd, rel=rel)
+            if raw:
+                parse(name, rel, raw, col, out)
+    finally:
+        os.close(dir_fd)
     return out
 
 
@@ -842,15 +864,20 @@ def _read_runs(directory: Path, col: _Collector) -> list[Run]:
         )
     except (FileNotFoundError, NotADirectoryError):
         return []
-    out = []
+    out: list[Run] = []
     prefix = col.rel(directory) + "/"
-    base = os.fspath(directory)
-    for name in names:
-        rel = prefix + name
-        for number, obj in _json_stream(os.path.join(base, name), col, rel):  # noqa: PTH118 - str paths
-            run = _run(obj, rel, number, col)
-            if run is not None:
-                out.append(run)
+    dir_fd = _open_dir(directory, prefix, col)  # a name per file then, no path walked
+    if dir_fd is None:
+        return out
+    try:
+        for name in names:
+            rel = prefix + name
+            for number, obj in _json_stream(name, col, rel, dir_fd):
+                run = _run(obj, rel, number, col)
+                if run is not None:
+                    out.append(run)
+    finally:
+        os.close(dir_fd)
     return out
 
 
