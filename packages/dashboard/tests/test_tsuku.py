@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -274,3 +275,25 @@ def test_a_file_that_cannot_be_read_is_one_problem(tsuku_repo: Path) -> None:
         },
     ]
     assert before["failures"]["raw_total"] > 0 and before["runs"], "the other files are read"
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NOATIME"), reason="O_NOATIME is Linux's")
+def test_files_not_owned_are_read_without_o_noatime(
+    tsuku_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recipeline_dashboard import reading
+
+    expected = build(tsuku_repo)
+    real_open, refused = os.open, []
+
+    def open_as_a_stranger(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_NOATIME:  # what the kernel says to anyone but the file's owner
+            refused.append(path)
+            raise PermissionError(1, "Operation not permitted")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(reading, "_OPEN_FLAGS", os.O_RDONLY | os.O_NOATIME)
+    monkeypatch.setattr(os, "open", open_as_a_stranger)
+    assert build(tsuku_repo) == expected
+    assert len(refused) == 1, "asked once, then files are opened without it"
+    assert reading._OPEN_FLAGS == os.O_RDONLY
