@@ -260,8 +260,8 @@ def test_failure_times_are_normalized_once_and_checked(written: str, kept: str |
 def test_a_file_that_cannot_be_read_is_one_problem(tsuku_repo: Path) -> None:
     (tsuku_repo / "data" / "failures" / "homebrew-2026-02-09T00-00-00Z.jsonl").mkdir()
     (tsuku_repo / "data" / "metrics" / "batch-runs-2026-02-09T00-00-00Z.jsonl").mkdir()
-    before = build(tsuku_repo)
-    problems = [e for e in before["errors"]["items"] if "readable" in e["message"]]
+    doc = build(tsuku_repo)
+    problems = [e for e in doc["errors"]["items"] if "readable" in e["message"]]
     assert problems == [
         {
             "file": "data/failures/homebrew-2026-02-09T00-00-00Z.jsonl",
@@ -274,7 +274,7 @@ def test_a_file_that_cannot_be_read_is_one_problem(tsuku_repo: Path) -> None:
             "message": "expected a readable file, got Is a directory",
         },
     ]
-    assert before["failures"]["raw_total"] > 0 and before["runs"], "the other files are read"
+    assert doc["failures"]["raw_total"] > 0 and doc["runs"], "the other files are read"
 
 
 @pytest.mark.skipif(not hasattr(os, "O_NOATIME"), reason="O_NOATIME is Linux's")
