@@ -99,10 +99,31 @@ def replace_file(path: Path, data: bytes | Iterable[bytes]) -> None:
         raise
 
 
+#: the site's pages (file stem -> title). They differ in these two only, so the package ships
+#: one template, ``static/page.html``, and every page is written from it; ``app.js`` renders
+#: the page its ``<body data-page>`` names.
+PAGES = {
+    "index": "Health",
+    "queue": "Queue",
+    "failures": "Failures",
+    "package": "Package",
+    "runs": "Runs",
+    "run": "Run",
+    "blockers": "Blockers",
+}
+PAGE_TEMPLATE = "page.html"
+
+
 def static_files() -> list[tuple[str, bytes]]:
-    """``(relative name, content)`` of every page asset shipped in the package."""
+    """``(relative name, content)`` of every file of the site but ``dashboard.json``: the
+    package's assets, and each of ``PAGES`` from the template."""
     root = PACKAGE_DIR / "static"
-    return sorted((entry.name, entry.read_bytes()) for entry in root.iterdir() if entry.is_file())
+    files = [(e.name, e.read_bytes()) for e in root.iterdir() if e.is_file() and e.name != PAGE_TEMPLATE]
+    template = (root / PAGE_TEMPLATE).read_text(encoding="utf-8")
+    for page, title in PAGES.items():
+        text = template.replace("{{page}}", page).replace("{{title}}", title)
+        files.append((f"{page}.html", text.encode("utf-8")))
+    return sorted(files)
 
 
 def write_site(source: Document | Dashboard, output_dir: Path) -> Path:
