@@ -20,9 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import struct
 import zipfile
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -32,7 +30,10 @@ from recipeline_schema.http import ApiError, HttpClient
 from .builder_support import InsufficientError, UpstreamError, run_builder, safe_executables, upstream
 from .builder_support import utcnow as _utcnow
 from .recipes import one_line_text, verify_executable
-from .wheel import RangeFile, WheelError
+from .wheel import UNREADABLE_ZIP, RangeFile, WheelError
+
+#: a module zip that cannot be read: what zipfile raises, or the ranged reader's own refusal
+_UNREADABLE_MODULE_ZIP: tuple[type[Exception], ...] = (WheelError, *UNREADABLE_ZIP)
 
 #: A module or package path: a domain-like first element, then path elements (``go`` rules, simplified).
 MODULE_RE = re.compile(
@@ -234,17 +235,7 @@ class GoBuilder:
                 return read_module_zip(archive, f"{module}@{version}/", package_dir)
         except ApiError as exc:
             raise upstream(exc, what) from None
-        except (
-            WheelError,
-            zipfile.BadZipFile,
-            zipfile.LargeZipFile,
-            NotImplementedError,
-            EOFError,
-            OSError,
-            ValueError,
-            struct.error,
-            zlib.error,
-        ) as exc:
+        except _UNREADABLE_MODULE_ZIP as exc:
             # the bytes are untrusted: whatever zipfile trips over is "not a readable module zip"
             raise InsufficientError(
                 "archive_extraction_failed", f"{what}: not a readable module zip: {type(exc).__name__}"

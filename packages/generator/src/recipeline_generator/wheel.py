@@ -23,6 +23,18 @@ from packaging.utils import canonicalize_name
 
 from recipeline_schema.http import ApiError, HttpClient, Tail
 
+#: what ``zipfile`` raises on untrusted bytes it cannot read (a damaged or hostile archive)
+UNREADABLE_ZIP: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,  # a compression method zipfile lacks
+    EOFError,
+    OSError,
+    ValueError,
+    struct.error,
+    zlib.error,
+)
+
 #: First request: the last bytes of the wheel (EOCD + central directory + dist-info, usually).
 TAIL_BYTES = 64 * 1024
 #: Smallest follow-up range request (zipfile reads headers in small pieces).
@@ -154,16 +166,7 @@ def read_dist_info(
                 if len(data) > MEMBER_CAP:
                     raise WheelError(f"{info.filename} inflates past the {MEMBER_CAP} byte cap")
                 files[member] = data
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        NotImplementedError,  # a compression method zipfile lacks
-        EOFError,
-        OSError,
-        ValueError,
-        struct.error,
-        zlib.error,
-    ) as exc:
+    except UNREADABLE_ZIP as exc:
         # the bytes are untrusted: whatever zipfile trips over is "not a readable wheel"
         raise WheelError(f"not a readable wheel: {type(exc).__name__}: {exc}") from None
     return DistInfo(directory, files, tail.ranged)
