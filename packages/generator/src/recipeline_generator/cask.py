@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import quote
 
 from recipeline_schema import Recipe, Step, Verify, check_name
-from recipeline_schema.http import ApiError
 
 from .bottle import FORMULA_RE
 from .builder_support import (
@@ -30,7 +29,6 @@ from .builder_support import (
     first_https,
     safe_executables,
     text_field,
-    upstream,
 )
 
 #: Artifact kinds that run code or installers at install time: never deterministic.
@@ -71,13 +69,7 @@ class CaskBuilder(ApiBuilder):
     def _generate(self, token: str, name: str) -> Recipe:
         if not self.can_build(token):
             raise InsufficientError("unsupported_source", f"{token[:60]!r} is not a homebrew/cask token")
-        url = f"{self.api_url}/cask/{quote(token, safe='@+')}.json"
-        try:
-            doc = self._http.get_json(self.ecosystem, url)
-        except ApiError as exc:
-            raise upstream(exc, f"cask {token}") from None
-        if not isinstance(doc, Mapping):
-            raise UpstreamError("bad_response", f"cask {token}: the API answer is not a JSON object")
+        doc = self._get(f"cask/{quote(token, safe='@+')}.json", f"cask {token}")
         artifacts = doc.get("artifacts")
         if not isinstance(artifacts, list):
             raise UpstreamError("bad_response", f"cask {token}: 'artifacts' is not an array")

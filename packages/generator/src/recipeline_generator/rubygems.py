@@ -58,13 +58,7 @@ class RubygemsBuilder(ApiBuilder):
         return f"{parts.scheme}://{parts.netloc}/gems/{full_name}.gem"
 
     def _info(self, gem: str) -> Mapping[str, Any]:
-        try:
-            data = self._http.get_json(self.ecosystem, f"{self.api_url}/gems/{gem}.json")
-        except ApiError as exc:
-            raise upstream(exc, f"gem {gem}") from None
-        if not isinstance(data, Mapping):
-            raise UpstreamError("bad_response", f"gem {gem}: expected a JSON object")
-        return data
+        return self._get(f"gems/{gem}.json", f"gem {gem}")
 
     def _gemspec(self, full_name: str) -> GemSpec:
         """The gemspec of ``<full_name>.gem``: from its first bytes, else from the whole file."""
