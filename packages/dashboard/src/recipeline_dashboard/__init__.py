@@ -49,11 +49,7 @@ def __getattr__(name: str) -> Any:
     ~30 ms at import, a tenth of a whole build of tsuku's data)."""
     if name != "__version__":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib.metadata import PackageNotFoundError, version
+    from recipeline_schema import installed_version
 
-    try:
-        found = version("recipeline-dashboard")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        found = "0+unknown"
-    globals()["__version__"] = found
+    found = globals()["__version__"] = installed_version("recipeline-dashboard")
     return found

@@ -15,7 +15,7 @@ Public surface:
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from recipeline_schema import installed_version
 
 from .batch import generate_batch as generate_batch
 from .batch import generate_package as generate_package
@@ -38,7 +38,4 @@ from .routing import route as route
 from .rubygems import RubygemsBuilder as RubygemsBuilder
 from .tsuku_backend import TsukuBackend as TsukuBackend
 
-try:
-    __version__ = version("recipeline-generator")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+__version__ = installed_version("recipeline-generator")

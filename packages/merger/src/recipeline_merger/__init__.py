@@ -14,7 +14,7 @@ Public surface:
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from recipeline_schema import installed_version
 
 from .backoff import BASE_SECONDS as BASE_SECONDS
 from .backoff import CAP_SECONDS as CAP_SECONDS
@@ -80,7 +80,4 @@ from .rollback import rollback as rollback
 from .selection import Selection as Selection
 from .selection import select as select
 
-try:
-    __version__ = version("recipeline-merger")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+__version__ = installed_version("recipeline-merger")

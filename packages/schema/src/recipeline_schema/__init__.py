@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from .io import write_jsonl as write_jsonl
     from .layout import BatchDir as BatchDir
     from .layout import Layout as Layout
+    from .meta import installed_version as installed_version
     from .models import BUDGET_PAUSE_AT as BUDGET_PAUSE_AT
     from .models import BUDGET_SAMPLE_AT as BUDGET_SAMPLE_AT
     from .models import CONFIDENCES as CONFIDENCES
@@ -223,6 +224,7 @@ _EXPORTS: dict[str, str] = {
     "TAXONOMY": "taxonomy",
     "is_transient": "taxonomy",
     "map_legacy": "taxonomy",
+    "installed_version": "meta",
     "format_file_time": "timefmt",
     "format_time": "timefmt",
     "parse_time": "timefmt",
@@ -245,13 +247,9 @@ def __getattr__(name: str) -> Any:
         return value
     if name != "__version__":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib.metadata import PackageNotFoundError, version
+    from .meta import installed_version
 
-    try:
-        found = version("recipeline-schema")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        found = "0+unknown"
-    globals()["__version__"] = found
+    found = globals()["__version__"] = installed_version("recipeline-schema")
     return found
 
 

@@ -34,7 +34,6 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -44,6 +43,7 @@ import urllib3.exceptions
 
 from .endpoints import redact_url as redact_url
 from .errors import SchemaError
+from .meta import installed_version
 
 ApiSubcategory = Literal["rate_limited", "upstream_unavailable", "timeout", "not_found", "bad_response"]
 
@@ -52,10 +52,7 @@ _CHUNK = 64 * 1024
 
 
 def _default_user_agent() -> str:
-    try:
-        return f"recipeline/{version('recipeline-schema')}"
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "recipeline/0+unknown"
+    return f"recipeline/{installed_version('recipeline-schema')}"
 
 
 class ApiError(SchemaError):

@@ -14,7 +14,7 @@ Public surface:
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from recipeline_schema import installed_version
 
 from .candidates import DEFAULT_PRIORITY as DEFAULT_PRIORITY
 from .candidates import Candidate as Candidate
@@ -56,7 +56,4 @@ from .summary import seeding_run as seeding_run
 from .tsuku import TsukuImport as TsukuImport
 from .tsuku import convert_tsuku as convert_tsuku
 
-try:
-    __version__ = version("recipeline-seeder")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+__version__ = installed_version("recipeline-seeder")

@@ -16,7 +16,7 @@ Public surface (other stages meet it only through files; these are for tasks.py 
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from recipeline_schema import installed_version
 
 from .checks import RecipeCheck as RecipeCheck
 from .checks import check_recipe as check_recipe
@@ -52,7 +52,4 @@ from .validation import validate_all as validate_all
 from .validation import validate_batch as validate_batch
 from .validation import validate_recipe as validate_recipe
 
-try:
-    __version__ = version("recipeline-validator")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+__version__ = installed_version("recipeline-validator")
