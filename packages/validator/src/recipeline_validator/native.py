@@ -88,10 +88,6 @@ class NativeOptions:
         return NATIVE_ACTIONS if self.npm_tools is not None else NATIVE_ACTIONS - {"npm_install"}
 
 
-def _fail(subcategory: str, message: str, category: str = "validation_failed") -> SandboxOutcome:
-    return fail(subcategory, message, category)
-
-
 def pip_env(caller_env: Mapping[str, str], prefix: Path) -> dict[str, str]:
     """Phase 1's environment: the allow-listed variables of the caller, TMPDIR in the prefix."""
     env = {k: v for k, v in caller_env.items() if k in PIP_ENV_NAMES or k.startswith(PIP_ENV_PREFIXES)}
@@ -170,14 +166,12 @@ def run_native(plan: NativePlan, spec: VerifySpec, *, prefix: Path, options: Nat
         isolation=options.isolation,
     )
     if done.exit_code is None:
-        return _fail(
-            "verify_timeout", f"verify command `{command}` did not finish within {limits.timeout:g}s"
-        )
+        return fail("verify_timeout", f"verify command `{command}` did not finish within {limits.timeout:g}s")
     verdict = judge(
         spec, exit_code=done.exit_code, output=done.output, version=version, install_dir=str(prefix)
     )
     if not verdict.passed:
-        return _fail(verdict.subcategory or "install_failed", verdict.message)
+        return fail(verdict.subcategory or "install_failed", verdict.message)
     packages = ", ".join(i.distribution if isinstance(i, PipxInstall) else i.package for i in plan.installs)
     checked = (
         f"matched {list(spec.patterns)}" if spec.patterns else f"exited {spec.exit_code} (mode {spec.mode})"
@@ -210,13 +204,13 @@ def _download(install: PipxInstall, prefix: Path, options: NativeOptions) -> San
         limits=limits.for_command(limits.install_timeout),
     )
     if done.exit_code is None:
-        return _fail(
+        return fail(
             "timeout",
             f"pip download {install.requirement} did not finish within {limits.install_timeout:g}s",
             category="api_error",
         )
     if done.exit_code != 0:
-        return _fail("install_failed", f"pip download {install.requirement}: {cause_line(done.output)}")
+        return fail("install_failed", f"pip download {install.requirement}: {cause_line(done.output)}")
     return None
 
 
@@ -226,9 +220,7 @@ def _install(install: PipxInstall, prefix: Path, options: NativeOptions) -> Sand
     try:
         venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt", clear=True).create(target)
     except (OSError, ValueError) as exc:  # stdlib venv wraps some failures in CalledProcessError
-        return _fail(
-            "install_failed", f"cannot create a virtual environment for {install.requirement}: {exc}"
-        )
+        return fail("install_failed", f"cannot create a virtual environment for {install.requirement}: {exc}")
     env = clean_env(prefix) | {"PIP_CONFIG_FILE": os.devnull}
     done = sandbox.run(
         [
@@ -255,12 +247,12 @@ def _install(install: PipxInstall, prefix: Path, options: NativeOptions) -> Sand
         isolation=options.isolation,
     )
     if done.exit_code is None:
-        return _fail(
+        return fail(
             "install_failed",
             f"pip install {install.requirement} did not finish within {limits.install_timeout:g}s",
         )
     if done.exit_code != 0:
-        return _fail("install_failed", f"pip install {install.requirement}: {cause_line(done.output)}")
+        return fail("install_failed", f"pip install {install.requirement}: {cause_line(done.output)}")
     return _link_executables(install, target, prefix)
 
 
@@ -273,7 +265,7 @@ def _link_executables(install: PipxInstall, target: Path, prefix: Path) -> Sandb
     for exe in install.executables:
         source = target / "bin" / exe
         if not source.is_file():
-            return _fail(
+            return fail(
                 "install_failed",
                 f"step {install.step}: executable {exe!r} was not installed by {install.requirement} "
                 f"(it installed: {', '.join(provided) or 'no executables'})",
@@ -303,5 +295,5 @@ def _installed_version(install: PipxInstall, prefix: Path, options: NativeOption
     lines = done.output.strip().splitlines()
     if done.exit_code != 0 or not lines:
         why = "timed out" if done.exit_code is None else cause_line(done.output)
-        return _fail("install_failed", f"cannot read the installed version of {install.distribution}: {why}")
+        return fail("install_failed", f"cannot read the installed version of {install.distribution}: {why}")
     return lines[-1].strip()
