@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from generator_helpers import failure_of, recipe_of
 from pytest_httpserver import HTTPServer
 
 from recipeline_generator import CargoBuilder, default_registry
 from recipeline_generator.cargo import newest_version, semver_key
-from recipeline_schema import Failure, Recipe, parse_recipe_toml, recipe_from_toml, recipe_to_toml
+from recipeline_schema import Recipe, parse_recipe_toml, recipe_from_toml, recipe_to_toml
 from recipeline_schema.http import HttpClient
 
 FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "tsuku" / "recipes"
@@ -67,16 +68,6 @@ def cargo(http: HttpClient, crates: HTTPServer) -> CargoBuilder:
 
 def serve(server: HTTPServer, name: str, doc: dict[str, Any]) -> None:
     server.expect_request(f"/api/v1/crates/{name}").respond_with_json(doc)
-
-
-def recipe_of(result: Recipe | Failure) -> Recipe:
-    assert isinstance(result, Recipe), result
-    return result
-
-
-def failure_of(result: Recipe | Failure) -> Failure:
-    assert isinstance(result, Failure), result
-    return result
 
 
 def test_recipe_from_the_newest_stable_non_yanked_version(cargo: CargoBuilder, crates: HTTPServer) -> None:

@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from generator_helpers import failure_of, recipe_of
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from recipeline_generator import GoBuilder
 from recipeline_generator.gomodule import binary_name, escape_path, is_main_source, package_clause
-from recipeline_schema import Failure, Recipe, parse_recipe_toml, recipe_from_toml, recipe_to_toml
+from recipeline_schema import Recipe, parse_recipe_toml, recipe_from_toml, recipe_to_toml
 from recipeline_schema.http import HttpClient, HttpSettings
 
 FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "tsuku" / "recipes"
@@ -96,16 +97,6 @@ def proxy(httpserver: HTTPServer) -> Iterator[Proxy]:
 def go(http: HttpClient, proxy: Proxy) -> GoBuilder:
     """A Go builder on the local proxy."""
     return GoBuilder(http, proxy_url=proxy.url)
-
-
-def recipe_of(result: Recipe | Failure) -> Recipe:
-    assert isinstance(result, Recipe), result
-    return result
-
-
-def failure_of(result: Recipe | Failure) -> Failure:
-    assert isinstance(result, Failure), result
-    return result
 
 
 def test_root_main_module_is_one_step_named_after_the_last_element(go: GoBuilder, proxy: Proxy) -> None:

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from generator_helpers import failure_of, recipe_of
 from pytest_httpserver import HTTPServer
 
 from recipeline_generator import NpmBuilder
 from recipeline_generator.npm import bin_names, packument_path, repository_url
-from recipeline_schema import Failure, Recipe, parse_recipe_toml, recipe_from_toml, recipe_to_toml
+from recipeline_schema import Recipe, parse_recipe_toml, recipe_from_toml, recipe_to_toml
 from recipeline_schema.http import HttpClient
 
 FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "tsuku" / "recipes"
@@ -68,16 +69,6 @@ def _no_resolution() -> str:
 
 def serve(server: HTTPServer, path: str, doc: Any) -> None:
     server.expect_request(path).respond_with_json(doc)
-
-
-def recipe_of(result: Recipe | Failure) -> Recipe:
-    assert isinstance(result, Recipe), result
-    return result
-
-
-def failure_of(result: Recipe | Failure) -> Failure:
-    assert isinstance(result, Failure), result
-    return result
 
 
 def test_object_bin_of_the_latest_tag_sorted(npm: NpmBuilder, registry: HTTPServer) -> None:

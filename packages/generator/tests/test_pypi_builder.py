@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from generator_helpers import failure_of, recipe_of
 
 from recipeline_generator import PypiBuilder
 from recipeline_schema import Failure, Recipe, recipe_from_toml, recipe_to_toml
@@ -14,16 +15,6 @@ from recipeline_schema.http import HttpClient, HttpSettings
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 TWO_SCRIPTS = "[console_scripts]\ndemo-helper = demo.helper:main\ndemo = demo.cli:main\n\n[other]\nx = y:z\n"
-
-
-def recipe_of(result: Recipe | Failure) -> Recipe:
-    assert isinstance(result, Recipe), result
-    return result
-
-
-def failure_of(result: Recipe | Failure) -> Failure:
-    assert isinstance(result, Failure), result
-    return result
 
 
 def test_recipe_from_a_ranged_wheel_matches_tsuku_shape(builder: PypiBuilder, index: Any) -> None:

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from generator_helpers import failure_of, recipe_of
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from recipeline_generator import RubygemsBuilder
 from recipeline_generator.gem_archive import METADATA_CAP, GemError, parse_gemspec, read_gemspec
-from recipeline_schema import Failure, Recipe, parse_recipe_toml, recipe_from_toml, recipe_to_toml
+from recipeline_schema import Recipe, parse_recipe_toml, recipe_from_toml, recipe_to_toml
 from recipeline_schema.http import HttpClient
 
 FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "tsuku" / "recipes"
@@ -152,16 +153,6 @@ def publish(server: HTTPServer, name: str, version: str, gem: bytes, **info: Any
     server.expect_request(f"/gems/{name}-{version}.gem").respond_with_data(
         gem, content_type="application/octet-stream"
     )
-
-
-def recipe_of(result: Recipe | Failure) -> Recipe:
-    assert isinstance(result, Recipe), result
-    return result
-
-
-def failure_of(result: Recipe | Failure) -> Failure:
-    assert isinstance(result, Failure), result
-    return result
 
 
 def test_executables_from_the_gem_metadata(rubygems: RubygemsBuilder, gems: HTTPServer) -> None:
