@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from generator_helpers import failure_of, recipe_of
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -24,11 +25,9 @@ from recipeline_generator.recipe_index import RecipeIndex
 from recipeline_schema import (
     BatchDir,
     BatchPlan,
-    Failure,
     GenerationReport,
     Layout,
     PlannedPackage,
-    Recipe,
     load,
     recipe_from_toml,
     recipe_to_toml,
@@ -181,16 +180,6 @@ def builder_for(http: HttpClient, brew: FakeBrew, **kw: Any) -> HomebrewBuilder:
     return HomebrewBuilder(http, api_url=brew.api_url, ghcr_url=brew.ghcr_url, **kw)
 
 
-def failure(result: Recipe | Failure) -> Failure:
-    assert isinstance(result, Failure), result
-    return result
-
-
-def recipe(result: Recipe | Failure) -> Recipe:
-    assert isinstance(result, Recipe), result
-    return result
-
-
 def test_bottle_bin_entries_become_install_binaries_with_dependencies(
     http: HttpClient, brew: FakeBrew
 ) -> None:
@@ -201,7 +190,7 @@ def test_bottle_bin_entries_become_install_binaries_with_dependencies(
         deps=["zlib", "openssl@3"],
     )
     index = RecipeIndex.of(["zlib", "openssl"], {"openssl": ["openssl@3"]})
-    result = recipe(builder_for(http, brew, recipes=index).generate("advancecomp", name="advancecomp"))
+    result = recipe_of(builder_for(http, brew, recipes=index).generate("advancecomp", name="advancecomp"))
     text = recipe_to_toml(result)
     assert text == (
         "[metadata]\n"
@@ -226,8 +215,8 @@ def test_bottle_bin_entries_become_install_binaries_with_dependencies(
 def test_same_upstream_gives_byte_identical_toml(http: HttpClient, brew: FakeBrew) -> None:
     brew.publish("jq", "1.7.1", bins=("jq",))
     builder = builder_for(http, brew)
-    first = recipe_to_toml(recipe(builder.generate("jq", name="jq")))
-    second = recipe_to_toml(recipe(builder.generate("jq", name="jq")))
+    first = recipe_to_toml(recipe_of(builder.generate("jq", name="jq")))
+    second = recipe_to_toml(recipe_of(builder.generate("jq", name="jq")))
     assert first == second and 'binaries = ["bin/jq"]' in first
 
 
@@ -237,14 +226,14 @@ def test_symlinked_bin_entries_count_and_revision_rebuild_pick_the_tag(
     pkg = "3.1_2"
     data = bottle("tool", pkg, bins=("tool",), symlinks=(("tool-alias", "../libexec/tool"),))
     brew.publish("tool", "3.1", data=data, revision=2, rebuild=1)
-    result = recipe(builder_for(http, brew).generate("tool", name="tool"))
+    result = recipe_of(builder_for(http, brew).generate("tool", name="tool"))
     assert result.steps[1].params["binaries"] == ("bin/tool", "bin/tool-alias")
 
 
 def test_missing_dependency_recipes_are_missing_dep_with_blocked_by(http: HttpClient, brew: FakeBrew) -> None:
     brew.publish("imagemagick", bins=("magick",), deps=["libpng", "openssl@3", "zlib"])
     builder = builder_for(http, brew, recipes=RecipeIndex.of(["zlib"]))
-    fail = failure(builder.generate("imagemagick", name="imagemagick"))
+    fail = failure_of(builder.generate("imagemagick", name="imagemagick"))
     assert (fail.category, fail.subcategory, fail.transient) == ("missing_dep", None, False)
     assert fail.blocked_by == ("libpng", "openssl")
     assert (
@@ -255,55 +244,55 @@ def test_missing_dependency_recipes_are_missing_dep_with_blocked_by(http: HttpCl
 def test_use_recipes_is_how_the_batch_hands_the_index_in(http: HttpClient, brew: FakeBrew) -> None:
     brew.publish("wget", bins=("wget",), deps=["libidn2"])
     builder = builder_for(http, brew)
-    assert recipe(builder.generate("wget", name="wget")).metadata["dependencies"] == ("libidn2",)
+    assert recipe_of(builder.generate("wget", name="wget")).metadata["dependencies"] == ("libidn2",)
     builder.use_recipes(RecipeIndex.of([]))
-    assert failure(builder.generate("wget", name="wget")).blocked_by == ("libidn2",)
+    assert failure_of(builder.generate("wget", name="wget")).blocked_by == ("libidn2",)
 
 
 def test_library_only_formula(http: HttpClient, brew: FakeBrew) -> None:
     brew.publish("gmp", bins=(), libs=("libgmp.so.10", "libgmp.a"))
-    fail = failure(builder_for(http, brew).generate("gmp", name="gmp"))
+    fail = failure_of(builder_for(http, brew).generate("gmp", name="gmp"))
     assert (fail.category, fail.subcategory) == ("deterministic_insufficient", "library_only")
 
 
 def test_no_bin_and_no_library_is_binary_discovery_failed(http: HttpClient, brew: FakeBrew) -> None:
     brew.publish("docs-only", bins=())
-    fail = failure(builder_for(http, brew).generate("docs-only", name="docs-only"))
+    fail = failure_of(builder_for(http, brew).generate("docs-only", name="docs-only"))
     assert fail.subcategory == "binary_discovery_failed"
 
 
 def test_no_bottle_for_the_target_platform(http: HttpClient, brew: FakeBrew) -> None:
     brew.publish("mac-only", bottle_tags=("arm64_sonoma", "sonoma"))
-    fail = failure(builder_for(http, brew).generate("mac-only", name="mac-only"))
+    fail = failure_of(builder_for(http, brew).generate("mac-only", name="mac-only"))
     assert (fail.category, fail.subcategory) == ("deterministic_insufficient", "no_bottle")
     assert "x86_64_linux" in fail.message and "arm64_sonoma, sonoma" in fail.message
 
 
 def test_index_without_the_platform_image_is_no_bottle(http: HttpClient, brew: FakeBrew) -> None:
     brew.publish("odd", bottle_tags=("x86_64_linux",), index_tags=("arm64_sonoma",))
-    assert failure(builder_for(http, brew).generate("odd", name="odd")).subcategory == "no_bottle"
+    assert failure_of(builder_for(http, brew).generate("odd", name="odd")).subcategory == "no_bottle"
 
 
 def test_target_platform_is_configurable_and_all_bottles_serve_any(http: HttpClient, brew: FakeBrew) -> None:
     brew.publish("mac-tool", bins=("mt",), bottle_tags=("arm64_sonoma",))
     result = builder_for(http, brew, bottle_tag="arm64_sonoma").generate("mac-tool", name="mac-tool")
-    assert recipe(result).verify is not None
+    assert recipe_of(result).verify is not None
     brew.publish("script-tool", bins=("st",), bottle_tags=("all",), extra={"uses_from_macos": ["ruby"]})
-    script = recipe(builder_for(http, brew).generate("script-tool", name="st"))
+    script = recipe_of(builder_for(http, brew).generate("script-tool", name="st"))
     assert script.verify is not None and script.verify.command == "st --version"
     assert script.metadata["dependencies"] == ("ruby",)  # an `all` bottle on Linux: Linux dependencies
 
 
 def test_unannotated_index_reads_the_image_manifest_layer(http: HttpClient, brew: FakeBrew) -> None:
     brew.publish("plain", bins=("plain",), annotate=False)
-    assert recipe(builder_for(http, brew).generate("plain", name="plain")).steps[0].params == {
+    assert recipe_of(builder_for(http, brew).generate("plain", name="plain")).steps[0].params == {
         "formula": "plain"
     }
 
 
 def test_broken_archive_is_archive_extraction_failed(http: HttpClient, brew: FakeBrew) -> None:
     brew.publish("broken", data=b"\x1f\x8b\x08 this is not a gzip stream")
-    fail = failure(builder_for(http, brew).generate("broken", name="broken"))
+    fail = failure_of(builder_for(http, brew).generate("broken", name="broken"))
     assert (fail.category, fail.subcategory) == ("deterministic_insufficient", "archive_extraction_failed")
     assert "not a readable gzip tarball" in fail.message
 
@@ -311,19 +300,19 @@ def test_broken_archive_is_archive_extraction_failed(http: HttpClient, brew: Fak
 def test_member_escaping_the_keg_is_archive_extraction_failed(http: HttpClient, brew: FakeBrew) -> None:
     data = bottle("evil", "1.0", bins=("evil",), extra=("evil/1.0/bin/../../../../etc/passwd",))
     brew.publish("evil", data=data)
-    fail = failure(builder_for(http, brew).generate("evil", name="evil"))
+    fail = failure_of(builder_for(http, brew).generate("evil", name="evil"))
     assert fail.subcategory == "archive_extraction_failed" and "leaves the keg" in fail.message
 
 
 def test_hostile_bin_names_never_reach_the_recipe(http: HttpClient, brew: FakeBrew) -> None:
     hostile = ('a"b', "$(rm -rf ~)", "x;y", "new\nline", "'q'", "g[")
     brew.publish("mixed", bins=("good", *hostile))
-    text = recipe_to_toml(recipe(builder_for(http, brew).generate("mixed", name="mixed")))
+    text = recipe_to_toml(recipe_of(builder_for(http, brew).generate("mixed", name="mixed")))
     assert 'binaries = ["bin/good"]' in text
     for name in hostile:
         assert name not in text
     brew.publish("only-bad", bins=hostile)
-    fail = failure(builder_for(http, brew).generate("only-bad", name="only-bad"))
+    fail = failure_of(builder_for(http, brew).generate("only-bad", name="only-bad"))
     assert fail.subcategory == "binary_discovery_failed" and "\n" not in fail.message
 
 
@@ -331,29 +320,29 @@ def test_hostile_formula_and_dependency_names(http: HttpClient, brew: FakeBrew) 
     builder = builder_for(http, brew)
     for name in ("../etc", "a/b/c", "x;rm", "Upper", 'q"', "a\nb", "..", "a..b"):
         assert not builder.can_build(name)
-        assert failure(builder.generate(name, name="x")).subcategory == "unsupported_source"
+        assert failure_of(builder.generate(name, name="x")).subcategory == "unsupported_source"
     brew.publish("depper", deps=["../../evil"])
-    fail = failure(builder.generate("depper", name="depper"))
+    fail = failure_of(builder.generate("depper", name="depper"))
     assert fail.subcategory == "unsupported_source" and "../../evil" in fail.message
 
 
 def test_digest_mismatch_is_bad_response(http: HttpClient, brew: FakeBrew) -> None:
     brew.publish("tampered", blob=bottle("tampered", "1.0", bins=("other",)))
-    fail = failure(builder_for(http, brew).generate("tampered", name="tampered"))
+    fail = failure_of(builder_for(http, brew).generate("tampered", name="tampered"))
     assert (fail.category, fail.subcategory, fail.transient) == ("api_error", "bad_response", True)
     brew.publish("formula-sha", formula_sha="0" * 64)
     assert (
         "differs from the formula's sha256"
-        in failure(builder_for(http, brew).generate("formula-sha", name="formula-sha")).message
+        in failure_of(builder_for(http, brew).generate("formula-sha", name="formula-sha")).message
     )
 
 
 def test_unknown_formula_is_not_found_and_http_homepage_fails(http: HttpClient, brew: FakeBrew) -> None:
-    fail = failure(builder_for(http, brew).generate("nothing", name="nothing"))
+    fail = failure_of(builder_for(http, brew).generate("nothing", name="nothing"))
     assert (fail.category, fail.subcategory, fail.transient) == ("api_error", "not_found", False)
     assert "127.0.0.1" not in fail.message and "localhost" not in fail.message
     brew.publish("oldweb", homepage="http://example.com/old")
-    fail = failure(builder_for(http, brew).generate("oldweb", name="oldweb"))
+    fail = failure_of(builder_for(http, brew).generate("oldweb", name="oldweb"))
     assert (fail.category, fail.subcategory) == ("deterministic_insufficient", None)
 
 
@@ -473,14 +462,14 @@ def test_registry_faults_end_as_api_error_records(
     brew.server.expect_request("/api/formula/faulty.json").respond_with_handler(respond)
     settings = HttpSettings(connect_timeout=1.0, read_timeout=0.3, max_attempts=2)
     with HttpClient(settings, sleep=fake_time.sleep, clock=fake_time.clock) as client:
-        fail = failure(builder_for(client, brew).generate("faulty", name="faulty"))
+        fail = failure_of(builder_for(client, brew).generate("faulty", name="faulty"))
     assert (fail.category, fail.subcategory) == ("api_error", subcategory)
     assert fail.transient is True and fail.message.startswith("formula faulty:")
 
 
 def test_hostile_description_is_one_escaped_line(http: HttpClient, brew: FakeBrew) -> None:
     brew.publish("quoting", bins=("quoting",), desc='line one\nline "two" $(rm -rf ~) \\ [x]\x07')
-    text = recipe_to_toml(recipe(builder_for(http, brew).generate("quoting", name="quoting")))
+    text = recipe_to_toml(recipe_of(builder_for(http, brew).generate("quoting", name="quoting")))
     parsed = recipe_from_toml(text)
     assert parsed.description == 'line one line "two" $(rm -rf ~) \\ [x]'
     assert text.count("\n[") == 3  # metadata, two steps, verify: no injected tables
@@ -497,7 +486,7 @@ def test_linux_dependencies_include_uses_from_macos_and_platform_variations(
         },
     }
     brew.publish("wget", bins=("wget",), deps=["libidn2", "openssl@3", "gettext"], extra=extra)
-    linux = recipe(builder_for(http, brew).generate("wget", name="wget"))
+    linux = recipe_of(builder_for(http, brew).generate("wget", name="wget"))
     assert linux.metadata["dependencies"] == ("libidn2", "openssl", "zlib")
-    mac = recipe(builder_for(http, brew, bottle_tag="arm64_sonoma").generate("wget", name="wget"))
+    mac = recipe_of(builder_for(http, brew, bottle_tag="arm64_sonoma").generate("wget", name="wget"))
     assert mac.metadata["dependencies"] == ("libidn2",)
