@@ -176,10 +176,10 @@ def test_an_environment_other_than_the_host_is_refused(capsys: pytest.CaptureFix
     assert f"does not match this host ({host})" in capsys.readouterr().err
 
 
-def test_macos_only_validates_recipes_that_passed_on_linux(tmp_path: Path) -> None:
-    batch = write_batch(tmp_path, {"ok": OK, "ripgrep": CARGO})
+def debian_failed_ok_passed_ripgrep(batch: BatchDir) -> None:
+    """Debian's results of the batch {ok, ripgrep}: ok failed, ripgrep passed."""
     safe = SafetyVerdict(auto_merge=True)
-    linux = ValidationReport(
+    debian = ValidationReport(
         1,
         BATCH_ID,
         "linux-debian-glibc-x86_64",
@@ -192,7 +192,12 @@ def test_macos_only_validates_recipes_that_passed_on_linux(tmp_path: Path) -> No
             RecipeResult("ripgrep", "pypi:ripgrep", "pass", 1.0, safe),
         ),
     )
-    save(linux, batch.results("linux-debian-glibc-x86_64"))
+    save(debian, batch.results("linux-debian-glibc-x86_64"))
+
+
+def test_macos_only_validates_recipes_that_passed_on_linux(tmp_path: Path) -> None:
+    batch = write_batch(tmp_path, {"ok": OK, "ripgrep": CARGO})
+    debian_failed_ok_passed_ripgrep(batch)
     settings = RunSettings(
         native=NativeOptions(isolation=Isolation((), "none: test")), workers=1, now=lambda: NOW
     )
@@ -233,21 +238,7 @@ def test_a_sandbox_that_cannot_be_created_fails_only_the_recipes_that_need_it(tm
 
 def test_only_passed_on_linux_holds_back_recipes_on_another_linux_environment(tmp_path: Path) -> None:
     batch = write_batch(tmp_path, {"ok": OK, "ripgrep": CARGO})
-    safe = SafetyVerdict(auto_merge=True)
-    debian = ValidationReport(
-        1,
-        BATCH_ID,
-        "linux-debian-glibc-x86_64",
-        "native",
-        "netns",
-        NOW,
-        2.0,
-        (
-            RecipeResult("ok", "pypi:ok", "fail", 1.0, safe, reason=""),
-            RecipeResult("ripgrep", "pypi:ripgrep", "pass", 1.0, safe),
-        ),
-    )
-    save(debian, batch.results("linux-debian-glibc-x86_64"))
+    debian_failed_ok_passed_ripgrep(batch)
     native = NativeOptions(isolation=Isolation((), "none: test"), npm_tools=None)
     gated = RunSettings(native=native, workers=1, now=lambda: NOW, only_passed_on="linux")
     results = {r.name: r for r in validate_batch(batch.path, "linux-rhel-glibc-x86_64", gated).results}
