@@ -341,6 +341,13 @@ class RecipeResult:
     safety: SafetyVerdict
     failure: Failure | None = None
     reason: str = field(default="", metadata=meta("why skipped, or what passed"))
+    installed_version: str = field(default="", metadata=meta("the version the install really put in the prefix"))
+    latest_version: str = field(
+        default="", metadata=meta("the registry's newest version, when the backend learnt it")
+    )
+    toolchain: Mapping[str, str] = field(
+        default_factory=dict, metadata=meta("toolchain used for the install: tool name -> version")
+    )
 
 
 @dataclass(frozen=True, slots=True)
