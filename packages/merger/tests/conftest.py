@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -30,6 +31,11 @@ from recipeline_schema import (
     recipe_to_toml,
     save,
 )
+
+#: The repository's shared test helpers (the fake GitHub): ``import fake_github``.
+SUPPORT = Path(__file__).resolve().parents[3] / "tests" / "support"
+if str(SUPPORT) not in sys.path:
+    sys.path.insert(0, str(SUPPORT))
 
 NOW = dt.datetime(2026, 1, 29, 10, 0, 0, tzinfo=dt.UTC)
 LINUX = "linux-debian-glibc-x86_64"

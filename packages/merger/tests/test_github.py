@@ -7,13 +7,12 @@ import json
 import os
 import re
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from fake_github import FakeGitHub
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from recipeline_merger import GitHubError, merge, parse_trailers, preflight, rollback
 from recipeline_merger.ghpublisher import GitHubPublisher, askpass, checks_state
@@ -25,153 +24,6 @@ if TYPE_CHECKING:
 TOKEN = "ghp_testTokenNeverLogged0123456789"
 REPO = "octo/recipes"
 BATCH = "2026-01-29-001"
-
-
-@dataclass
-class FakeGitHub:
-    """A stateful stand-in for api.github.com: pulls, labels, comments, statuses, merges."""
-
-    base: str
-    origin: Path
-    allow_auto_merge: bool | None = True
-    graphql_error: str | None = None
-    statuses: list[list[dict[str, Any]]] = field(
-        default_factory=lambda: [[{"context": "ci", "state": "success"}]]
-    )
-    check_runs: list[dict[str, Any]] = field(default_factory=list)
-    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
-    labels: dict[int, list[str]] = field(default_factory=dict)
-    comments: dict[int, list[str]] = field(default_factory=dict)
-    mutations: list[dict[str, Any]] = field(default_factory=list)
-    merges: list[dict[str, Any]] = field(default_factory=list)
-    auth_headers: set[str] = field(default_factory=set)
-    status_polls: int = 0
-
-    def handle(self, request: Request) -> Response:
-        self.auth_headers.add(request.headers.get("Authorization", ""))
-        body = request.get_json(silent=True) or {}
-        path = request.path
-        repo = f"/repos/{REPO}"
-        routes: list[tuple[str, str, Any]] = [
-            ("GET", rf"{repo}", self.get_repo),
-            ("GET", rf"{repo}/pulls", self.list_pulls),
-            ("POST", rf"{repo}/pulls", self.create_pull),
-            ("PATCH", rf"{repo}/pulls/(\d+)", self.edit_pull),
-            ("PUT", rf"{repo}/pulls/(\d+)/merge", self.merge_pull),
-            ("POST", rf"{repo}/issues/(\d+)/labels", self.add_labels),
-            ("POST", rf"{repo}/issues/(\d+)/comments", self.add_comment),
-            ("GET", rf"{repo}/commits/(\w+)", self.get_commit),
-            ("GET", rf"{repo}/commits/(\w+)/status", self.get_status),
-            ("GET", rf"{repo}/commits/(\w+)/check-runs", self.get_check_runs),
-            ("POST", r"/graphql", self.graphql),
-        ]
-        for method, pattern, fn in routes:
-            match = re.fullmatch(pattern, path)
-            if match and request.method == method:
-                status, payload = fn(request, body, *match.groups())
-                return Response(json.dumps(payload), status=status, content_type="application/json")
-        return Response(json.dumps({"message": "Not Found"}), status=404, content_type="application/json")
-
-    # --- resources ------------------------------------------------------------------------
-
-    def pr_json(self, number: int) -> dict[str, Any]:
-        pr = self.pulls[number]
-        branch = pr["head"]
-        sha = subprocess.run(
-            ["git", "-C", str(self.origin), "rev-parse", f"refs/heads/{branch}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        return {
-            "id": 1000 + number,
-            "node_id": f"PR_node{number}",
-            "number": number,
-            "state": "open",
-            "title": pr["title"],
-            "body": pr["body"],
-            "url": f"{self.base}/repos/{REPO}/pulls/{number}",
-            "issue_url": f"{self.base}/repos/{REPO}/issues/{number}",
-            "html_url": f"https://github.example/{REPO}/pull/{number}",
-            "head": {"ref": branch, "sha": sha, "label": f"octo:{branch}"},
-            "base": {"ref": pr["base"], "sha": "0" * 40, "label": f"octo:{pr['base']}"},
-        }
-
-    def get_repo(self, request: Request, body: Any) -> tuple[int, Any]:
-        data: dict[str, Any] = {
-            "id": 1,
-            "name": "recipes",
-            "full_name": REPO,
-            "url": f"{self.base}/repos/{REPO}",
-            "owner": {"login": "octo", "id": 2},
-            "default_branch": "main",
-        }
-        if self.allow_auto_merge is not None:
-            data["allow_auto_merge"] = self.allow_auto_merge
-        return 200, data
-
-    def list_pulls(self, request: Request, body: Any) -> tuple[int, Any]:
-        head = request.args.get("head")  # without it GitHub lists every open PR
-        found = [self.pr_json(n) for n, pr in self.pulls.items() if head in (None, f"octo:{pr['head']}")]
-        return 200, found
-
-    def create_pull(self, request: Request, body: Any) -> tuple[int, Any]:
-        number = len(self.pulls) + 1
-        self.pulls[number] = {k: body[k] for k in ("title", "body", "head", "base")}
-        return 201, self.pr_json(number)
-
-    def edit_pull(self, request: Request, body: Any, number: str) -> tuple[int, Any]:
-        self.pulls[int(number)].update({k: body[k] for k in ("title", "body") if k in body})
-        return 200, self.pr_json(int(number))
-
-    def merge_pull(self, request: Request, body: Any, number: str) -> tuple[int, Any]:
-        self.merges.append({"number": int(number), **body})
-        return 200, {"merged": True, "sha": "f" * 40, "message": "Pull Request successfully merged"}
-
-    def add_labels(self, request: Request, body: Any, number: str) -> tuple[int, Any]:
-        names = body["labels"] if isinstance(body, dict) else body
-        self.labels.setdefault(int(number), []).extend(names)
-        return 200, [{"name": n, "url": f"{self.base}/labels/{n}"} for n in self.labels[int(number)]]
-
-    def add_comment(self, request: Request, body: Any, number: str) -> tuple[int, Any]:
-        self.comments.setdefault(int(number), []).append(body["body"])
-        return 201, {"id": 7, "body": body["body"], "url": f"{self.base}/repos/{REPO}/issues/comments/7"}
-
-    def get_commit(self, request: Request, body: Any, sha: str) -> tuple[int, Any]:
-        return 200, {"sha": sha, "url": f"{self.base}/repos/{REPO}/commits/{sha}"}
-
-    def get_status(self, request: Request, body: Any, sha: str) -> tuple[int, Any]:
-        current = self.statuses[min(self.status_polls, len(self.statuses) - 1)]
-        self.status_polls += 1
-        states = {s["state"] for s in current}
-        state = (
-            "failure"
-            if "failure" in states
-            else ("pending" if "pending" in states or not current else "success")
-        )
-        return 200, {"state": state, "sha": sha, "total_count": len(current), "statuses": current}
-
-    def get_check_runs(self, request: Request, body: Any, sha: str) -> tuple[int, Any]:
-        return 200, {"total_count": len(self.check_runs), "check_runs": self.check_runs}
-
-    def graphql(self, request: Request, body: Any) -> tuple[int, Any]:
-        self.mutations.append(body)
-        if "enablePullRequestAutoMerge" not in body.get("query", ""):
-            return 200, {"errors": [{"type": "INTERNAL", "message": "unexpected query"}]}
-        if self.graphql_error:
-            return 200, {
-                "data": {"enablePullRequestAutoMerge": None},
-                "errors": [
-                    {
-                        "type": "UNPROCESSABLE",
-                        "path": ["enablePullRequestAutoMerge"],
-                        "message": self.graphql_error,
-                    }
-                ],
-            }
-        return 200, {
-            "data": {"enablePullRequestAutoMerge": {"actor": {"login": "bot"}, "clientMutationId": None}}
-        }
 
 
 @pytest.fixture
@@ -187,7 +39,7 @@ def origin(repo: Path, tmp_path: Path, git: Git) -> Path:
 @pytest.fixture
 def fake(httpserver: HTTPServer, origin: Path) -> FakeGitHub:
     """A fake GitHub API on a local port, answering every request through ``FakeGitHub.handle``."""
-    api = FakeGitHub(base=httpserver.url_for("/").rstrip("/"), origin=origin)
+    api = FakeGitHub(base=httpserver.url_for("/").rstrip("/"), origin=origin, repo=REPO)
     httpserver.expect_request(re.compile(r"^/.*")).respond_with_handler(api.handle)
     return api
 
@@ -259,7 +111,7 @@ def test_auto_merge_is_enabled_with_the_trailer(
     assert "| rg | cargo:ripgrep | merged |" in pr["body"]
     assert "| checks | deferred |" in pr["body"] and "| safety | pass |" in pr["body"]
     assert fake.labels[1] == ["recipes", "batch"]
-    assert fake.comments == {} and fake.merges == []
+    assert fake.comments == {}
 
     (mutation,) = fake.mutations
     assert "enablePullRequestAutoMerge" in mutation["query"]
@@ -270,6 +122,28 @@ def test_auto_merge_is_enabled_with_the_trailer(
     assert fake.auth_headers == {f"token {TOKEN}"}
     assert result.decision.auto_merge and "squash auto-merge" in result.notes[0]
     assert_no_token_anywhere(repo, *result.notes)
+
+    # the checks were green: GitHub's auto-merge squashed the PR into origin's main
+    (merged,) = fake.merges
+    assert merged["via"] == "auto-merge" and fake.pulls[1]["merged"] is True
+    message = git(origin, "log", "-1", "--format=%B", "main")
+    assert parse_trailers(message)["batch_id"] == BATCH
+    assert git(origin, "show", "main:recipes/r/rg.toml").startswith("[metadata]")
+
+
+def test_auto_merge_waits_for_green_checks_then_lands_on_origin(
+    repo: Path, make: Make, git: Git, write_batch: WriteBatch, fake: FakeGitHub, origin: Path
+) -> None:
+    fake.statuses = [[{"context": "ci", "state": "pending"}]]
+    bdir = make_batch(repo, make, git, write_batch)
+    merge(repo, bdir.path, now=make.now.replace(hour=11), publisher=publisher(repo, fake))
+    assert fake.pulls[1]["auto_merge"] is not None and fake.merges == []
+    before = git(origin, "rev-parse", "main").strip()
+
+    fake.set_checks([{"context": "ci", "state": "success"}])
+    assert fake.pulls[1]["state"] == "closed" and fake.pulls[1]["merged"] is True
+    assert git(origin, "rev-parse", "main^").strip() == before  # one squash commit on main
+    assert "recipes/r/rg.toml" in git(origin, "ls-tree", "-r", "--name-only", "main")
 
 
 def test_without_auto_merge_it_waits_for_green_checks_then_squash_merges(
@@ -447,6 +321,7 @@ def test_preflight_waits_while_a_batch_pr_of_the_ecosystem_is_open(
     repo: Path, fake: FakeGitHub, make: Make, git: Git, write_batch: WriteBatch
 ) -> None:
     """One open batch PR per ecosystem: the next hourly run selects nothing until it is merged."""
+    fake.statuses = [[{"context": "ci", "state": "pending"}]]  # auto-merge waits for the checks
     bdir = make_batch(repo, make, git, write_batch)
     merge(repo, bdir.path, now=make.now, publisher=publisher(repo, fake))
     gh = publisher(repo, fake)
@@ -456,5 +331,6 @@ def test_preflight_waits_while_a_batch_pr_of_the_ecosystem_is_open(
 
     waiting = preflight(repo, ecosystem="cargo", batch_size=5, now=make.now, open_batches=gh.open_batches)
     assert waiting.batch_id is None and "batch PR still open: #1 batch/" in waiting.reason
-    fake.pulls.clear()  # merged
+    fake.set_checks([{"context": "ci", "state": "success"}])  # auto-merge merges it
+    assert fake.pulls[number]["merged"] is True
     assert gh.open_batches("cargo") == ()
