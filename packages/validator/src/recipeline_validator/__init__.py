@@ -30,11 +30,11 @@ from .errors import BatchInputError as BatchInputError
 from .errors import EnvironmentDetectionError as EnvironmentDetectionError
 from .errors import RecipeFileError as RecipeFileError
 from .errors import ValidatorError as ValidatorError
+from .native import NATIVE_ACTIONS as NATIVE_ACTIONS
 from .native import NativeOptions as NativeOptions
-from .native import PipSource as PipSource
 from .npm import NpmTools as NpmTools
 from .npm import find_npm_tools as find_npm_tools
-from .plan import NATIVE_ACTIONS as NATIVE_ACTIONS
+from .pipx import PipSource as PipSource
 from .plan import native_plan as native_plan
 from .plan import step_applies as step_applies
 from .rules import KNOWN_ACTIONS as KNOWN_ACTIONS

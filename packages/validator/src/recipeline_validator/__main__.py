@@ -24,7 +24,7 @@ from .errors import RecipeFileError, ValidatorError
 from .native import NativeOptions, PipSource
 from .sandbox import GIB, NO_ISOLATION, Isolation, Limits, probe_isolation
 from .tsuku import TsukuOptions
-from .validation import RecipeInput, RunSettings, validate_batch, validate_recipe
+from .validation import RecipeInput, RunSettings, batch_toolchains, validate_batch, validate_recipe
 
 PROG = "recipeline-validator"
 #: Which parameter names the package in each installer action (for a derived package id).
@@ -183,6 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--package-id", help="queue source to report (default: derived from the recipe)")
     _add_sandbox_options(one)
 
+    needs = sub.add_parser(
+        "toolchains",
+        help="print the toolchains a batch's recipes need here, one a line (python node rust go ruby perl "
+        "patchelf), for provisioning a distribution's image",
+    )
+    needs.add_argument("--batch-dir", type=Path, required=True, help="the batch directory")
+    needs.add_argument("--environment", default="auto", help="'auto' (detect the host) or an environment id")
     sub.add_parser("detect-environment", help="print this host's environment id")
     sub.add_parser("probe-isolation", help="print how (or why not) the network is cut for sandboxed commands")
     return parser
@@ -317,6 +324,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "validate-recipe":
             return cmd_validate_recipe(args)
+        if args.command == "toolchains":
+            # no install happens here: any environment id may be asked about
+            environment = detect_host_environment() if args.environment == "auto" else args.environment
+            for name in batch_toolchains(args.batch_dir, parse_environment(environment)):
+                print(name)
+            return 0
         if args.command == "detect-environment":
             print(detect_host_environment())
             return 0

@@ -1,75 +1,39 @@
-"""Backend ``native``: install a recipe's ``pipx_install``/``npm_install`` steps in a throwaway
-prefix and verify (npm: see ``npm.py``).
+"""Backend ``native``: run a recipe's steps in a throwaway prefix as tsuku's actions do, then verify.
 
-Phase 1 (network): ``pip download --only-binary=:all:`` of each requirement into the prefix's
-cache, with pip's own configuration (index, mirrors, proxies, certificates) — ``--index-url``
-and ``--find-links`` override it. Wheels only, so no package code runs while the network is up.
-Phase 2 (network cut when the host allows): a venv per step, ``pip install --no-index
---find-links <cache>``, the executables linked into ``<prefix>/bin``, the installed version read
-from the venv, and the ``[verify]`` command run with ``sh -c`` in a clean environment.
+Every action has a runner (``runner.ActionRunner``; registered in ``RUNNERS``, one module per
+action family). For one recipe: each step's toolchain is found, then every step downloads
+(network up, no package code runs), then every step installs (network cut when the host
+allows), then the ``[verify]`` command runs with ``sh -c`` in the clean room: a clean
+environment whose PATH holds the prefix's ``bin``, the runtime the recipe's actions declare
+(node for npm tools, ...) and the base, nothing else of the host's.
 
-Layout of a prefix: ``cache/`` wheels, ``venvs/<step>/``, ``bin/``, ``home/``, ``tmp/``,
-``work/`` (the verify command's working directory), ``logs/``.
+Layout of a prefix: ``cache/`` downloads, ``stage/`` unpacked sources and bottles, ``venvs/``,
+``bin/``, ``home/``, ``tmp/``, ``work/`` (the commands' working directory), ``logs/``.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-import venv
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from . import npm, sandbox
-from .npm import NpmTools, find_npm_tools
+from . import sandbox
+from .npm import NpmRunner, NpmTools, find_npm_tools
 from .outcome import SandboxOutcome, fail
-from .output import cause_line
-from .plan import NATIVE_ACTIONS, NativePlan, PipxInstall
-from .sandbox import REACH_ENV_NAMES, Isolation, Limits
+from .pipx import PipSource, PipxRunner
+from .plan import NativePlan
+from .runner import PREFIX_DIRS, ActionRunner, Installed, StepContext, Toolchain
+from .sandbox import Isolation, Limits
 from .verify import VerifySpec, expand, judge
 
-#: Environment variables phase 1 may pass to pip: its configuration and the ways to reach an
-#: index (proxies, certificates, netrc). Nothing else of the caller's environment (tokens!).
-PIP_ENV_PREFIXES = ("PIP_",)
-PIP_ENV_NAMES = REACH_ENV_NAMES | {
-    "PATH",
-    "HOME",
-    "LANG",
-    "LC_ALL",
-    "XDG_CONFIG_HOME",
-    "XDG_CACHE_HOME",
-    "ALL_PROXY",
-    "all_proxy",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-    "NETRC",
-}
-VERSION_SCRIPT = "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))"
-VERSION_TIMEOUT = 60.0
-PIP_QUIET = ("--no-input", "--disable-pip-version-check", "--progress-bar", "off")
+__all__ = ["NATIVE_ACTIONS", "RUNNERS", "NativeOptions", "PipSource", "clean_env", "run_native"]
 
-
-@dataclass(frozen=True, slots=True)
-class PipSource:
-    """Where phase 1 downloads from; empty means the user's pip configuration decides.
-
-    ``find_links`` without ``index_url`` means ``--no-index``: a local directory must never
-    fall back to the configured index behind the operator's back.
-    """
-
-    index_url: str | None = None
-    find_links: tuple[str, ...] = ()
-
-    def arguments(self) -> list[str]:
-        args: list[str] = []
-        if self.index_url:
-            args += ["--index-url", self.index_url]
-        elif self.find_links:
-            args.append("--no-index")
-        for link in self.find_links:
-            args += ["--find-links", link]
-        return args
+#: Every action the native backend runs, by name.
+RUNNERS: Mapping[str, ActionRunner] = {runner.action: runner for runner in (PipxRunner(), NpmRunner())}
+NATIVE_ACTIONS: frozenset[str] = frozenset(RUNNERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,218 +46,128 @@ class NativeOptions:
     caller_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     npm_tools: NpmTools | None = field(default_factory=find_npm_tools)
     npm_registry: str | None = None  # default: what npm's configuration says
+    #: where toolchains are looked up (default: the caller's PATH)
+    tool_path: str | None = None
+
+    @property
+    def search_path(self) -> str | None:
+        return self.tool_path or self.caller_env.get("PATH")
 
     def runnable(self) -> frozenset[str]:
-        """The actions this host can run natively (npm_install needs npm and node)."""
-        return NATIVE_ACTIONS if self.npm_tools is not None else NATIVE_ACTIONS - {"npm_install"}
+        """Every action the backend has a runner for (see ``unavailable`` for this host's gaps)."""
+        return NATIVE_ACTIONS
+
+    def unavailable(self) -> dict[str, str]:
+        """Actions whose toolchain this host lacks, each with the reason (found once per options)."""
+        return {action: found for action in RUNNERS if isinstance(found := self.toolchain(action), str)}
+
+    def toolchain(self, action: str) -> Toolchain | str:
+        """The action's toolchain on this host, or why there is none (cached per search path)."""
+        key = (action, self.search_path, self.npm_tools)
+        with _TOOLCHAIN_LOCK:
+            if key not in _TOOLCHAINS:
+                _TOOLCHAINS[key] = RUNNERS[action].find_toolchain(self)
+            return _TOOLCHAINS[key]
 
 
-def pip_env(caller_env: Mapping[str, str], prefix: Path) -> dict[str, str]:
-    """Phase 1's environment: the allow-listed variables of the caller, TMPDIR in the prefix."""
-    env = {k: v for k, v in caller_env.items() if k in PIP_ENV_NAMES or k.startswith(PIP_ENV_PREFIXES)}
-    env.setdefault("PATH", "/usr/bin:/bin")
-    env["TMPDIR"] = str(prefix / "tmp")
-    return env
+_TOOLCHAINS: dict[tuple[str, str | None, NpmTools | None], Toolchain | str] = {}
+_TOOLCHAIN_LOCK = threading.Lock()
 
 
-def clean_env(prefix: Path) -> dict[str, str]:
-    """Phase 2's environment: nothing inherited (no tokens), HOME and TMPDIR inside the prefix."""
+def clean_env(prefix: Path, runtime_dirs: Sequence[str] = ()) -> dict[str, str]:
+    """Phase 2's environment: nothing inherited (no tokens), HOME and TMPDIR inside the prefix,
+    PATH the prefix's bin, the declared runtime's directories and the base."""
+    path = [
+        str(prefix / "bin"),
+        *(d for d in runtime_dirs if d not in ("/usr/bin", "/bin")),
+        "/usr/bin",
+        "/bin",
+    ]
     return {
-        "PATH": f"{prefix / 'bin'}:/usr/bin:/bin",
+        "PATH": os.pathsep.join(path),
         "HOME": str(prefix / "home"),
         "LANG": "C.UTF-8",
         "TMPDIR": str(prefix / "tmp"),
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Ran:
+    """What the install phase established: the version to verify, and what to record."""
+
+    version: str
+    latest_version: str
+    toolchain: dict[str, str]
+    packages: str
+
+
 def run_native(plan: NativePlan, spec: VerifySpec, *, prefix: Path, options: NativeOptions) -> SandboxOutcome:
-    """Install every step of ``plan`` into ``prefix`` and run the verify ``spec``."""
-    for sub in ("cache", "venvs", "bin", "home", "tmp", "work", "logs"):
+    """Download, then install every step of ``plan`` into ``prefix``, then run the verify ``spec``."""
+    for sub in PREFIX_DIRS:
         (prefix / sub).mkdir(parents=True, exist_ok=True)
-    limits = options.limits
-    tools = options.npm_tools if plan.npm else None
-    registry = ""
-    if plan.npm:
-        if tools is None:
-            return SandboxOutcome(False, "npm or node not found on PATH", skipped=True)
-        found = npm.resolve_registry(tools, options.npm_registry, options.caller_env, prefix, limits)
-        if isinstance(found, SandboxOutcome):
-            return found
-        registry = found
+    contexts: list[StepContext] = []
+    toolchain_versions: dict[str, str] = {}
+    runtime: list[str] = []
+    for step in plan.installs:
+        found = options.toolchain(step.action)
+        if isinstance(found, str):  # an environment's gap, not the package's failure
+            return SandboxOutcome(False, f"step {step.step}: {step.action}: {found}", skipped=True)
+        contexts.append(StepContext(prefix, options, found))
+        toolchain_versions |= {k: v for k, v in found.versions.items() if v}
+        runtime += [d for d in found.runtime_dirs() if d not in runtime]
     # phase 1: everything that needs the network, before any package code runs
-    for install in plan.installs:
-        if isinstance(install, PipxInstall):
-            failure = _download(install, prefix, options)
-        else:
-            assert tools is not None
-            failure = npm.download(
-                install, tools, registry, prefix=prefix, caller_env=options.caller_env, limits=limits
-            )
+    for step, ctx in zip(plan.installs, contexts, strict=True):
+        failure = RUNNERS[step.action].download(step, ctx)
         if failure is not None:
             return failure
     # phase 2: offline (network namespace when the host allows it)
-    env = clean_env(prefix) | {"PATH": npm.verify_path(prefix, tools)}
-    version = ""
-    for install in plan.installs:
-        found_version: str | SandboxOutcome
-        if isinstance(install, PipxInstall):
-            failure = _install(install, prefix, options)
-            found_version = _installed_version(install, prefix, options) if failure is None else ""
-        else:
-            assert tools is not None
-            failure = npm.install_offline(
-                install,
-                tools,
-                registry,
-                prefix=prefix,
-                env=env,
-                limits=limits,
-                isolation=options.isolation,
-            )
-            found_version = npm.installed_version(install, prefix) if failure is None else ""
-        if failure is not None:
-            return failure
-        if isinstance(found_version, SandboxOutcome):
-            return found_version
-        version = version or found_version
-    command = expand(spec.command, version=version, install_dir=str(prefix))
+    installed: list[Installed] = []
+    for step, ctx in zip(plan.installs, contexts, strict=True):
+        done = RUNNERS[step.action].install(step, ctx)
+        if isinstance(done, SandboxOutcome):
+            return done
+        installed.append(done)
+    # the first step that knows its version is the recipe's version (tsuku's {version})
+    first = next((i for i in installed if i.version), Installed("", ""))
+    packages = ", ".join(i.package for i in installed if i.package)
+    ran = _Ran(first.version, first.latest_version, toolchain_versions, packages)
+    return _verify(plan, spec, prefix=prefix, options=options, ran=ran, runtime=runtime)
+
+
+def _verify(
+    plan: NativePlan, spec: VerifySpec, *, prefix: Path, options: NativeOptions, ran: _Ran, runtime: list[str]
+) -> SandboxOutcome:
+    limits = options.limits
+    recorded = _recorded(ran)
+    command = expand(spec.command, version=ran.version, install_dir=str(prefix))
     done = sandbox.run(
         ["/bin/sh", "-c", command],
-        env=env,
+        env=clean_env(prefix, runtime),
         cwd=prefix / "work",
         log=prefix / "logs" / "verify.log",
         limits=limits.for_command(limits.timeout),
         isolation=options.isolation,
     )
     if done.exit_code is None:
-        return fail("verify_timeout", f"verify command `{command}` did not finish within {limits.timeout:g}s")
+        message = f"verify command `{command}` did not finish within {limits.timeout:g}s"
+        return SandboxOutcome(False, message, subcategory="verify_timeout", **recorded)
     verdict = judge(
-        spec, exit_code=done.exit_code, output=done.output, version=version, install_dir=str(prefix)
+        spec, exit_code=done.exit_code, output=done.output, version=ran.version, install_dir=str(prefix)
     )
     if not verdict.passed:
-        return fail(verdict.subcategory or "install_failed", verdict.message)
-    packages = ", ".join(i.distribution if isinstance(i, PipxInstall) else i.package for i in plan.installs)
+        failed = fail(verdict.subcategory or "install_failed", verdict.message)
+        return SandboxOutcome(False, failed.message, failed.category, failed.subcategory, **recorded)
     checked = (
         f"matched {list(spec.patterns)}" if spec.patterns else f"exited {spec.exit_code} (mode {spec.mode})"
     )
-    return SandboxOutcome(
-        True,
-        f"installed {packages} {version}; `{command}` {checked}; isolation: {options.isolation.description}",
-    )
+    isolation = options.isolation.description
+    message = f"installed {ran.packages} {ran.version}; `{command}` {checked}; isolation: {isolation}"
+    return SandboxOutcome(True, message, **recorded)
 
 
-def _download(install: PipxInstall, prefix: Path, options: NativeOptions) -> SandboxOutcome | None:
-    limits = options.limits
-    done = sandbox.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--only-binary=:all:",
-            "--dest",
-            str(prefix / "cache"),
-            *PIP_QUIET,
-            *options.source.arguments(),
-            "--",
-            install.requirement,
-        ],
-        env=pip_env(options.caller_env, prefix),
-        cwd=prefix / "work",
-        log=prefix / "logs" / f"download-{install.step}.log",
-        limits=limits.for_command(limits.install_timeout),
-    )
-    if done.exit_code is None:
-        return fail(
-            "timeout",
-            f"pip download {install.requirement} did not finish within {limits.install_timeout:g}s",
-            category="api_error",
-        )
-    if done.exit_code != 0:
-        return fail("install_failed", f"pip download {install.requirement}: {cause_line(done.output)}")
-    return None
-
-
-def _install(install: PipxInstall, prefix: Path, options: NativeOptions) -> SandboxOutcome | None:
-    limits = options.limits
-    target = prefix / "venvs" / str(install.step)
-    try:
-        venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt", clear=True).create(target)
-    except (OSError, ValueError) as exc:  # stdlib venv wraps some failures in CalledProcessError
-        return fail("install_failed", f"cannot create a virtual environment for {install.requirement}: {exc}")
-    env = clean_env(prefix) | {"PIP_CONFIG_FILE": os.devnull}
-    done = sandbox.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(target / "bin" / "python"),
-            "install",
-            "--no-index",
-            "--find-links",
-            str(prefix / "cache"),
-            "--only-binary=:all:",
-            "--no-cache-dir",
-            "--no-warn-script-location",
-            *PIP_QUIET,
-            "--",
-            install.requirement,
-        ],
-        env=env,
-        cwd=prefix / "work",
-        log=prefix / "logs" / f"install-{install.step}.log",
-        limits=limits.for_command(limits.install_timeout),
-        isolation=options.isolation,
-    )
-    if done.exit_code is None:
-        return fail(
-            "install_failed",
-            f"pip install {install.requirement} did not finish within {limits.install_timeout:g}s",
-        )
-    if done.exit_code != 0:
-        return fail("install_failed", f"pip install {install.requirement}: {cause_line(done.output)}")
-    return _link_executables(install, target, prefix)
-
-
-def _link_executables(install: PipxInstall, target: Path, prefix: Path) -> SandboxOutcome | None:
-    provided = sorted(
-        p.name
-        for p in (target / "bin").iterdir()
-        if not p.name.startswith(("python", "activate", "Activate", "pip"))
-    )
-    for exe in install.executables:
-        source = target / "bin" / exe
-        if not source.is_file():
-            return fail(
-                "install_failed",
-                f"step {install.step}: executable {exe!r} was not installed by {install.requirement} "
-                f"(it installed: {', '.join(provided) or 'no executables'})",
-            )
-        link = prefix / "bin" / exe
-        link.unlink(missing_ok=True)
-        link.symlink_to(source)
-    return None
-
-
-def _installed_version(install: PipxInstall, prefix: Path, options: NativeOptions) -> str | SandboxOutcome:
-    """Read the installed distribution's version inside the venv (sandboxed: .pth files run)."""
-    timeout = min(VERSION_TIMEOUT, options.limits.install_timeout)
-    done = sandbox.run(
-        [
-            str(prefix / "venvs" / str(install.step) / "bin" / "python"),
-            "-c",
-            VERSION_SCRIPT,
-            install.distribution,
-        ],
-        env=clean_env(prefix),
-        cwd=prefix / "work",
-        log=prefix / "logs" / f"version-{install.step}.log",
-        limits=options.limits.for_command(timeout),
-        isolation=options.isolation,
-    )
-    lines = done.output.strip().splitlines()
-    if done.exit_code != 0 or not lines:
-        why = "timed out" if done.exit_code is None else cause_line(done.output)
-        return fail("install_failed", f"cannot read the installed version of {install.distribution}: {why}")
-    return lines[-1].strip()
+def _recorded(ran: _Ran) -> dict[str, Any]:
+    return {
+        "installed_version": ran.version,
+        "latest_version": ran.latest_version,
+        "toolchain": ran.toolchain,
+    }

@@ -14,17 +14,22 @@ from the installed ``package.json`` (plain JSON, no package code).
 from __future__ import annotations
 
 import json
-import os
 import shutil
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from . import sandbox
+from .checks import NPM_SPEC_RE
 from .outcome import SandboxOutcome, fail
 from .output import cause_line
-from .plan import NpmInstall
-from .sandbox import REACH_ENV_NAMES, Isolation, Limits
+from .runner import Installed, PlannedStep, StepContext, Toolchain, link_executables
+from .sandbox import REACH_ENV_NAMES, Limits
+
+if TYPE_CHECKING:
+    from .native import NativeOptions
 
 NPM_QUIET = ("--no-audit", "--no-fund", "--no-update-notifier", "--loglevel=error")
 #: Environment variables phase 1 may pass to npm besides the basic ones: its configuration.
@@ -67,14 +72,13 @@ def npm_env(caller_env: Mapping[str, str], prefix: Path) -> dict[str, str]:
     return env
 
 
-def sandbox_env(base: Mapping[str, str], prefix: Path, tools: NpmTools) -> dict[str, str]:
-    """Phase 2's environment: the clean one, node on PATH, npm configuration files empty."""
+def sandbox_env(base: Mapping[str, str], prefix: Path) -> dict[str, str]:
+    """Phase 2's environment: the clean one (node on its PATH), npm configuration files empty."""
     empty = prefix / "npm-empty.rc"
     empty.touch()
     global_rc = prefix / "npm-empty-global.rc"
     global_rc.touch()
     return dict(base) | {
-        "PATH": f"{prefix / 'bin'}:{tools.node_dir}:/usr/bin:/bin",
         "npm_config_userconfig": str(empty),
         "npm_config_globalconfig": str(global_rc),
         "npm_config_update_notifier": "false",
@@ -114,121 +118,96 @@ def resolve_registry(
     return lines[-1]
 
 
-def download(
-    install: NpmInstall,
-    tools: NpmTools,
-    registry: str,
-    *,
-    prefix: Path,
-    caller_env: Mapping[str, str],
-    limits: Limits,
-) -> SandboxOutcome | None:
-    """Phase 1: resolve and fetch the package and its dependencies into ``<prefix>/npm-cache``."""
-    done = sandbox.run(
-        [
-            tools.npm,
-            "install",
-            "--global",
-            "--ignore-scripts",
-            "--prefix",
-            str(prefix / "npm-stage" / str(install.step)),
-            "--cache",
-            str(prefix / "npm-cache"),
-            "--registry",
-            registry,
-            *NPM_QUIET,
-            install.spec,
-        ],
-        env=npm_env(caller_env, prefix),
-        cwd=prefix / "work",
-        log=prefix / "logs" / f"npm-download-{install.step}.log",
-        limits=limits.for_command(limits.install_timeout),
-    )
-    if done.exit_code is None:
-        return fail(
-            "timeout",
-            f"npm install {install.spec} (download) did not finish within {limits.install_timeout:g}s",
-            category="api_error",
+def package_name(spec: str) -> str:
+    """The package of an npm spec (``@scope/name@1.2`` -> ``@scope/name``)."""
+    match = NPM_SPEC_RE.match(spec)
+    return match.group("name") if match else spec
+
+
+def _version_of(program: str) -> str:
+    try:
+        done = subprocess.run([program, "--version"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip().removeprefix("v") if done.returncode == 0 else ""
+
+
+class NpmRunner:
+    """``npm_install``: resolved with the network (no scripts), installed offline from the cache.
+
+    The registry is resolved once per recipe in phase 1 and kept in ``<prefix>/npm-registry``,
+    because npm's cache is keyed by its URL and phase 2 must use the same one.
+    """
+
+    action: ClassVar[str] = "npm_install"
+    needs: ClassVar[tuple[str, ...]] = ("node",)
+
+    def find_toolchain(self, options: NativeOptions) -> Toolchain | str:
+        tools = options.npm_tools
+        if tools is None:
+            return "npm or node not found on PATH"
+        versions = {"node": _version_of(tools.node), "npm": _version_of(tools.npm)}
+        return Toolchain({"node": tools.node, "npm": tools.npm}, versions, runtime=("node",))
+
+    def download(self, step: PlannedStep, ctx: StepContext) -> SandboxOutcome | None:
+        tools = NpmTools(ctx.toolchain.path("npm"), ctx.toolchain.path("node"))
+        found = resolve_registry(
+            tools, ctx.options.npm_registry, ctx.options.caller_env, ctx.prefix, ctx.limits
         )
-    if done.exit_code != 0:
-        return fail("install_failed", f"npm install {install.spec}: {npm_cause(done.output)}")
-    return None
-
-
-def install_offline(
-    install: NpmInstall,
-    tools: NpmTools,
-    registry: str,
-    *,
-    prefix: Path,
-    env: Mapping[str, str],
-    limits: Limits,
-    isolation: Isolation,
-) -> SandboxOutcome | None:
-    """Phase 2: install from the cache only, in the sandbox, and link the executables."""
-    target = prefix / "npm"
-    done = sandbox.run(
-        [
-            tools.npm,
-            "install",
-            "--global",
-            "--offline",
-            "--prefix",
-            str(target),
-            "--cache",
-            str(prefix / "npm-cache"),
-            "--registry",
-            registry,
-            *NPM_QUIET,
-            install.spec,
-        ],
-        env=sandbox_env(env, prefix, tools),
-        cwd=prefix / "work",
-        log=prefix / "logs" / f"npm-install-{install.step}.log",
-        limits=limits.for_command(limits.install_timeout),
-        isolation=isolation,
-    )
-    if done.exit_code is None:
-        return fail(
-            "install_failed", f"npm install {install.spec} did not finish within {limits.install_timeout:g}s"
-        )
-    if done.exit_code != 0:
-        return fail("install_failed", f"npm install {install.spec}: {npm_cause(done.output)}")
-    return _link_executables(install, target, prefix)
-
-
-def _link_executables(install: NpmInstall, target: Path, prefix: Path) -> SandboxOutcome | None:
-    bin_dir = target / "bin"
-    provided = sorted(p.name for p in bin_dir.iterdir()) if bin_dir.is_dir() else []
-    for exe in install.executables:
-        source = bin_dir / exe
-        if not source.exists():
+        if isinstance(found, SandboxOutcome):
+            return found
+        (ctx.prefix / "npm-registry").write_text(found, encoding="utf-8")
+        spec = step.text("package")
+        done = ctx.run_download(
+            [
+                tools.npm, "install", "--global", "--ignore-scripts",
+                "--prefix", str(ctx.prefix / "npm-stage" / str(step.step)),
+                "--cache", str(ctx.prefix / "npm-cache"), "--registry", found, *NPM_QUIET, spec,
+            ],
+            env=npm_env(ctx.options.caller_env, ctx.prefix),
+            log=ctx.log("npm-download", step),
+        )  # fmt: skip
+        if done.exit_code is None:
             return fail(
-                "install_failed",
-                f"step {install.step}: executable {exe!r} was not installed by {install.spec} "
-                f"(it installed: {', '.join(provided) or 'no executables'})",
+                "timeout",
+                f"npm install {spec} (download) did not finish within {ctx.limits.install_timeout:g}s",
+                category="api_error",
             )
-        link = prefix / "bin" / exe
-        link.unlink(missing_ok=True)
-        link.symlink_to(source)
-    return None
+        if done.exit_code != 0:
+            return fail("install_failed", f"npm install {spec}: {npm_cause(done.output)}")
+        return None
+
+    def install(self, step: PlannedStep, ctx: StepContext) -> Installed | SandboxOutcome:
+        spec = step.text("package")
+        registry = (ctx.prefix / "npm-registry").read_text(encoding="utf-8")
+        target = ctx.prefix / "npm"
+        done = ctx.run_offline(
+            [
+                ctx.toolchain.path("npm"), "install", "--global", "--offline", "--prefix", str(target),
+                "--cache", str(ctx.prefix / "npm-cache"), "--registry", registry, *NPM_QUIET, spec,
+            ],
+            env=sandbox_env(ctx.offline_env(), ctx.prefix),
+            log=ctx.log("npm-install", step),
+        )  # fmt: skip
+        if done.exit_code is None:
+            return fail(
+                "install_failed", f"npm install {spec} did not finish within {ctx.limits.install_timeout:g}s"
+            )
+        if done.exit_code != 0:
+            return fail("install_failed", f"npm install {spec}: {npm_cause(done.output)}")
+        linked = link_executables(step, target / "bin", ctx.prefix, what=spec)
+        if linked is not None:
+            return linked
+        return installed_version(package_name(spec), ctx.prefix)
 
 
-def installed_version(install: NpmInstall, prefix: Path) -> str | SandboxOutcome:
+def installed_version(package: str, prefix: Path) -> Installed | SandboxOutcome:
     """The installed package's version, from its package.json (read as data, never run)."""
-    manifest = prefix / "npm" / "lib" / "node_modules" / install.package / "package.json"
+    manifest = prefix / "npm" / "lib" / "node_modules" / package / "package.json"
     try:
         version = json.loads(manifest.read_text(encoding="utf-8")).get("version")
     except (OSError, ValueError, AttributeError) as exc:
-        return fail("install_failed", f"cannot read the installed version of {install.package}: {exc}")
+        return fail("install_failed", f"cannot read the installed version of {package}: {exc}")
     if not isinstance(version, str) or not version:
         return fail("install_failed", f"{manifest}: expected a version string")
-    return version
-
-
-def verify_path(prefix: Path, tools: NpmTools | None) -> str:
-    """PATH of the verify command: the prefix's bin, node's directory when npm tools run."""
-    parts = [str(prefix / "bin")]
-    if tools is not None and tools.node_dir not in ("/usr/bin", "/bin"):
-        parts.append(tools.node_dir)
-    return os.pathsep.join([*parts, "/usr/bin", "/bin"])
+    return Installed(package, version)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -10,7 +11,9 @@ class SandboxOutcome:
     """The result of install + verify: passed, or a failure's category/subcategory/message.
 
     ``skipped`` is set when the backend could not run the recipe at all (the reason is the
-    message); ``blocked_by`` names missing dependency recipes (``missing_dep``).
+    message); ``blocked_by`` names missing dependency recipes (``missing_dep``). Once an install
+    ran, ``installed_version``, ``latest_version`` (when the registry said) and ``toolchain``
+    (name -> version) say what was installed with what, pass or fail.
     """
 
     passed: bool
@@ -20,6 +23,9 @@ class SandboxOutcome:
     skipped: bool = False
     blocked_by: tuple[str, ...] = ()
     exit_code: int | None = None
+    installed_version: str = ""
+    latest_version: str = ""
+    toolchain: Mapping[str, str] = field(default_factory=dict)
 
 
 def fail(subcategory: str | None, message: str, category: str = "validation_failed") -> SandboxOutcome:

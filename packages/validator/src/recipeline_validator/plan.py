@@ -11,10 +11,7 @@ from typing import Any
 
 from recipeline_schema import Environment, Recipe, Step
 
-from .checks import NPM_SPEC_RE, distribution_name
-
-#: The actions the native backend can run; any other applicable step makes the recipe skipped.
-NATIVE_ACTIONS: frozenset[str] = frozenset({"pipx_install", "npm_install"})
+from .runner import PlannedStep
 
 #: tsuku names architectures as Go does; environments use the kernel's names.
 GO_ARCH = {"x86_64": "amd64", "arm64": "arm64"}
@@ -28,49 +25,11 @@ PACKAGE_MANAGER = {
 
 
 @dataclass(frozen=True, slots=True)
-class PipxInstall:
-    """One ``pipx_install`` step to run: a requirement and the executables it must provide."""
-
-    step: int  # 1-based position in the recipe
-    requirement: str
-    executables: tuple[str, ...]
-
-    @property
-    def distribution(self) -> str:
-        return distribution_name(self.requirement)
-
-
-@dataclass(frozen=True, slots=True)
-class NpmInstall:
-    """One ``npm_install`` step to run: a package spec and the executables it must provide."""
-
-    step: int
-    spec: str  # name, optionally @version (checked against NPM_SPEC_RE)
-    executables: tuple[str, ...]
-
-    @property
-    def package(self) -> str:
-        match = NPM_SPEC_RE.match(self.spec)
-        return match.group("name") if match else self.spec
-
-
-Install = PipxInstall | NpmInstall
-
-
-@dataclass(frozen=True, slots=True)
 class NativePlan:
     """What to install for one environment, or why the native backend cannot (``skip_reason``)."""
 
-    installs: tuple[Install, ...] = ()
+    installs: tuple[PlannedStep, ...] = ()
     skip_reason: str = ""
-
-    @property
-    def pip(self) -> tuple[PipxInstall, ...]:
-        return tuple(i for i in self.installs if isinstance(i, PipxInstall))
-
-    @property
-    def npm(self) -> tuple[NpmInstall, ...]:
-        return tuple(i for i in self.installs if isinstance(i, NpmInstall))
 
 
 def _values(value: Any) -> list[str]:
@@ -104,11 +63,22 @@ def applicable_steps(recipe: Recipe, env: Environment) -> list[tuple[int, Step]]
     return [(n, step) for n, step in enumerate(recipe.steps, start=1) if step_applies(step.when, env)]
 
 
-def native_plan(recipe: Recipe, env: Environment, runnable: frozenset[str] = NATIVE_ACTIONS) -> NativePlan:
-    """The installs the native backend runs for ``recipe`` in ``env``, or why it skips it.
+def native_plan(
+    recipe: Recipe,
+    env: Environment,
+    runnable: frozenset[str] | None = None,
+    unavailable: Mapping[str, str] | None = None,
+) -> NativePlan:
+    """The steps the native backend runs for ``recipe`` in ``env``, or why it skips it.
 
-    ``runnable`` is what this host can run (``npm_install`` needs npm and node on PATH).
+    ``runnable`` is every action the backend has a runner for (default: all of them);
+    ``unavailable`` maps an action to why this host cannot run it now (its toolchain is
+    missing, or it runs on macOS only): an environment's limit, not the recipe's failure.
     """
+    if runnable is None:
+        from .native import NATIVE_ACTIONS
+
+        runnable = NATIVE_ACTIONS
     steps = applicable_steps(recipe, env)
     if not steps:
         return NativePlan(skip_reason=f"no step of the recipe applies to {env.id}")
@@ -118,13 +88,8 @@ def native_plan(recipe: Recipe, env: Environment, runnable: frozenset[str] = NAT
             skip_reason="the native backend cannot run " + ", ".join(unsupported) + " here (it runs "
             f"{', '.join(sorted(runnable)) or 'nothing'}); not validated in {env.id}"
         )
-    installs: list[Install] = []
-    for n, step in steps:
-        executables = tuple(str(e) for e in step.params["executables"])
-        if step.action == "npm_install":
-            installs.append(NpmInstall(step=n, spec=str(step.params["package"]), executables=executables))
-        else:
-            installs.append(
-                PipxInstall(step=n, requirement=str(step.params["package"]), executables=executables)
-            )
-    return NativePlan(installs=tuple(installs))
+    gaps = unavailable or {}
+    blocked = [f"step {n}: {step.action}: {gaps[step.action]}" for n, step in steps if step.action in gaps]
+    if blocked:
+        return NativePlan(skip_reason=f"not validated in {env.id}: " + "; ".join(blocked))
+    return NativePlan(installs=tuple(PlannedStep(n, step.action, step.params) for n, step in steps))

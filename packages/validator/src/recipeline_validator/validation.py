@@ -100,7 +100,11 @@ def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) 
     started = time.monotonic()
 
     def result(
-        outcome: str, safety: SafetyVerdict, failure: Failure | None = None, reason: str = ""
+        outcome: str,
+        safety: SafetyVerdict,
+        failure: Failure | None = None,
+        reason: str = "",
+        ran: SandboxOutcome | None = None,
     ) -> RecipeResult:
         return RecipeResult(
             name=item.name,
@@ -110,6 +114,9 @@ def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) 
             safety=safety,
             failure=failure,
             reason=reason,
+            installed_version=ran.installed_version if ran else "",
+            latest_version=ran.latest_version if ran else "",
+            toolchain=dict(ran.toolchain) if ran else {},
         )
 
     def failure(
@@ -135,7 +142,7 @@ def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) 
     check = check_recipe(item.text, item.file)
     if not check.ok or check.recipe is None:
         return result("fail", check.safety, failure("validation_failed", "schema_invalid", check.message))
-    plan = native_plan(check.recipe, env, settings.native.runnable())
+    plan = native_plan(check.recipe, env, settings.native.runnable(), settings.native.unavailable())
     if settings.tsuku is not None:  # tsuku runs every action: only "nothing applies" skips
         if not applicable_steps(check.recipe, env):
             return result("skipped", check.safety, reason=f"no step of the recipe applies to {env.id}")
@@ -158,15 +165,16 @@ def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) 
         if not settings.keep_prefixes:
             shutil.rmtree(prefix, ignore_errors=True)
     if outcome.skipped:
-        return result("skipped", check.safety, reason=outcome.message)
+        return result("skipped", check.safety, reason=outcome.message, ran=outcome)
     if outcome.passed:
-        return result("pass", check.safety, reason=outcome.message)
+        return result("pass", check.safety, reason=outcome.message, ran=outcome)
     return result(
         "fail",
         check.safety,
         failure(
             outcome.category, outcome.subcategory, outcome.message, outcome.blocked_by, outcome.exit_code
         ),
+        ran=outcome,
     )
 
 
@@ -204,6 +212,27 @@ def _guarded(item: RecipeInput, env: Environment, settings: RunSettings) -> Reci
 def batch_inputs(batch: BatchDir, report: GenerationReport) -> list[RecipeInput]:
     """The generated packages of ``report`` with their recipe texts (read errors kept as data)."""
     return [_read_input(batch, package) for package in report.packages if package.outcome == "generated"]
+
+
+def batch_toolchains(batch_dir: Path, env: Environment) -> list[str]:
+    """The toolchains (``python``, ``node``, ``rust``, ...) the batch's recipes need in ``env``.
+
+    What a distribution's image must provide before ``validate`` runs there; recipes that do
+    not parse or whose actions have no native runner add nothing (they fail or skip anyway).
+    """
+    from .native import RUNNERS
+
+    batch = BatchDir(batch_dir)
+    report = load(GenerationReport, batch.generation)
+    needed: set[str] = set()
+    for item in batch_inputs(batch, report):
+        check = check_recipe(item.text, item.file) if item.text is not None else None
+        if check is None or check.recipe is None:
+            continue
+        for _, step in applicable_steps(check.recipe, env):
+            if step.action in RUNNERS:
+                needed.update(RUNNERS[step.action].needs)
+    return sorted(needed)
 
 
 def _read_input(batch: BatchDir, package: GeneratedPackage) -> RecipeInput:

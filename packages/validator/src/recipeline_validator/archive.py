@@ -1,0 +1,36 @@
+"""Unpacking downloaded archives into a prefix, refusing anything that would leave it.
+
+The one rule for every runner that unpacks (crates, gems, CPAN distributions, bottles): the
+standard library's ``tarfile`` ``data`` filter (PEP 706), which refuses absolute paths, ``..``
+members, links pointing outside the destination, device files and special bits. A refused
+member is the install's failure, naming the member and why; nothing is left half-unpacked
+under a name a later step could mistake for a complete tree.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+from pathlib import Path
+
+
+class UnsafeArchiveError(Exception):
+    """An archive that cannot be unpacked safely (or at all); the message names the member."""
+
+
+def extract_tar(archive: Path, dest: Path) -> None:
+    """Unpack the tar (any compression tarfile reads) ``archive`` into the new directory ``dest``.
+
+    Raises ``UnsafeArchiveError`` for a hostile or unreadable archive; ``dest`` is then removed.
+    """
+    dest.mkdir(parents=True, exist_ok=False)
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(dest, filter="data")
+    except tarfile.FilterError as exc:
+        shutil.rmtree(dest, ignore_errors=True)
+        member = exc.tarinfo.name if exc.tarinfo is not None else "?"
+        raise UnsafeArchiveError(f"{archive.name}: member {member!r} refused: {exc}") from None
+    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise UnsafeArchiveError(f"{archive.name}: cannot unpack: {exc}") from None

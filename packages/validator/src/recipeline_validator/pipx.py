@@ -1,0 +1,135 @@
+"""``pipx_install`` in the native backend.
+
+Phase 1 (network): ``pip download --only-binary=:all:`` of the requirement into the prefix's
+cache, with pip's own configuration (index, mirrors, proxies, certificates) — ``--index-url``
+and ``--find-links`` override it. Wheels only, so no package code runs while the network is up.
+Phase 2 (network cut when the host allows): a venv per step, ``pip install --no-index
+--find-links <cache>``, the executables linked into ``<prefix>/bin``, the installed version read
+from the venv.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import venv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from .checks import distribution_name
+from .outcome import SandboxOutcome, fail
+from .output import cause_line
+from .runner import Installed, PlannedStep, StepContext, Toolchain, link_executables
+
+if TYPE_CHECKING:
+    from .native import NativeOptions
+
+VERSION_SCRIPT = "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))"
+VERSION_TIMEOUT = 60.0
+PIP_QUIET = ("--no-input", "--disable-pip-version-check", "--progress-bar", "off")
+
+
+@dataclass(frozen=True, slots=True)
+class PipSource:
+    """Where phase 1 downloads from; empty means the user's pip configuration decides.
+
+    ``find_links`` without ``index_url`` means ``--no-index``: a local directory must never
+    fall back to the configured index behind the operator's back.
+    """
+
+    index_url: str | None = None
+    find_links: tuple[str, ...] = ()
+
+    def arguments(self) -> list[str]:
+        args: list[str] = []
+        if self.index_url:
+            args += ["--index-url", self.index_url]
+        elif self.find_links:
+            args.append("--no-index")
+        for link in self.find_links:
+            args += ["--find-links", link]
+        return args
+
+
+class PipxRunner:
+    """``pipx_install``: one venv per step, wheels only, with this interpreter's pip."""
+
+    action: ClassVar[str] = "pipx_install"
+    needs: ClassVar[tuple[str, ...]] = ("python",)
+
+    def find_toolchain(self, options: NativeOptions) -> Toolchain | str:
+        return Toolchain({"python": sys.executable}, {"python": platform.python_version()})
+
+    def download(self, step: PlannedStep, ctx: StepContext) -> SandboxOutcome | None:
+        requirement = step.text("package")
+        limits = ctx.limits
+        done = ctx.run_download(
+            [
+                ctx.toolchain.path("python"), "-m", "pip", "download", "--only-binary=:all:",
+                "--dest", str(ctx.prefix / "cache"), *PIP_QUIET, *ctx.options.source.arguments(),
+                "--", requirement,
+            ],
+            env=ctx.download_env(names=frozenset({"XDG_CONFIG_HOME", "XDG_CACHE_HOME"}), prefixes=("PIP_",)),
+            log=ctx.log("download", step),
+        )  # fmt: skip
+        if done.exit_code is None:
+            return fail(
+                "timeout",
+                f"pip download {requirement} did not finish within {limits.install_timeout:g}s",
+                category="api_error",
+            )
+        if done.exit_code != 0:
+            return fail("install_failed", f"pip download {requirement}: {cause_line(done.output)}")
+        return None
+
+    def install(self, step: PlannedStep, ctx: StepContext) -> Installed | SandboxOutcome:
+        requirement = step.text("package")
+        target = ctx.prefix / "venvs" / str(step.step)
+        try:
+            venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt", clear=True).create(target)
+        except (OSError, ValueError) as exc:  # stdlib venv wraps some failures in CalledProcessError
+            return fail("install_failed", f"cannot create a virtual environment for {requirement}: {exc}")
+        done = ctx.run_offline(
+            [
+                ctx.toolchain.path("python"), "-m", "pip", "--python", str(target / "bin" / "python"),
+                "install", "--no-index", "--find-links", str(ctx.prefix / "cache"), "--only-binary=:all:",
+                "--no-cache-dir", "--no-warn-script-location", *PIP_QUIET, "--", requirement,
+            ],
+            env=ctx.offline_env() | {"PIP_CONFIG_FILE": os.devnull},
+            log=ctx.log("install", step),
+        )  # fmt: skip
+        if done.exit_code is None:
+            return fail(
+                "install_failed",
+                f"pip install {requirement} did not finish within {ctx.limits.install_timeout:g}s",
+            )
+        if done.exit_code != 0:
+            return fail("install_failed", f"pip install {requirement}: {cause_line(done.output)}")
+        linked = link_executables(
+            step,
+            target / "bin",
+            ctx.prefix,
+            what=requirement,
+            hidden=("python", "activate", "Activate", "pip"),
+        )
+        if linked is not None:
+            return linked
+        return _installed_version(distribution_name(requirement), target, step, ctx)
+
+
+def _installed_version(
+    distribution: str, target: Path, step: PlannedStep, ctx: StepContext
+) -> Installed | SandboxOutcome:
+    """Read the installed distribution's version inside the venv (sandboxed: .pth files run)."""
+    done = ctx.run_offline(
+        [str(target / "bin" / "python"), "-c", VERSION_SCRIPT, distribution],
+        env=ctx.offline_env(),
+        log=ctx.log("version", step),
+    )
+    lines = done.output.strip().splitlines()
+    if done.exit_code != 0 or not lines:
+        why = "timed out" if done.exit_code is None else cause_line(done.output)
+        return fail("install_failed", f"cannot read the installed version of {distribution}: {why}")
+    return Installed(distribution, lines[-1].strip())

@@ -1,0 +1,220 @@
+"""The contract between the native backend and the action runners (one module per action family).
+
+The backend (``native.run_native``) runs every applicable step of a recipe in two phases:
+
+1. ``download(step, ctx)`` for every step, network up: resolve the version, fetch what the
+   install needs into the prefix (checksums checked). No package code runs in this phase.
+2. ``install(step, ctx)`` for every step, network cut (``ctx.isolation``): build or unpack into
+   the prefix, put the executables in ``<prefix>/bin``, and report the installed version.
+
+Then the backend runs the recipe's ``[verify]`` in the clean room.
+
+A runner is a small stateless object with:
+
+- ``action``: the tsuku action it runs (``cargo_install``); ``needs``: the toolchains it needs
+  (``rust``, ``go``, ``ruby``, ``perl``, ``patchelf``, ``node``, ``python``), which the workflow
+  provisions in each distribution's image (``python -m recipeline_validator toolchains``);
+- ``find_toolchain(options)``: the host programs it needs, as a ``Toolchain``, or a string saying
+  which one is missing or broken (an environment error: the recipe is ``skipped`` in this
+  environment with that reason, never failed);
+- ``download`` / ``install`` as above. A failed package is data: they return a
+  ``SandboxOutcome`` (``outcome.fail``) and raise only for bugs.
+
+Steps of one recipe share the prefix; a step may leave files for a later one (``homebrew``
+unpacks the bottle under ``<prefix>/stage/``, ``install_binaries`` links from there).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from . import sandbox
+from .outcome import SandboxOutcome
+from .sandbox import REACH_ENV_NAMES, Completed
+
+if TYPE_CHECKING:
+    from .native import NativeOptions
+
+#: The directories of a prefix every runner may rely on.
+PREFIX_DIRS = ("cache", "stage", "bin", "home", "tmp", "work", "logs")
+
+#: What every download phase may see of the caller's environment besides its own settings:
+#: how to reach a registry (proxies, certificates), never tokens.
+DOWNLOAD_ENV_NAMES = REACH_ENV_NAMES | {
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "ALL_PROXY",
+    "all_proxy",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "NETRC",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStep:
+    """One applicable step of a recipe: its 1-based position, action and parameters."""
+
+    step: int
+    action: str
+    params: Mapping[str, Any]
+
+    @property
+    def executables(self) -> tuple[str, ...]:
+        value = self.params.get("executables", ())
+        return tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
+
+    def text(self, key: str) -> str:
+        """A string parameter (the rules checked its presence and shape before any install)."""
+        return str(self.params.get(key, ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Toolchain:
+    """Host programs an action runs with: name -> absolute path, and the versions they report.
+
+    ``runtime`` names the programs the installed tool itself needs to run (``node`` for npm
+    tools, ``ruby`` for gems, ``perl`` for CPAN scripts): their directories go on the verify
+    command's PATH, and nothing else of the host's.
+    """
+
+    programs: Mapping[str, str]
+    versions: Mapping[str, str] = field(default_factory=dict)
+    runtime: tuple[str, ...] = ()
+
+    def path(self, name: str) -> str:
+        return self.programs[name]
+
+    def runtime_dirs(self) -> tuple[str, ...]:
+        dirs: list[str] = []
+        for name in self.runtime:
+            parent = str(Path(self.programs[name]).parent)
+            if parent not in dirs:
+                dirs.append(parent)
+        return tuple(dirs)
+
+
+def find_programs(names: Sequence[str], path: str | None) -> dict[str, str] | str:
+    """Absolute paths of ``names`` on ``path``, or a message naming the first one missing."""
+    found: dict[str, str] = {}
+    for name in names:
+        where = shutil.which(name, path=path)
+        if where is None:
+            return f"{name} not found on PATH"
+        found[name] = where
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Installed:
+    """What an install step put in the prefix: which package, its version, the newest one known."""
+
+    package: str
+    version: str
+    latest_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StepContext:
+    """Everything a runner needs for one recipe: the prefix, the options, its toolchain."""
+
+    prefix: Path
+    options: NativeOptions
+    toolchain: Toolchain
+
+    @property
+    def limits(self) -> sandbox.Limits:
+        return self.options.limits
+
+    def log(self, name: str, step: PlannedStep) -> Path:
+        return self.prefix / "logs" / f"{name}-{step.step}.log"
+
+    def download_env(
+        self, *, names: frozenset[str] = frozenset(), prefixes: tuple[str, ...] = ()
+    ) -> dict[str, str]:
+        """Phase 1's environment: the allow-listed caller variables (plus ``names`` and variables
+        starting with ``prefixes``, e.g. the tool's own configuration), TMPDIR in the prefix."""
+        allowed = DOWNLOAD_ENV_NAMES | names
+        env = {
+            k: v
+            for k, v in self.options.caller_env.items()
+            if k in allowed or k.startswith(prefixes or ("\0",))
+        }
+        env.setdefault("PATH", "/usr/bin:/bin")
+        env["TMPDIR"] = str(self.prefix / "tmp")
+        return env
+
+    def offline_env(self) -> dict[str, str]:
+        """Phase 2's clean environment: nothing inherited, HOME and TMPDIR in the prefix, PATH
+        the prefix's bin, this toolchain's runtime and the clean room's base."""
+        from .native import clean_env
+
+        return clean_env(self.prefix, self.toolchain.runtime_dirs())
+
+    def run_download(self, argv: Sequence[str], *, log: Path, env: Mapping[str, str]) -> Completed:
+        """A phase 1 command: network up, install time limit."""
+        return sandbox.run(
+            argv,
+            env=env,
+            cwd=self.prefix / "work",
+            log=log,
+            limits=self.limits.for_command(self.limits.install_timeout),
+        )
+
+    def run_offline(
+        self, argv: Sequence[str], *, log: Path, env: Mapping[str, str], cwd: Path | None = None
+    ) -> Completed:
+        """A phase 2 command: network cut, install time limit."""
+        return sandbox.run(
+            argv,
+            env=env,
+            cwd=cwd or self.prefix / "work",
+            log=log,
+            limits=self.limits.for_command(self.limits.install_timeout),
+            isolation=self.options.isolation,
+        )
+
+
+class ActionRunner(Protocol):
+    """One tsuku action run natively (see the module docstring)."""
+
+    action: ClassVar[str]
+    needs: ClassVar[tuple[str, ...]]
+
+    def find_toolchain(self, options: NativeOptions) -> Toolchain | str: ...
+
+    def download(self, step: PlannedStep, ctx: StepContext) -> SandboxOutcome | None: ...
+
+    def install(self, step: PlannedStep, ctx: StepContext) -> Installed | SandboxOutcome: ...
+
+
+def link_executables(
+    step: PlannedStep, bin_dir: Path, prefix: Path, *, what: str, hidden: tuple[str, ...] = ()
+) -> SandboxOutcome | None:
+    """Symlink each of the step's executables from ``bin_dir`` into ``<prefix>/bin``.
+
+    An executable the install did not provide is the step's failure, naming what it did provide
+    (leaving out names starting with ``hidden``, such as a venv's own ``python``).
+    """
+    from .outcome import fail
+
+    listed = sorted(p.name for p in bin_dir.iterdir()) if bin_dir.is_dir() else []
+    provided = [name for name in listed if not (hidden and name.startswith(hidden))]
+    for exe in step.executables:
+        source = bin_dir / exe
+        if not source.exists():
+            return fail(
+                "install_failed",
+                f"step {step.step}: executable {exe!r} was not installed by {what} "
+                f"(it installed: {', '.join(provided) or 'no executables'})",
+            )
+        link = prefix / "bin" / exe
+        link.unlink(missing_ok=True)
+        link.symlink_to(source)
+    return None
