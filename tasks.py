@@ -69,9 +69,9 @@ def _preflight(
     An ecosystem that is stopped, empty or behind an open breaker is passed over; the summary
     of the last one tried comes back when none has work. A dry run writes nothing.
     """
-    import datetime as dt
+    from recipeline_schema import current_time  # the clock, or RECIPELINE_NOW (tests, reruns)
 
-    order = rotation(dt.datetime.now(dt.UTC).hour) if ecosystem == "auto" else [ecosystem]
+    order = rotation(current_time().hour) if ecosystem == "auto" else [ecosystem]
     plan: dict[str, Any] = {"batch_id": None, "reason": "no ecosystem tried"}
     reasons = []
     for candidate in order:

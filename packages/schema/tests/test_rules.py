@@ -188,3 +188,12 @@ def test_replace_entries_resorts_only_when_an_order_key_changes(now: dt.datetime
     assert [e.name for e in same.entries] == ["a", "b"] and same.entries[1].status == "failed"
     promoted = rs.replace_entries(queue, [dataclasses.replace(queue.entries[1], popularity=9)], now=now)
     assert [e.name for e in promoted.entries] == ["b", "a"]
+
+
+def test_current_time_is_the_clock_unless_recipeline_now_fixes_it() -> None:
+    fixed = rs.current_time({"RECIPELINE_NOW": "2026-01-29T10:17:00Z"})
+    assert fixed == dt.datetime(2026, 1, 29, 10, 17, tzinfo=dt.UTC)
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    assert before <= rs.current_time({}) <= dt.datetime.now(dt.UTC)
+    with pytest.raises(rs.InvalidValueError, match="RECIPELINE_NOW is '10:17'"):
+        rs.current_time({"RECIPELINE_NOW": "10:17"})

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from recipeline_schema import Layout, SchemaError, parse_time_lenient
+from recipeline_schema import Layout, SchemaError, current_time, parse_time_lenient
 
 from .core import MAX_RUNS, Dashboard, Document
 from .errors import DashboardError
@@ -152,7 +152,7 @@ def _build(args: argparse.Namespace) -> int:
     if not args.repo.is_dir():
         raise DashboardError(f"repository {args.repo}: expected a directory")
     layout = Layout(args.repo)
-    now = args.now or dt.datetime.now(dt.UTC)
+    now = args.now or current_time()
     # the build allocates ~100,000 objects per scale unit and frees almost none of them until it
     # ends, with no reference cycles: the collector's passes would only re-scan them (~25% of
     # the run's time, rendering included), so it is off for the build and back on after

@@ -25,6 +25,7 @@ from recipeline_schema import (
     SchemaError,
     atomic_write_text,
     check_name,
+    current_time,
     load,
     parse_source,
     recipe_to_toml,
@@ -44,7 +45,7 @@ PROG = "recipeline-generator"
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return current_time()
 
 
 def _rate_limit(text: str) -> tuple[str, RateLimit]:

@@ -22,6 +22,7 @@ from recipeline_schema import (
     Layout,
     LockTimeoutError,
     SchemaError,
+    current_time,
     normalize_ecosystem,
     parse_time_lenient,
 )
@@ -321,7 +322,7 @@ def _run_budget(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _now(args: argparse.Namespace) -> dt.datetime:
-    now: dt.datetime = args.now or dt.datetime.now(dt.UTC)
+    now: dt.datetime = args.now or current_time()
     return now.replace(microsecond=0)
 
 

@@ -122,6 +122,8 @@ if TYPE_CHECKING:
     from .taxonomy import TAXONOMY as TAXONOMY
     from .taxonomy import is_transient as is_transient
     from .taxonomy import map_legacy as map_legacy
+    from .timefmt import CLOCK_VARIABLE as CLOCK_VARIABLE
+    from .timefmt import current_time as current_time
     from .timefmt import format_file_time as format_file_time
     from .timefmt import format_time as format_time
     from .timefmt import parse_time as parse_time
@@ -225,6 +227,8 @@ _EXPORTS: dict[str, str] = {
     "is_transient": "taxonomy",
     "map_legacy": "taxonomy",
     "installed_version": "meta",
+    "CLOCK_VARIABLE": "timefmt",
+    "current_time": "timefmt",
     "format_file_time": "timefmt",
     "format_time": "timefmt",
     "parse_time": "timefmt",

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+from collections.abc import Mapping
 
 _STRICT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _LENIENT = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2})[:-](\d{2})[:-](\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$"
 )
+
+#: the variable that replaces the clock (RFC 3339 UTC with ``Z``): one home for "now" in every stage
+CLOCK_VARIABLE = "RECIPELINE_NOW"
 
 TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -19,6 +24,26 @@ def utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def current_time(environ: Mapping[str, str] | None = None) -> dt.datetime:
+    """The time to act at, UTC, whole seconds: ``RECIPELINE_NOW`` when set, else the clock.
+
+    Every stage's default "now" and the hourly rotation read it, so a test (or a rerun of a past
+    hour) can fix the time for a whole run, child processes included. A value that is not the
+    strict RFC 3339 form raises ``InvalidValueError`` naming the variable.
+    """
+    raw = (os.environ if environ is None else environ).get(CLOCK_VARIABLE, "").strip()
+    if not raw:
+        return utc(dt.datetime.now(dt.UTC))
+    try:
+        return parse_time(raw)
+    except ValueError:
+        from .errors import InvalidValueError
+
+        raise InvalidValueError(
+            f"{CLOCK_VARIABLE} is {raw!r}: expected an RFC 3339 UTC time like 2026-01-29T10:00:00Z"
+        ) from None
 
 
 def format_time(value: dt.datetime) -> str:

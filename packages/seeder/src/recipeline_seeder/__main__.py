@@ -15,7 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from recipeline_schema import InvalidValueError, Layout, SchemaError, normalize_ecosystem, parse_time_lenient
+from recipeline_schema import (
+    InvalidValueError,
+    Layout,
+    SchemaError,
+    current_time,
+    normalize_ecosystem,
+    parse_time_lenient,
+)
 from recipeline_schema.http import HttpClient, HttpSettings
 
 from . import __version__
@@ -167,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _seed(args: argparse.Namespace) -> int:
     if not args.repo.is_dir():
         raise SeederError(f"repository {args.repo}: expected a directory")
-    now = args.now or dt.datetime.now(dt.UTC)
+    now = args.now or current_time()
     layout = Layout(args.repo)
     with HttpClient(_http_settings()) as client:
         sources: list[Source] = []
@@ -197,7 +204,7 @@ def _seed(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     if not args.repo.is_dir():
         raise SeederError(f"repository {args.repo}: expected a directory")
-    now = args.now or dt.datetime.now(dt.UTC)
+    now = args.now or current_time()
     outcome = import_tsuku(
         Layout(args.repo), args.source, now=now, dry_run=args.dry_run, lock_timeout=args.lock_timeout
     )

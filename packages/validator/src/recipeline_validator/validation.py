@@ -27,6 +27,7 @@ from recipeline_schema import (
     SafetyVerdict,
     SchemaError,
     ValidationReport,
+    current_time,
     load,
     parse_environment,
     save,
@@ -44,7 +45,7 @@ Clock = Callable[[], dt.datetime]
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return current_time()
 
 
 @dataclass(frozen=True, slots=True)
