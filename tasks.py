@@ -46,9 +46,6 @@ def _stage(c: Context, module: str, *args: object, capture: bool = False) -> str
     return out
 
 
-#: the pipeline's shared state, committed straight to the default branch by one writer at a time
-STATE_PATHS = ("data", "batch-control.json")
-
 #: merger preflight's exit code when the emergency stop refuses the ecosystem
 EXIT_STOPPED = 3
 
@@ -463,31 +460,27 @@ def reconcile(c: Context, repo: str | None = None, default_branch: str = "main")
         "message": "commit message",
         "repo": "repository root (default: this checkout)",
         "remote": "remote to push to (default origin)",
+        "branch": "branch to push to (default: the current branch)",
         "attempts": "push attempts, rebasing on the remote between them (default 5)",
     }
 )
 def push_state(
-    c: Context, message: str, repo: str | None = None, remote: str = "origin", attempts: int = 5
+    c: Context,
+    message: str,
+    repo: str | None = None,
+    remote: str = "origin",
+    branch: str | None = None,
+    attempts: int = 5,
 ) -> None:
-    """Commit data/ and batch-control.json and push, rebasing and retrying on a race (CI)."""
-    path = _repo(c, repo)
-    root = shlex.quote(str(path))
-    state = [name for name in STATE_PATHS if (path / name).exists()]
-    if not state:
-        print("no state to record")
-        return
-    c.run(f"git -C {root} add -A -- {shlex.join(state)}")
-    if c.run(f"git -C {root} diff --cached --quiet", warn=True).ok:
-        print("no state change to record")
-        return
-    c.run(f"git -C {root} commit -q -m {shlex.quote(message)}")
-    branch = c.run(f"git -C {root} rev-parse --abbrev-ref HEAD", hide=True).stdout.strip()
-    for attempt in range(1, attempts + 1):
-        if c.run(f"git -C {root} push -q {remote} HEAD:{branch}", warn=True).ok:
-            return
-        print(f"push attempt {attempt} lost a race; rebasing on {remote}/{branch}")
-        c.run(f"git -C {root} pull -q --rebase {remote} {branch}")
-    raise Exit(f"could not push the state to {remote}/{branch} after {attempts} attempts", code=1)
+    """Commit data/ and batch-control.json and push, rebasing and retrying on a race (CI).
+
+    The merger does it (``recipeline_merger push-state``): the git identity, the union merge of
+    append-only files, a conflict aborted cleanly, a refusal (protected branch, auth) at once.
+    """
+    args: list[object] = ["push-state", "--repo", _repo(c, repo), "--message", message, "--remote", remote]
+    if branch:
+        args += ["--branch", branch]
+    _stage(c, "merger", *args, "--attempts", attempts)
 
 
 @task(

@@ -96,12 +96,12 @@ def test_push_state_rebases_when_it_loses_a_race(tmp_path: Path, flow_env: dict[
     (ours / "scratch.txt").write_text("not state\n")
     result = _invoke(ours, flow_env, "push-state", "--message", "chore(data): record batch")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "lost a race" in result.stdout
+    assert json.loads(result.stdout.strip().splitlines()[-1])["rebased"] == 1  # it lost a race once
     log = git(origin, "log", "--format=%s", "main").splitlines()
     assert log[:2] == ["chore(data): record batch", "recipes"]
     assert "scratch.txt" not in git(origin, "ls-tree", "-r", "--name-only", "main")  # only data/ is state
     again = _invoke(ours, flow_env, "push-state", "--message", "nothing")
-    assert again.returncode == 0 and "no state change" in again.stdout
+    assert again.returncode == 0 and json.loads(again.stdout.strip().splitlines()[-1])["pushed"] is False
 
 
 def test_an_emergency_stop_is_honoured_by_every_writing_task(

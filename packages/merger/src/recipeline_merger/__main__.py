@@ -36,6 +36,7 @@ from .pullrequest import default_publisher
 from .reconcile import reconcile
 from .requeue import requeue
 from .rollback import rollback
+from .statepush import DEFAULT_ATTEMPTS, push_state
 from .status import read_status
 from .sweep import sweep_plan, sweep_record
 
@@ -173,6 +174,23 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_run_reconcile)
 
     p = sub.add_parser(
+        "push-state",
+        help="commit data/ and batch-control.json and push them, rebasing and retrying on a race",
+        description=(
+            "Prints one JSON line: remote, branch, commit, pushed, attempts, rebased. A push the "
+            "remote refuses for another reason than a race (protected branch, hook, auth) fails at once."
+        ),
+    )
+    common(p)
+    p.add_argument("--message", required=True, help="the state commit's message")
+    p.add_argument("--remote", default="origin", help="the remote to push to (default: origin)")
+    p.add_argument("--branch", default=None, help="the branch to push to (default: the current branch)")
+    p.add_argument(
+        "--attempts", type=_positive, default=DEFAULT_ATTEMPTS, help="push attempts (default: %(default)s)"
+    )
+    p.set_defaults(run=_run_push_state)
+
+    p = sub.add_parser(
         "rollback",
         help="revert exactly the files a batch added (from its manifest), re-queue its packages",
         description="Prints one JSON line: files removed, packages re-queued, branch rollback/<id>, PR.",
@@ -252,6 +270,17 @@ def _run_rollback(args: argparse.Namespace) -> dict[str, Any]:
     for note in result.notes:
         print(f"recipeline-merger: {note}", file=sys.stderr)
     return result.to_json()
+
+
+def _run_push_state(args: argparse.Namespace) -> dict[str, Any]:
+    return push_state(
+        args.repo,
+        message=args.message,
+        remote=args.remote,
+        branch=args.branch,
+        attempts=args.attempts,
+        lock_timeout=args.lock_timeout,
+    ).to_json()
 
 
 def _run_requeue(args: argparse.Namespace) -> dict[str, Any]:

@@ -8,6 +8,8 @@ MergerError                  base of every error this package raises
 ├── RolledBackError          the batch's rollback record exists: it was rolled back before (exit 5)
 ├── GitHubError              the GitHub API refused or failed (exit 1; the token never appears)
 └── GitError                 a git command failed (exit 1)
+    ├── PushRefusedError     the remote refused a push for a reason other than a race (exit 1)
+    └── RebaseConflictError  the state commit conflicts with the remote; the rebase was aborted (exit 1)
 
 Errors of recipeline-schema (``DataFileError``, ``InvalidValueError``, ``LockTimeoutError``)
 pass through unchanged; the CLI maps them too (exit 1, 1 and 4).
@@ -46,3 +48,11 @@ class RolledBackError(MergerError):
 
 class GitHubError(MergerError):
     """The GitHub API refused a request or could not be reached; the message never holds the token."""
+
+
+class PushRefusedError(GitError):
+    """The remote refused a push (protected branch, hook, authentication): retrying cannot help."""
+
+
+class RebaseConflictError(GitError):
+    """Rebasing the state commit on the remote conflicts; the rebase was aborted, the commit kept."""

@@ -28,6 +28,25 @@ def _environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def run_git(
+    repo: Path, *args: str, extra_env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git -C repo args...`` and return the finished process, whatever its exit code
+    (for callers that read git's answer, like a rejected push); ``GitError`` when git cannot run."""
+    try:
+        return subprocess.run(
+            ["git", "-C", str(repo), *args],
+            capture_output=True,
+            env=_environment(extra_env),
+            check=False,
+            timeout=120,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed (not found on PATH)") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} in {repo} did not finish within 120 s") from None
+
+
 def git(
     repo: Path, *args: str, stdin: bytes | None = None, extra_env: Mapping[str, str] | None = None
 ) -> str:
@@ -51,25 +70,46 @@ def git(
     return proc.stdout.decode("utf-8", "replace")
 
 
-#: Who commits when neither git's configuration nor the environment names anyone (a fresh
-#: machine or a CI runner): the batch commit must still be made, under the pipeline's name.
-FALLBACK_IDENTITY = ("recipeline", "recipeline@users.noreply.invalid")
+#: Who commits when nothing names anyone (a fresh machine, a hosted runner): the identity
+#: GitHub shows as "github-actions[bot]" (ARCHITECTURE §9: every commit has an identity).
+DEFAULT_IDENTITY = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
+#: The variables that name the pipeline's committer; they win over everything else.
+NAME_VARIABLE = "RECIPELINE_GIT_NAME"
+EMAIL_VARIABLE = "RECIPELINE_GIT_EMAIL"
+_ROLES = (("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"), ("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"))
 
 
-def _identity(repo: Path) -> dict[str, str]:
-    """Author/committer variables to add: none when git already knows who commits."""
+def choose_identity(environ: Mapping[str, str], configured: tuple[str | None, str | None]) -> dict[str, str]:
+    """Pure: the author/committer variables to give git for a commit.
+
+    Per field: ``RECIPELINE_GIT_NAME``/``RECIPELINE_GIT_EMAIL`` when set; else git's own
+    ``GIT_AUTHOR_*``/``GIT_COMMITTER_*`` variables when set (nothing is added, git reads
+    them); else the repository's configured ``user.name``/``user.email`` (``configured``);
+    else ``DEFAULT_IDENTITY``.
+    """
+    chosen = (environ.get(NAME_VARIABLE), environ.get(EMAIL_VARIABLE))
+    out: dict[str, str] = {}
+    for role in _ROLES:
+        for i, variable in enumerate(role):
+            if chosen[i]:
+                out[variable] = str(chosen[i])
+            elif not environ.get(variable):
+                out[variable] = configured[i] or DEFAULT_IDENTITY[i]
+    return out
+
+
+def commit_identity(repo: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables every commit the merger makes in ``repo`` runs with (``choose_identity``
+    over the environment and the repository's configuration)."""
+    env = os.environ if environ is None else environ
+    return choose_identity(env, (_config(repo, "user.name"), _config(repo, "user.email")))
+
+
+def _config(repo: Path, key: str) -> str | None:
     try:
-        git(repo, "var", "GIT_COMMITTER_IDENT")
-        git(repo, "var", "GIT_AUTHOR_IDENT")
-    except GitError:
-        name, email = FALLBACK_IDENTITY
-        return {
-            "GIT_AUTHOR_NAME": os.environ.get("GIT_AUTHOR_NAME") or name,
-            "GIT_AUTHOR_EMAIL": os.environ.get("GIT_AUTHOR_EMAIL") or email,
-            "GIT_COMMITTER_NAME": os.environ.get("GIT_COMMITTER_NAME") or name,
-            "GIT_COMMITTER_EMAIL": os.environ.get("GIT_COMMITTER_EMAIL") or email,
-        }
-    return {}
+        return git(repo, "config", "--get", key).strip() or None
+    except GitError:  # exit 1: not set
+        return None
 
 
 def is_repository(repo: Path) -> bool:
@@ -160,7 +200,7 @@ def commit_on_branch(
         "-F",
         "-",
         stdin=message.encode("utf-8"),
-        extra_env=_identity(repo),
+        extra_env=commit_identity(repo),
     ).strip()
     git(repo, "update-ref", "-m", f"recipeline: {branch}", f"refs/heads/{branch}", commit)
     return commit
