@@ -99,6 +99,33 @@ def _last_json(text: str) -> dict[str, Any]:
     raise Exit(f"expected a JSON summary line from the stage, got: {text[-200:]!r}", code=1)
 
 
+def _check_inputs(c: Context, root: Path, ecosystem: str, size: int, tier: int) -> None:
+    """Refuse an out-of-range input before anything is written: one line on stderr and in the
+    step summary, exit 2. The merger owns the ranges (``preflight --check``)."""
+    probe = rotation(0)[0] if ecosystem == "auto" else ecosystem  # auto: checks size and tier
+    command = shlex.join([
+        sys.executable, "-m", "recipeline_merger", "preflight", "--repo", str(root), "--ecosystem", probe,
+        "--batch-size", str(size), "--tier", str(tier), "--check",
+    ])  # fmt: skip
+    result = c.run(command, warn=True, hide=True, pty=False)
+    if result.exited == 0:
+        return
+    lines = str(result.stderr).strip().splitlines()
+    line = lines[-1] if lines else f"preflight --check failed (exit {result.exited})"
+    _step_summary(f"**preflight refused its input**: {line}")
+    raise Exit(line, code=result.exited)
+
+
+def _step_summary(text: str) -> None:
+    """Append a paragraph to the GitHub Actions step summary, when there is one."""
+    import os
+
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with Path(path).open("a", encoding="utf-8") as fh:
+            fh.write(text.rstrip("\n") + "\n\n")
+
+
 @task(
     help={
         "ecosystem": "homebrew cask cargo npm pypi rubygems go cpan, or auto (UTC hour rotation)",
@@ -135,6 +162,7 @@ def batch(
     from recipeline_schema import LockTimeoutError, file_lock
 
     root = _repo(c, repo)
+    _check_inputs(c, root, ecosystem, batch_size, tier)
     if skip_macos and (
         environment.startswith("darwin") or (environment == "auto" and platform.system() == "Darwin")
     ):
@@ -170,6 +198,8 @@ def _run_batch(
     task's notes go to stderr (progress lines are on stderr anyway).
     """
     note = sys.stderr if quiet else sys.stdout
+    converged = _last_json(_stage(c, "merger", "reconcile", "--repo", root, capture=True))
+    print(f"reconcile: {_counts(converged)}", file=note)
     unfinished = _unfinished_batches(root)
     if unfinished:
         batch_dir = unfinished[0]
@@ -340,8 +370,14 @@ def preflight(
     repo: str | None = None,
     github_output: str | None = None,
 ) -> None:
-    """Stage 1: check the controls, select entries, write the batch plan; prints a JSON line."""
-    plan = _preflight(c, _repo(c, repo), ecosystem, batch_size, tier)
+    """Stage 1: check the controls, select entries, write the batch plan; prints a JSON line.
+
+    An out-of-range input (batch size outside 1-100, an unknown ecosystem, a tier outside 1-3)
+    is refused with one line, also in the step summary, before anything is written (exit 2).
+    """
+    root = _repo(c, repo)
+    _check_inputs(c, root, ecosystem, batch_size, tier)
+    plan = _preflight(c, root, ecosystem, batch_size, tier)
     print(json.dumps(plan))
     if github_output:
         outputs = {
@@ -448,11 +484,30 @@ def merge(
 
 
 @task(
-    help={"repo": "repository root (default: this checkout)", "default_branch": "branch recipes merge into"}
+    help={
+        "repo": "repository root (default: this checkout)",
+        "default_branch": "branch recipes merge into (default: origin's HEAD, else the checked-out branch)",
+    }
 )
-def reconcile(c: Context, repo: str | None = None, default_branch: str = "main") -> None:
-    """Mark entries whose recipe is on the default branch as success; free vanished batches."""
-    _stage(c, "merger", "reconcile", "--repo", _repo(c, repo), "--default-branch", default_branch)
+def reconcile(c: Context, repo: str | None = None, default_branch: str | None = None) -> None:
+    """Converge the queues: recipes on the default branch -> success; closed or dead batches released.
+
+    Runs at the start of every ``invoke batch`` and of the workflow's preflight job; prints the
+    merger's JSON summary (what it did, in counts) and adds it to the step summary.
+    """
+    args: list[object] = ["reconcile", "--repo", _repo(c, repo)]
+    if default_branch:
+        args += ["--default-branch", default_branch]
+    out = _stage(c, "merger", *args, capture=True)
+    summary = _last_json(out)
+    print(json.dumps(summary))
+    _step_summary(f"reconcile: {_counts(summary)}")
+
+
+def _counts(summary: dict[str, Any]) -> str:
+    """A reconcile summary's non-zero counts in one line."""
+    counts = {k: v for k, v in summary.items() if isinstance(v, int) and not isinstance(v, bool) and v}
+    return ", ".join(f"{v} {k}" for k, v in counts.items()) or "nothing to do"
 
 
 @task(

@@ -131,3 +131,36 @@ def test_an_emergency_stop_is_honoured_by_every_writing_task(
     resumed = _invoke(scratch_repo, flow_env, "control", "resume", "--ecosystem", "pypi")
     assert resumed.returncode == 0, resumed.stderr
     assert rs.load(rs.BatchControl, layout.control).disabled_ecosystems == ()
+
+
+@pytest.mark.parametrize(
+    ("task", "args", "expected"),
+    [
+        (
+            "preflight",
+            ["--ecosystem", "pypi", "--batch-size", "0"],
+            "argument --batch-size: expected at least 1",
+        ),
+        ("preflight", ["--ecosystem", "auto", "--batch-size", "101"], "expected at most 100, got 101"),
+        ("preflight", ["--ecosystem", "pip3", "--batch-size", "5"], "unknown ecosystem 'pip3'"),
+        ("preflight", ["--ecosystem", "pypi", "--tier", "4"], "expected a tier of 1, 2 or 3, got 4"),
+        ("batch", ["--ecosystem", "pypi", "--batch-size", "0"], "argument --batch-size: expected at least 1"),
+    ],
+)
+def test_an_out_of_range_input_is_one_line_and_writes_nothing(
+    scratch_repo: Path, flow_env: dict[str, str], tmp_path: Path, task: str, args: list[str], expected: str
+) -> None:
+    layout = rs.Layout(scratch_repo)
+    entry = rs.QueueEntry("httpie", "pypi:httpie", 1, status="in_progress", batch_id="2026-01-28-001")
+    rs.save(rs.Queue(1, "pypi", rs.parse_time("2026-01-29T10:00:00Z"), (entry,)), layout.queue("pypi"))
+    git(scratch_repo, "add", "-A")
+    git(scratch_repo, "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-q", "-m", "queue")
+    summary = tmp_path / "step-summary.md"
+    result = _invoke(scratch_repo, {**flow_env, "GITHUB_STEP_SUMMARY": str(summary)}, task, *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert expected in line
+    assert expected in summary.read_text()
+    # nothing written: not even reconcile's release of the dead batch's entry
+    assert git(scratch_repo, "status", "--porcelain", "--untracked-files=all") == ""
+    assert not (scratch_repo / "build").exists()

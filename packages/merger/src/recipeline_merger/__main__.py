@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from recipeline_schema import (
     CATEGORIES,
@@ -29,9 +29,10 @@ from recipeline_schema import (
 
 from .archive import archive_failures
 from .errors import AlreadyMergedError, MergerError, RolledBackError, StoppedError
+from .gitrepo import default_branch
 from .merge import merge
 from .operations import budget_status, control_resume, control_status, control_stop
-from .preflight import DEFAULT_LOCK_TIMEOUT, preflight
+from .preflight import DEFAULT_LOCK_TIMEOUT, MAX_BATCH_SIZE, preflight
 from .pullrequest import default_publisher
 from .reconcile import reconcile
 from .requeue import requeue
@@ -72,6 +73,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _batch_size(text: str) -> int:
+    value = _positive(text)
+    if value > MAX_BATCH_SIZE:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_BATCH_SIZE}, got {value}")
+    return value
+
+
 def _tier(text: str) -> int:
     value = _positive(text)
     if value > 3:
@@ -89,8 +97,15 @@ def _seconds(text: str) -> float:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (``recipeline-merger preflight: argument --tier: ...``), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {' '.join(message.split())}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="recipeline-merger",
         description="recipeline's control plane and merge stage.",
         epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None,
@@ -114,9 +129,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     common(p)
     p.add_argument("--ecosystem", type=_ecosystem, required=True, help="ecosystem id (aliases accepted)")
-    p.add_argument("--batch-size", type=_positive, required=True, help="most packages to select")
+    p.add_argument(
+        "--batch-size", type=_batch_size, required=True, help=f"most packages to select (1-{MAX_BATCH_SIZE})"
+    )
     p.add_argument("--tier", type=_tier, default=3, help="take priorities <= T (1 critical .. 3 standard)")
     p.add_argument("--dry-run", action="store_true", help="print what would be selected; write nothing")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="only check the arguments (exit 2 with one line when one is out of range); read nothing",
+    )
     p.set_defaults(run=_run_preflight)
 
     p = sub.add_parser(
@@ -170,7 +192,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Prints one JSON line with the counts.",
     )
     common(p)
-    p.add_argument("--default-branch", default="main", help="the branch recipes land on (default: main)")
+    p.add_argument(
+        "--default-branch",
+        default=None,
+        help="the branch recipes land on (default: origin's HEAD branch, else the checked-out one)",
+    )
     p.set_defaults(run=_run_reconcile)
 
     p = sub.add_parser(
@@ -198,7 +224,11 @@ def _parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--batch-id", required=True, help="the batch to roll back (YYYY-MM-DD-NNN)")
     p.add_argument("--reason", default="rolled back by an operator", help="why (recorded and in the PR)")
-    p.add_argument("--default-branch", default="main", help="the branch the recipes are on (default: main)")
+    p.add_argument(
+        "--default-branch",
+        default=None,
+        help="the branch the recipes are on (default: origin's HEAD branch, else the checked-out one)",
+    )
     p.add_argument("--force", action="store_true", help="also remove recipes changed since the batch")
     p.set_defaults(run=_run_rollback)
 
@@ -263,7 +293,7 @@ def _run_rollback(args: argparse.Namespace) -> dict[str, Any]:
         batch_id=args.batch_id,
         reason=args.reason,
         now=_now(args),
-        default_branch=args.default_branch,
+        default_branch=args.default_branch or default_branch(args.repo),
         force=args.force,
         lock_timeout=args.lock_timeout,
     )
@@ -356,6 +386,8 @@ def _now(args: argparse.Namespace) -> dt.datetime:
 
 
 def _run_preflight(args: argparse.Namespace) -> dict[str, Any]:
+    if args.check:  # argparse has checked every argument by now
+        return {"valid": True, "ecosystem": args.ecosystem, "batch_size": args.batch_size, "tier": args.tier}
     result = preflight(
         args.repo,
         ecosystem=args.ecosystem,
@@ -378,7 +410,10 @@ def _run_merge(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_reconcile(args: argparse.Namespace) -> dict[str, Any]:
     result = reconcile(
-        args.repo, now=_now(args), default_branch=args.default_branch, lock_timeout=args.lock_timeout
+        args.repo,
+        now=_now(args),
+        default_branch=args.default_branch or default_branch(args.repo),
+        lock_timeout=args.lock_timeout,
     )
     return result.to_json()
 

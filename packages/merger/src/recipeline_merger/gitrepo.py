@@ -120,6 +120,20 @@ def is_repository(repo: Path) -> bool:
     return True
 
 
+def default_branch(repo: Path, remote: str = "origin") -> str:
+    """The branch recipes land on: the remote's HEAD branch when the clone knows it, else the
+    checked-out branch, else ``main``."""
+    for args in (
+        ("symbolic-ref", "-q", "--short", f"refs/remotes/{remote}/HEAD"),
+        ("symbolic-ref", "-q", "--short", "HEAD"),
+    ):
+        proc = run_git(repo, *args)
+        name = proc.stdout.decode("utf-8", "replace").strip()
+        if proc.returncode == 0 and name:
+            return name.removeprefix(f"{remote}/")
+    return "main"
+
+
 def resolve_commit(repo: Path, rev: str) -> str:
     """The commit id of ``rev``; ``GitError`` naming the revision when it does not exist."""
     try:

@@ -40,6 +40,9 @@ from .selection import select
 from .state import live_batches, load_control, load_queue, used_batch_ids
 
 DEFAULT_LOCK_TIMEOUT = 10.0
+#: The largest batch preflight selects: a batch must validate within its jobs' timeouts
+#: (60 minutes per validation job) and its PR stay reviewable.
+MAX_BATCH_SIZE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,10 @@ def preflight(
     batch starts, so two batches never wait on review side by side. ``dry_run`` reports the
     selection and writes nothing.
     """
+    if not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise MergerError(f"batch size: expected 1 to {MAX_BATCH_SIZE}, got {batch_size!r}")
+    if tier not in (1, 2, 3):
+        raise MergerError(f"tier: expected 1, 2 or 3, got {tier!r}")
     layout = Layout(Path(root))
     eco = normalize_ecosystem(ecosystem)
     reason = stop_reason(load_control(layout, now=now), eco)
