@@ -236,12 +236,24 @@ def test_a_malformed_queue_is_named_and_left_alone(seeded: Layout) -> None:
         ["--ecosystem", "cobol", "--batch-size", "5"],
         ["--ecosystem", "cargo", "--batch-size", "0"],
         ["--ecosystem", "cargo", "--batch-size", "5", "--tier", "4"],
+        ["--ecosystem", "cargo", "--batch-size", "101"],
         ["--ecosystem", "cargo", "--batch-size", "5", "--now", "yesterday"],
     ],
 )
-def test_usage_errors_exit_2(seeded: Layout, args: list[str]) -> None:
-    proc = cli("preflight", "--repo", str(seeded.root), *args)
-    assert proc.returncode == 2 and "usage:" in proc.stderr
+def test_usage_errors_exit_2_with_one_line(seeded: Layout, args: list[str]) -> None:
+    before = seeded.queue("cargo").read_bytes()
+    for extra in ([], ["--check"]):
+        proc = cli("preflight", "--repo", str(seeded.root), *args, *extra)
+        assert proc.returncode == 2 and proc.stderr.startswith("recipeline-merger preflight: argument --")
+        assert proc.stderr.count("\n") == 1
+    assert seeded.queue("cargo").read_bytes() == before and not (seeded.root / "build" / "batches").exists()
+
+
+def test_check_reads_nothing_and_says_the_input_is_valid(tmp_path: Path) -> None:
+    nowhere = str(tmp_path / "nowhere")
+    proc = cli("preflight", "--repo", nowhere, "--ecosystem", "crates", "--batch-size", "100", "--check")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"valid": True, "ecosystem": "cargo", "batch_size": 100, "tier": 3}
 
 
 def test_a_dry_run_reports_the_selection_and_writes_nothing(seeded: Layout, make: Make) -> None:
