@@ -34,3 +34,16 @@ def test_check_names_the_broken_file(tmp_path: Path) -> None:
     expected = "expected required field(s) ['ecosystem', 'updated_at', 'entries']"
     assert result.stderr.strip() == f"{bad}: at $: {expected}"
     assert _run("check", str(tmp_path / "unknown.txt")).returncode == 2
+
+
+def test_check_knows_release_records_beside_the_manifests(tmp_path: Path) -> None:
+    layout = rs.Layout(tmp_path)
+    now = rs.parse_time("2026-01-29T10:00:00Z")
+    release = rs.Release(now, "batch_died", "pending", ("pypi:httpie",), branch="batch/2026-01-29-001")
+    rs.save(
+        rs.ReleaseRecord(1, "2026-01-29-001", "pypi", (release,)), layout.release_record("2026-01-29-001")
+    )
+    assert _run("check", str(layout.release_record("2026-01-29-001"))).returncode == 0
+    layout.release_record("2026-01-29-002").write_text('{"schema_version": 1, "batch_id": "2026-01-29-002"}')
+    result = _run("check", str(layout.release_record("2026-01-29-002")))
+    assert result.returncode == 1 and "release.json: at $: expected required field(s)" in result.stderr

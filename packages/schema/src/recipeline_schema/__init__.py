@@ -3,7 +3,8 @@
 Public surface (import from here, not from private modules):
 - models: ``Queue``/``QueueEntry``, ``Failure``/``FailureRecord``, ``MetricsLine``, ``SeedingRun``,
   ``BatchControl``/``BreakerState``/``Budget``, ``Disambiguation``, the batch directory files
-  (``BatchPlan``, ``GenerationReport``, ``ValidationReport``), ``BatchManifest``, ``RollbackRecord``;
+  (``BatchPlan``, ``GenerationReport``, ``ValidationReport``), ``BatchManifest``, ``RollbackRecord``,
+  ``ReleaseRecord``;
 - recipes: ``Recipe``/``Step``/``Verify``, ``recipe_to_toml``, ``recipe_from_toml``;
 - IO: ``load``/``save``, ``read_jsonl``/``append_jsonl``/``write_jsonl``, ``atomic_write_*``,
   ``file_lock``; paths: ``Layout``, ``BatchDir``;
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
     from .models import BatchControl as BatchControl
     from .models import BatchManifest as BatchManifest
     from .models import BatchPlan as BatchPlan
+    from .models import BatchPullRequest as BatchPullRequest
     from .models import BreakerState as BreakerState
     from .models import Budget as Budget
     from .models import Disambiguation as Disambiguation
@@ -94,6 +96,8 @@ if TYPE_CHECKING:
     from .models import Queue as Queue
     from .models import QueueEntry as QueueEntry
     from .models import RecipeResult as RecipeResult
+    from .models import Release as Release
+    from .models import ReleaseRecord as ReleaseRecord
     from .models import RollbackRecord as RollbackRecord
     from .models import SafetyVerdict as SafetyVerdict
     from .models import SeedingRun as SeedingRun
@@ -181,6 +185,7 @@ _EXPORTS: dict[str, str] = {
     "QUEUE_STATUSES": "models",
     "BatchControl": "models",
     "BatchManifest": "models",
+    "BatchPullRequest": "models",
     "BatchPlan": "models",
     "BreakerState": "models",
     "Budget": "models",
@@ -197,6 +202,8 @@ _EXPORTS: dict[str, str] = {
     "Queue": "models",
     "QueueEntry": "models",
     "RecipeResult": "models",
+    "Release": "models",
+    "ReleaseRecord": "models",
     "RollbackRecord": "models",
     "SafetyVerdict": "models",
     "SeedingRun": "models",

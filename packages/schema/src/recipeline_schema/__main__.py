@@ -26,6 +26,7 @@ _KINDS: dict[str, type] = {
     "seeding": models.SeedingRun,
     "control": models.BatchControl,
     "manifest": models.BatchManifest,
+    "release": models.ReleaseRecord,
     "plan": models.BatchPlan,
     "generation": models.GenerationReport,
     "results": models.ValidationReport,
@@ -69,6 +70,8 @@ def kind_of(path: Path) -> str | None:
         return "failures"
     if name == "curated.jsonl":
         return "curated"
+    if parent == "batches" and name.endswith(".release.json"):
+        return "release"
     if parent == "batches" and name.endswith(".json") and not name.endswith(".rollback.json"):
         return "manifest"
     if name.endswith(".toml"):

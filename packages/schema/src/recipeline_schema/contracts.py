@@ -33,6 +33,7 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract(models.ValidationReport, "validation-report.schema.json", "Validation results"),
     Contract(models.BatchManifest, "batch-manifest.schema.json", "Batch manifest"),
     Contract(models.RollbackRecord, "rollback-record.schema.json", "Batch rollback record"),
+    Contract(models.ReleaseRecord, "release-record.schema.json", "Batch release record"),
 )
 _BY_MODEL: dict[Hashable, Contract] = {c.model: c for c in CONTRACTS}
 

@@ -49,6 +49,9 @@ class Layout:
     def rollback_record(self, batch_id: str) -> Path:
         return self.batches_dir / f"{check_batch_id(batch_id)}.rollback.json"
 
+    def release_record(self, batch_id: str) -> Path:
+        return self.batches_dir / f"{check_batch_id(batch_id)}.release.json"
+
     @property
     def curated(self) -> Path:
         return self.data / "disambiguations" / "curated.jsonl"

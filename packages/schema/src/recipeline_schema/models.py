@@ -184,6 +184,10 @@ class MetricsLine:
     linux_minutes: float = field(metadata=meta(minimum=0))
     timestamp: dt.datetime
     skipped: int = field(default=0, metadata=meta(minimum=0))
+    released: int = field(
+        default=0,
+        metadata=meta("entries reconcile released because the batch never merged (its run died)", minimum=0),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,6 +383,7 @@ class ManifestPackage:
     sha256: str | None = field(default=None, metadata=meta(pattern=SHA256_PATTERN))
     environments: Mapping[str, ValidationOutcome] = field(default_factory=dict)
     reason: str = ""
+    review: bool = field(default=False, metadata=meta("the recipe is in the batch's review PR"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +397,18 @@ class Gate:
 class PullRequestRef:
     number: int
     url: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPullRequest:
+    """One PR a batch opens: ``batch`` (may auto-merge) or ``review`` (never auto-merged)."""
+
+    kind: Literal["batch", "review"]
+    branch: str = field(metadata=meta("head branch: batch/<id> or batch/<id>-review"))
+    title: str
+    auto_merge: bool
+    gates: tuple[Gate, ...] = ()
+    recipes: tuple[str, ...] = field(default=(), metadata=meta("repository paths of its recipes"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,6 +427,9 @@ class BatchManifest:
     pull_request: PullRequestRef | None = None
     failure_file: str | None = None
     auto_merge: bool = False
+    pull_requests: tuple[BatchPullRequest, ...] = field(
+        default=(), metadata=meta("the batch PR and the review PR, identified by branch")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,3 +443,26 @@ class RollbackRecord:
     files: tuple[str, ...]
     requeued: tuple[str, ...]
     commit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Entries of a batch that reconcile released: its PR was closed unmerged, or its run died."""
+
+    released_at: dt.datetime
+    cause: Literal["pr_closed", "batch_died"]
+    status: Literal["pending", "failed"] = field(metadata=meta("what the released entries became"))
+    packages: tuple[str, ...] = field(metadata=meta("package ids released"))
+    branch: str = field(default="", metadata=meta("the closed PR's head branch, or the dead batch's"))
+    pull_request: PullRequestRef | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRecord:
+    """data/batches/<batch_id>.release.json: written by reconcile, one release appended per event."""
+
+    schema_version: Literal[1]
+    batch_id: str = field(metadata=meta(pattern=BATCH_ID_PATTERN))
+    ecosystem: EcosystemField
+    releases: tuple[Release, ...]
