@@ -32,6 +32,8 @@ class EndpointError(SchemaError):
 #: Override one with ``RECIPELINE_<KEY>_URL`` (key upper-cased), e.g. ``RECIPELINE_CARGO_URL``.
 API_BASE_URLS: Mapping[str, str] = {
     "cargo": "https://crates.io/api/v1",
+    # the sparse index cargo installs from (cargo names it sparse+https://index.crates.io/)
+    "cargo_index": "https://index.crates.io",
     "rubygems": "https://rubygems.org/api/v1",
     "homebrew": "https://formulae.brew.sh/api",
     "ghcr": "https://ghcr.io",
