@@ -35,11 +35,15 @@ API_BASE_URLS: Mapping[str, str] = {
     # the sparse index cargo installs from (cargo names it sparse+https://index.crates.io/)
     "cargo_index": "https://index.crates.io",
     "rubygems": "https://rubygems.org/api/v1",
+    # the gem source gem files are fetched from (<source>/gems/<name>-<version>.gem)
+    "rubygems_source": "https://rubygems.org",
     "homebrew": "https://formulae.brew.sh/api",
     "ghcr": "https://ghcr.io",
     "go": "https://proxy.golang.org",
     "go_index": "https://index.golang.org",
     "cpan": "https://fastapi.metacpan.org/v1",
+    # the CPAN mirror distributions are fetched from (<mirror>/authors/id/...)
+    "cpan_mirror": "https://cpan.metacpan.org",
     # seeder popularity sources (the top-packages list is a third-party dataset, not a registry)
     "rubygems_v2": "https://rubygems.org/api/v2",
     "top_pypi": "https://hugovk.github.io/top-pypi-packages",
