@@ -154,9 +154,15 @@ def test_an_unsafe_verdict_in_any_report_fails_the_safety_gate(make: Make) -> No
         ),
     ]
     decision = decide(plan, generation, reports, checks_passed=True)
-    safety = decision.gates[0]
-    assert decision.merged and not safety.passed and not decision.auto_merge
-    assert safety.detail == f"needs review: pipx ({make.mac}: steps[1] run_command)"
+    (pipx,) = decision.merged
+    assert pipx.review and decision.review_recipes == (pipx,) and decision.batch_recipes == ()
+    # the review PR's safety gate fails and names the finding; the review PR never auto-merges
+    safety = decision.review_gates[0]
+    assert not safety.passed and safety.detail == f"needs review: pipx ({make.mac}: steps[1] run_command)"
+    # nothing is left for the batch PR: its validated gate says so
+    gates = {g.name: g for g in decision.gates}
+    assert gates["safety"].passed and gates["safety"].detail.endswith("in the review PR: pipx")
+    assert not gates["validated"].passed and not decision.auto_merge
 
 
 def test_an_exclusion_for_unsafe_action_needs_review(make: Make) -> None:
@@ -169,10 +175,21 @@ def test_an_exclusion_for_unsafe_action_needs_review(make: Make) -> None:
             [make.result("ok", "cargo:ok"), make.result("evil", "cargo:evil", "fail", failure=unsafe)],
         )
     ]
-    gates = {g.name: g for g in decide(plan, generation, reports, checks_passed=True).gates}
-    assert not gates["no_review_exclusions"].passed
-    assert gates["no_review_exclusions"].detail == "excluded for a reason that needs review: evil"
-    assert gates["safety"].passed
+    decision = decide(plan, generation, reports, checks_passed=True)
+    d = by_name(decision)
+    assert d["evil"].review and d["evil"].outcome == "excluded" and not d["ok"].review
+    # one exclusion never holds back the rest: the batch PR (ok) may auto-merge
+    assert decision.auto_merge and [p.name for p in decision.batch_recipes] == ["ok"]
+    review = {g.name: g for g in decision.review_gates}
+    assert not review["no_review_exclusions"].passed
+    assert review["no_review_exclusions"].detail == "excluded for a reason that needs review: evil"
+    assert not review["validated"].passed  # its recipe passed nowhere: a human decides
+
+
+def test_a_batch_without_review_has_no_review_gates(batch: Batch) -> None:
+    decision = decide(*batch, checks_passed=True)
+    assert decision.review_recipes == () and decision.review_gates == ()
+    assert decision.batch_recipes == decision.merged
 
 
 def test_nothing_included_fails_the_validated_gate(make: Make) -> None:

@@ -183,16 +183,41 @@ def test_a_repository_without_auto_merge_skips_the_mutation_and_failed_checks_le
     assert "not merged" in result.notes[0]
 
 
-def test_a_failed_gate_leaves_the_pr_open_with_a_comment_naming_gate_and_recipe(
-    repo: Path, make: Make, git: Git, write_batch: WriteBatch, fake: FakeGitHub
+def test_a_recipe_needing_review_goes_to_a_review_pr_and_the_rest_auto_merges(
+    repo: Path, make: Make, git: Git, write_batch: WriteBatch, fake: FakeGitHub, origin: Path
 ) -> None:
     bdir = make_batch(repo, make, git, write_batch, safe=False)
     result = merge(repo, bdir.path, now=make.now.replace(hour=11), publisher=publisher(repo, fake))
-    assert not result.decision.auto_merge
-    assert fake.mutations == [] and fake.merges == []
-    (comment,) = fake.comments[1]
+    assert result.decision.auto_merge  # bat needs review; rg still auto-merges
+    batch_pr, review_pr = fake.pulls[1], fake.pulls[2]
+    assert batch_pr["head"] == f"batch/{BATCH}" and batch_pr["merged"] is True
+    assert review_pr["head"] == f"batch/{BATCH}-review" and review_pr["state"] == "open"
+    assert BATCH in review_pr["title"] and "(1 need review)" in review_pr["title"]
+    assert fake.labels[2] == ["recipes", "batch", "needs-review"]
+    (comment,) = fake.comments[2]  # the review PR: a comment naming the gate and the recipe
     assert "gate `safety` failed" in comment and "bat" in comment and "run_command" in comment
-    assert "| safety | FAIL |" in fake.pulls[1]["body"]
+    assert "| safety | FAIL |" in review_pr["body"] and "| bat |" in review_pr["body"]
+    assert 1 not in fake.comments
+    (mutation,) = fake.mutations  # auto-merge is asked for the batch PR only
+    assert mutation["variables"]["input"]["pullRequestId"] == "PR_node1"
+    # origin's main has rg, not bat; the review branch carries bat with the same trailer
+    on_main = git(origin, "ls-tree", "-r", "--name-only", "main")
+    assert "recipes/r/rg.toml" in on_main and "recipes/b/bat.toml" not in on_main
+    review_files = git(origin, "ls-tree", "-r", "--name-only", f"batch/{BATCH}-review")
+    assert "recipes/b/bat.toml" in review_files and "recipes/r/rg.toml" not in review_files
+    message = git(origin, "log", "-1", "--format=%B", f"batch/{BATCH}-review")
+    assert parse_trailers(message)["batch_id"] == BATCH
+    out = result.to_json()
+    assert out["review_pull_request"] == f"https://github.example/{REPO}/pull/2" and out["review"] == 1
+
+
+def test_preflight_does_not_wait_for_a_review_pr(
+    repo: Path, make: Make, git: Git, write_batch: WriteBatch, fake: FakeGitHub
+) -> None:
+    bdir = make_batch(repo, make, git, write_batch, safe=False)
+    merge(repo, bdir.path, now=make.now, publisher=publisher(repo, fake))
+    assert fake.pulls[2]["state"] == "open"  # the review PR waits for a human
+    assert publisher(repo, fake).open_batches("cargo") == ()
 
 
 def test_an_open_pr_of_the_branch_is_reused(

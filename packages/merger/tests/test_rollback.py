@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from recipeline_merger import merge, reconcile
+from recipeline_merger import merge, reconcile, rollback
 from recipeline_schema import (
+    BatchManifest,
     FailureRecord,
     Layout,
     Queue,
@@ -221,3 +222,54 @@ def test_requeue_uses_the_last_failure_of_each_entry(tmp_path: Path, make: Make)
     bad = cli("requeue", "--repo", str(tmp_path), "--category", "api_error", "--subcategory", "no_bottle")
     assert bad.returncode == 1 and "expected rate_limited" in bad.stderr
     assert cli("requeue", "--repo", str(tmp_path), "--category", "nonsense").returncode == 2
+
+
+def test_a_batch_split_into_a_batch_and_a_review_pr_rolls_back_as_one(
+    repo: Path, layout: Layout, make: Make, git: Git, write_batch: WriteBatch
+) -> None:
+    """Locally (no token): two branches, both PR bodies beside the manifest, the manifest names
+    both PRs; after both PRs are squash-merged, rollback by batch id removes both recipes."""
+    save(
+        make.queue(
+            [
+                make.entry("rg", "cargo:ripgrep", status="in_progress", batch_id=BATCH),
+                make.entry("bat", status="in_progress", batch_id=BATCH),
+            ]
+        ),
+        layout.queue("cargo"),
+    )
+    packages = [("rg", "cargo:ripgrep"), ("bat", "cargo:bat")]
+    report = make.report(
+        make.linux, [make.result("rg", "cargo:ripgrep"), make.result("bat", "cargo:bat", safe=False)]
+    )
+    bdir = write_batch(
+        layout,
+        make.plan(packages),
+        make.generation([make.generated(n, p) for n, p in packages]),
+        [report],
+        {n: make.recipe_text(n) for n, _ in packages},
+    )
+    result = merge(repo, bdir.path, now=make.now)
+    assert (result.branch, result.review_branch) == (f"batch/{BATCH}", f"batch/{BATCH}-review")
+    assert (layout.batches_dir / f"{BATCH}.pr.md").is_file()
+    review_body = (layout.batches_dir / f"{BATCH}.review.pr.md").read_text()
+    assert "bat" in review_body and "| safety | FAIL |" in review_body and "rg |" not in review_body
+    manifest = load(BatchManifest, layout.manifest(BATCH))
+    assert [(pr.kind, pr.branch, pr.auto_merge, pr.recipes) for pr in manifest.pull_requests] == [
+        ("batch", f"batch/{BATCH}", False, ("recipes/r/rg.toml",)),  # locally there are no checks
+        ("review", f"batch/{BATCH}-review", False, ("recipes/b/bat.toml",)),
+    ]
+    assert [p.review for p in manifest.packages] == [False, True]
+    assert entries(layout)["bat"].status == "in_progress"  # waiting for its reviewer
+
+    git(repo, "add", "-A", "data", "batch-control.json")
+    git(repo, "commit", "-q", "-m", "chore(data): batch state")
+    for branch in (f"batch/{BATCH}", f"batch/{BATCH}-review"):  # identical manifests: no conflict
+        git(repo, "merge", "--squash", "-q", branch)
+        git(repo, "commit", "-q", "-m", f"squash {branch}")
+        git(repo, "branch", "-D", branch)
+    reconcile(repo, now=make.now)
+    assert {e.status for e in entries(layout).values()} == {"success"}
+    rolled = rollback(repo, batch_id=BATCH, reason="bad batch", now=make.now)
+    assert sorted(rolled.record.files) == ["recipes/b/bat.toml", "recipes/r/rg.toml"]
+    assert sorted(rolled.record.requeued) == ["cargo:bat", "cargo:ripgrep"]

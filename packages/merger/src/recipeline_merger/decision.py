@@ -67,6 +67,9 @@ class PackageDecision:
     safety_findings: tuple[str, ...] = ()  # findings of reports that refused auto-merge
     #: platform constraints the results justify (merged recipes only), see ``constraints``
     constraints: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    #: needs a human (an unsafe merged recipe, or an exclusion for a review reason): its recipe
+    #: goes to the batch's review PR, which is never auto-merged
+    review: bool = False
 
     @property
     def passed(self) -> tuple[str, ...]:
@@ -89,15 +92,30 @@ class MergeDecision:
     ecosystem: Ecosystem
     tier: int
     packages: tuple[PackageDecision, ...]
+    #: the gates of the batch PR (every package that needs no review)
     gates: tuple[Gate, ...]
+    #: the gates of the review PR (the packages that need review); empty when there are none
+    review_gates: tuple[Gate, ...] = ()
 
     @property
     def auto_merge(self) -> bool:
+        """Whether the batch PR may auto-merge (the review PR never does)."""
         return all(gate.passed for gate in self.gates)
 
     @property
     def merged(self) -> tuple[PackageDecision, ...]:
+        """Every included recipe, in the batch PR or the review PR."""
         return self.with_outcome("merged")
+
+    @property
+    def batch_recipes(self) -> tuple[PackageDecision, ...]:
+        """The recipes of the batch PR: included and needing no review."""
+        return tuple(p for p in self.packages if p.outcome == "merged" and not p.review)
+
+    @property
+    def review_recipes(self) -> tuple[PackageDecision, ...]:
+        """The recipes of the review PR: unsafe included recipes and exclusions needing review."""
+        return tuple(p for p in self.packages if p.review)
 
     def with_outcome(self, outcome: Outcome) -> tuple[PackageDecision, ...]:
         return tuple(p for p in self.packages if p.outcome == outcome)
@@ -132,13 +150,36 @@ def decide(
         _keep_existing(p) if p.outcome == "merged" and p.recipe_path in existing_recipes else p
         for p in packages
     )
+    packages = tuple(dataclasses.replace(p, review=True) if needs_review(p) else p for p in packages)
+    review = [p for p in packages if p.review]
     return MergeDecision(
         batch_id=plan.batch_id,
         ecosystem=plan.ecosystem,
         tier=plan.tier,
         packages=packages,
-        gates=gates_for(packages, checks_passed=checks_passed, checks_on_github=checks_on_github),
+        gates=gates_for(
+            [p for p in packages if not p.review],
+            checks_passed=checks_passed,
+            checks_on_github=checks_on_github,
+            in_review=[p.name for p in review],
+        ),
+        review_gates=gates_for(review, checks_passed=checks_passed, checks_on_github=checks_on_github)
+        if review
+        else (),
     )
+
+
+def needs_review(package: PackageDecision) -> bool:
+    """An included recipe that failed the safety analysis somewhere, or a generated recipe
+    excluded for a reason a human must judge (``REVIEW_SUBCATEGORIES``): both go to the review
+    PR, so they never hold back the rest of the batch (ARCHITECTURE §7)."""
+    if package.outcome == "merged":
+        return not package.safe
+    return package.outcome == "excluded" and package.batch_recipe is not None and _review_exclusion(package)
+
+
+def _review_exclusion(package: PackageDecision) -> bool:
+    return any(f.failure.subcategory in REVIEW_SUBCATEGORIES for f in package.failures)
 
 
 # --- consistency of the batch directory --------------------------------------------------
@@ -342,22 +383,28 @@ CHECKS_DEFERRED = "deferred: GitHub merges only once the PR's required checks ar
 
 
 def gates_for(
-    packages: Sequence[PackageDecision], *, checks_passed: bool | None, checks_on_github: bool = False
+    packages: Sequence[PackageDecision],
+    *,
+    checks_passed: bool | None,
+    checks_on_github: bool = False,
+    in_review: Sequence[str] = (),
 ) -> tuple[Gate, ...]:
-    """The four auto-merge gates of ARCHITECTURE §7, in a fixed order.
+    """The four auto-merge gates of ARCHITECTURE §7 over ``packages`` (one PR's), in a fixed order.
 
     The ``checks`` gate cannot be known when the PR is opened: with ``checks_on_github`` it
     passes as *deferred* (auto-merge waits for the required checks; the fallback polls them
     and comments on the PR when they fail); locally there are no checks and it fails.
+    ``in_review`` names the packages moved to the review PR (said in the details).
     """
     included = [p for p in packages if p.outcome == "merged"]
     unsafe = [p for p in included if not p.safe]
+    moved = f"; in the review PR: {', '.join(in_review)}" if in_review else ""
     safety = Gate(
         "safety",
         not unsafe,
         "needs review: " + "; ".join(f"{p.name} ({', '.join(p.safety_findings)})" for p in unsafe)
         if unsafe
-        else f"all {len(included)} included recipes may auto-merge",
+        else f"all {len(included)} included recipes may auto-merge{moved}",
     )
     unvalidated = [p.name for p in included if not p.passed]
     validated = Gate(
@@ -371,17 +418,13 @@ def gates_for(
             else f"each of {len(included)} recipes passed at least one environment"
         ),
     )
-    review = [
-        p.name
-        for p in packages
-        if p.outcome == "excluded" and any(f.failure.subcategory in REVIEW_SUBCATEGORIES for f in p.failures)
-    ]
+    review = [p.name for p in packages if p.outcome == "excluded" and _review_exclusion(p)]
     exclusions = Gate(
         "no_review_exclusions",
         not review,
         f"excluded for a reason that needs review: {', '.join(review)}"
         if review
-        else "no exclusion needs review",
+        else f"no exclusion needs review{moved}",
     )
     if checks_passed is None and checks_on_github:
         checks = Gate("checks", True, CHECKS_DEFERRED)
@@ -395,17 +438,19 @@ def gates_for(
 def manifest_packages(
     decision: MergeDecision, recipe_sha256: Mapping[str, str]
 ) -> tuple[ManifestPackage, ...]:
-    """The manifest's package list; ``recipe_sha256`` maps merged package ids to their hash."""
+    """The manifest's package list; ``recipe_sha256`` maps the package ids whose recipe is in
+    one of the batch's PRs (every included recipe, and exclusions sent to review) to its hash."""
     return tuple(
         ManifestPackage(
             name=p.name,
             package_id=p.package_id,
             resolved_source=p.resolved_source,
             outcome=p.outcome,
-            recipe_path=p.recipe_path if p.outcome == "merged" else None,
-            sha256=recipe_sha256[p.package_id] if p.outcome == "merged" else None,
+            recipe_path=p.recipe_path if p.package_id in recipe_sha256 else None,
+            sha256=recipe_sha256.get(p.package_id),
             environments=dict(p.environments),
             reason=p.reason,
+            review=p.review,
         )
         for p in decision.packages
     )

@@ -40,7 +40,7 @@ from github.Repository import Repository
 from recipeline_schema import Gate, PullRequestRef
 
 from .errors import GitError, GitHubError
-from .gitrepo import BATCH_BRANCH_PREFIX, git
+from .gitrepo import BATCH_BRANCH_PREFIX, REVIEW_SUFFIX, git
 from .pullrequest import TOKEN_VARIABLE, PullRequestRequest
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -170,10 +170,12 @@ class GitHubPublisher:
         marker = f" {ecosystem} recipes "
         try:
             repo = self._client().get_repo(self.repository)
-            pulls = [
+            pulls = [  # a review PR waits for a human and holds back no batch
                 f"#{pr.number} {pr.head.ref}"
                 for pr in repo.get_pulls(state="open")
-                if pr.head.ref.startswith(BATCH_BRANCH_PREFIX) and marker in f"{pr.title} "
+                if pr.head.ref.startswith(BATCH_BRANCH_PREFIX)
+                and not pr.head.ref.endswith(REVIEW_SUFFIX)
+                and marker in f"{pr.title} "
             ]
         except GithubException as exc:
             raise GitHubError(self._scrub(f"GitHub refused the list of open PRs: {_describe(exc)}")) from None
@@ -205,12 +207,13 @@ class GitHubPublisher:
         if request.labels:
             pr.add_to_labels(*request.labels)
         ref = PullRequestRef(number=pr.number, url=pr.html_url)
-        if request.kind != "batch":
+        if request.kind == "rollback":
             self.note = f"opened {ref.url}"
             return ref
         if not request.auto_merge:
             pr.create_issue_comment(gate_comment(request.gates))
-            self.note = f"opened {ref.url}; auto-merge withheld (a gate failed, see the PR comment)"
+            what = "review PR" if request.kind == "review" else "auto-merge withheld"
+            self.note = f"opened {ref.url}; {what} (a gate failed, see the PR comment)"
             return ref
         headline, _, body = request.squash_message.partition("\n")
         body = body.lstrip("\n")

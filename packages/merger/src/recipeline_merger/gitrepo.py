@@ -16,6 +16,8 @@ from pathlib import Path, PurePosixPath
 from .errors import GitError
 
 BATCH_BRANCH_PREFIX = "batch/"
+#: The review PR's branch is the batch branch with this suffix: ``batch/<id>-review``.
+REVIEW_SUFFIX = "-review"
 ROLLBACK_BRANCH_PREFIX = "rollback/"
 #: Variables that would point git at another repository or index than the one we name.
 _REPO_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE")
@@ -148,14 +150,24 @@ def paths_in_tree(repo: Path, rev: str, under: str) -> frozenset[str]:
     return frozenset(path for path in out.split("\0") if path)
 
 
+def batch_branch(batch_id: str, *, review: bool = False) -> str:
+    """``batch/<id>``, or the review PR's ``batch/<id>-review``."""
+    return f"{BATCH_BRANCH_PREFIX}{batch_id}{REVIEW_SUFFIX if review else ''}"
+
+
+def batch_id_of(branch: str) -> str | None:
+    """The batch id of a ``batch/<id>`` or ``batch/<id>-review`` branch name, else ``None``."""
+    if not branch.startswith(BATCH_BRANCH_PREFIX):
+        return None
+    return branch[len(BATCH_BRANCH_PREFIX) :].removesuffix(REVIEW_SUFFIX) or None
+
+
 def batch_branches(repo: Path) -> frozenset[str]:
-    """Batch ids that have a ``batch/<id>`` branch (empty outside a git repository)."""
+    """Batch ids that have a ``batch/<id>`` (or ``-review``) branch (empty outside a git repository)."""
     if not is_repository(repo):
         return frozenset()
     out = git(repo, "for-each-ref", "--format=%(refname:short)", f"refs/heads/{BATCH_BRANCH_PREFIX}")
-    return frozenset(
-        line[len(BATCH_BRANCH_PREFIX) :] for line in out.splitlines() if line.startswith(BATCH_BRANCH_PREFIX)
-    )
+    return frozenset(filter(None, (batch_id_of(line.strip()) for line in out.splitlines())))
 
 
 def read_blob(repo: Path, rev: str, path: str) -> bytes:

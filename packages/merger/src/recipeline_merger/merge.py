@@ -5,12 +5,15 @@ lock, each write is atomic and each is skipped when a previous, interrupted merg
 batch already made it, so a re-run after a kill completes the batch without recording
 anything twice:
 1. the failure file (found again by its batch id);
-2. the branch ``batch/<id>``: one commit on HEAD with the recipes, the manifest and the
-   failure file, built on a temporary index (replaced when an interrupted merge left one);
+2. the branch ``batch/<id>``: one commit on HEAD with the recipes that need no review, the
+   manifest and the failure file, built on a temporary index (replaced when an interrupted
+   merge left one); and, when some recipes need review, ``batch/<id>-review`` likewise with
+   those recipes (its PR is never auto-merged, so they never hold back the rest);
 3. the metrics line (skipped when the file already has the batch's line);
 4. the queue (only entries still ``in_progress`` in this batch change);
-5. the PR body, then the manifest last: its existence marks the batch merged, and a second
-   merge of the same batch is refused.
+5. the PR bodies and the PRs (pushed and opened with a token; nothing here waits for checks:
+   ``finish`` and reconcile do, after the state is recorded), then the manifest last: its
+   existence marks the batch merged, and a second merge of the same batch is refused.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from recipeline_schema import (
     BatchDir,
     BatchManifest,
     BatchPlan,
+    BatchPullRequest,
     BreakerState,
     DataFileError,
     GenerationReport,
@@ -52,7 +56,7 @@ from .constraints import with_constraints
 from .control import stop_reason
 from .decision import MergeDecision, PackageDecision, decide
 from .errors import AlreadyMergedError, BatchDirError, GitError, QueueMismatchError, StoppedError
-from .gitrepo import BATCH_BRANCH_PREFIX, commit_on_branch, git, paths_in_tree, resolve_commit
+from .gitrepo import batch_branch, commit_on_branch, git, paths_in_tree, resolve_commit
 from .messages import commit_message, pr_body, pr_title
 from .preflight import DEFAULT_LOCK_TIMEOUT
 from .pullrequest import PullRequestPublisher, PullRequestRequest, default_publisher
@@ -61,6 +65,7 @@ from .records import build_manifest, failure_records, metrics_line
 from .state import load_control, load_queue
 
 LABELS = ("recipes", "batch")
+REVIEW_LABELS = ("recipes", "batch", "needs-review")
 _FAILURE_FILE_SLOTS = 60
 
 
@@ -75,6 +80,9 @@ class MergeResult:
     pull_request: PullRequestRef | None
     notes: tuple[str, ...] = ()
     breaker: str | None = None  # the ecosystem's breaker after this batch (None: not moved again)
+    review_branch: str | None = None  # batch/<id>-review, when some recipes need review
+    review_commit: str | None = None
+    review_pull_request: PullRequestRef | None = None
 
     def to_json(self) -> dict[str, Any]:
         d = self.decision
@@ -91,6 +99,10 @@ class MergeResult:
             "failure_file": str(self.failure_file) if self.failure_file else None,
             "pr_body": str(self.pr_body) if self.pr_body else None,
             "pull_request": self.pull_request.url if self.pull_request else None,
+            "review": len(d.review_recipes),
+            "review_branch": self.review_branch,
+            "review_commit": self.review_commit,
+            "review_pull_request": self.review_pull_request.url if self.review_pull_request else None,
             "breaker": self.breaker,
         }
 
@@ -145,8 +157,9 @@ def merge(
         checks_on_github=publisher.remote,
     )
     # the recipe as merged: the generator's text with the platform constraints its results justify
-    recipes = {p.package_id: with_constraints(_read_recipe(bdir, p), p.constraints) for p in decision.merged}
-    branch = f"{BATCH_BRANCH_PREFIX}{plan.batch_id}" if decision.merged else None
+    proposed = (*decision.batch_recipes, *decision.review_recipes)
+    recipes = {p.package_id: with_constraints(_read_recipe(bdir, p), p.constraints) for p in proposed}
+    pulls = _pull_requests(decision)
 
     with file_lock(layout.lock, timeout=lock_timeout, what=f"batch {plan.batch_id} (merge)"):
         _refuse_merged(layout, plan.batch_id)
@@ -161,20 +174,25 @@ def merge(
             plan,
             decision,
             recipe_sha256={pid: sha256_text(text) for pid, text in recipes.items()},
-            branch=branch or "",
+            branch=batch_branch(plan.batch_id) if decision.batch_recipes else "",
             failure_file=failure_rel,
             now=now,
+            pull_requests=tuple(pr for pr, _ in pulls),
         )
         manifest_text = _checked_manifest_text(manifest, layout.manifest(plan.batch_id))
-        message = commit_message(decision, failure_file=failure_rel)
 
-        commit = None
-        if branch is not None:
-            files = {p.recipe_path: recipes[p.package_id].encode("utf-8") for p in decision.merged}
+        commits: dict[str, str] = {}
+        for pr, packages in pulls:
+            # each PR's commit holds its recipes, the manifest and the failure file (identical
+            # bytes in both commits and in the state commit, so the squash merges never conflict)
+            files = {p.recipe_path: recipes[p.package_id].encode("utf-8") for p in packages}
             files[_relative(layout, layout.manifest(plan.batch_id))] = manifest_text.encode("utf-8")
             if failure_path is not None and failure_rel is not None:
                 files[failure_rel] = failure_path.read_bytes()
-            commit = commit_on_branch(layout.root, base=base, branch=branch, files=files, message=message)
+            message = commit_message(decision, failure_file=failure_rel, review=pr.kind == "review")
+            commits[pr.kind] = commit_on_branch(
+                layout.root, base=base, branch=pr.branch, files=files, message=message
+            )
 
         breaker_state = None
         if not _has_metrics(layout.metrics, plan.batch_id, plan.ecosystem):
@@ -186,25 +204,27 @@ def merge(
         if updated_queue is not queue:
             save(updated_queue, layout.queue(plan.ecosystem))
 
-        pull_request = None
-        body_path = None
+        published: dict[str, PullRequestRef | None] = {}
+        bodies: dict[str, Path] = {}
         notes: list[str] = []
-        if branch is not None:
-            body = pr_body(decision, failure_file=failure_rel)
-            body_path = bdir.pr_body
-            atomic_write_text(body_path, body)
+        for pr, _ in pulls:
+            review = pr.kind == "review"
+            body = pr_body(decision, failure_file=failure_rel, review=review)
+            bodies[pr.kind] = bdir.path / ("review-pr-body.md" if review else "pr-body.md")
+            atomic_write_text(bodies[pr.kind], body)
             request = PullRequestRequest(
                 batch_id=plan.batch_id,
-                branch=branch,
+                branch=pr.branch,
                 base=_current_branch(layout.root),
-                title=pr_title(decision),
+                title=pr.title,
                 body=body,
-                squash_message=message,
-                labels=LABELS,
-                auto_merge=decision.auto_merge,
-                gates=decision.gates,
+                squash_message=commit_message(decision, failure_file=failure_rel, review=review),
+                labels=REVIEW_LABELS if review else LABELS,
+                auto_merge=pr.auto_merge,
+                kind=pr.kind,
+                gates=pr.gates,
             )
-            pull_request = publisher.publish(request)
+            published[pr.kind] = publisher.publish(request)
             if publisher.note:
                 notes.append(publisher.note)
         save(manifest, layout.manifest(plan.batch_id))
@@ -212,14 +232,36 @@ def merge(
     return MergeResult(
         decision=decision,
         manifest=layout.manifest(plan.batch_id),
-        branch=branch,
-        commit=commit,
+        branch=batch_branch(plan.batch_id) if "batch" in commits else None,
+        commit=commits.get("batch"),
         failure_file=failure_path,
-        pr_body=body_path,
-        pull_request=pull_request,
+        pr_body=bodies.get("batch"),
+        pull_request=published.get("batch"),
         notes=tuple(notes),
         breaker=breaker_state,
+        review_branch=batch_branch(plan.batch_id, review=True) if "review" in commits else None,
+        review_commit=commits.get("review"),
+        review_pull_request=published.get("review"),
     )
+
+
+def _pull_requests(decision: MergeDecision) -> list[tuple[BatchPullRequest, tuple[PackageDecision, ...]]]:
+    """The batch's PRs and their packages: the batch PR (the recipes that need no review; it
+    may auto-merge) and the review PR (never auto-merged); each only when it has recipes."""
+    out = []
+    for review, packages in ((False, decision.batch_recipes), (True, decision.review_recipes)):
+        if not packages:
+            continue
+        pr = BatchPullRequest(
+            kind="review" if review else "batch",
+            branch=batch_branch(decision.batch_id, review=review),
+            title=pr_title(decision, review=review),
+            auto_merge=False if review else decision.auto_merge,
+            gates=decision.review_gates if review else decision.gates,
+            recipes=tuple(p.recipe_path for p in packages),
+        )
+        out.append((pr, packages))
+    return out
 
 
 def _update_control(layout: Layout, decision: MergeDecision, line: MetricsLine, *, now: dt.datetime) -> str:

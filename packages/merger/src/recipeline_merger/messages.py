@@ -5,6 +5,7 @@ from __future__ import annotations
 from recipeline_schema import Gate
 
 from .decision import CHECKS_DEFERRED, MergeDecision, PackageDecision
+from .gitrepo import batch_branch
 from .records import is_macos
 
 DISPLAY_NAMES = {
@@ -50,9 +51,12 @@ def parse_trailers(message: str) -> dict[str, str]:
     return out
 
 
-def commit_message(decision: MergeDecision, *, failure_file: str | None) -> str:
-    """The batch commit's message; also the squash-merge message, so the trailer survives (§12.7)."""
-    merged = decision.merged
+def commit_message(decision: MergeDecision, *, failure_file: str | None, review: bool = False) -> str:
+    """The message of the batch commit (or, with ``review``, of the review PR's commit); also the
+    squash-merge message, so the trailer survives (§12.7)."""
+    if review:
+        return _review_commit_message(decision)
+    merged = decision.batch_recipes
     failed = decision.count("failed") + decision.count("excluded")
     lines = [
         f"feat(recipes): add batch {decision.batch_id} {decision.ecosystem} recipes",
@@ -61,6 +65,8 @@ def commit_message(decision: MergeDecision, *, failure_file: str | None) -> str:
         f"from tier {decision.tier} queue.",
         f"- {len(merged)} passed validation{_platforms(merged)}",
     ]
+    if decision.review_recipes:
+        lines.append(f"- {len(decision.review_recipes)} need review (in {review_branch(decision)})")
     if failed:
         lines.append(f"- {failed} failed" + (f" (recorded to {failure_file})" if failure_file else ""))
     if decision.count("blocked"):
@@ -68,6 +74,22 @@ def commit_message(decision: MergeDecision, *, failure_file: str | None) -> str:
     if decision.count("skipped"):
         lines.append(f"- {decision.count('skipped')} skipped")
     return "\n".join(lines) + "\n\n" + trailers(decision)
+
+
+def _review_commit_message(decision: MergeDecision) -> str:
+    review = decision.review_recipes
+    lines = [
+        f"feat(recipes): add batch {decision.batch_id} {decision.ecosystem} recipes needing review",
+        "",
+        f"{len(review)} of {len(decision.packages)} {DISPLAY_NAMES[decision.ecosystem]} packages of batch "
+        f"{decision.batch_id} need a human before they merge:",
+        *[f"- {p.name}: {p.reason}" for p in review],
+    ]
+    return "\n".join(lines) + "\n\n" + trailers(decision)
+
+
+def review_branch(decision: MergeDecision) -> str:
+    return batch_branch(decision.batch_id, review=True)
 
 
 def _platforms(packages: tuple[PackageDecision, ...]) -> str:
@@ -83,51 +105,88 @@ def _platforms(packages: tuple[PackageDecision, ...]) -> str:
     return f" ({' + '.join(names)})" if names else ""
 
 
-def pr_title(decision: MergeDecision) -> str:
+def pr_title(decision: MergeDecision, *, review: bool = False) -> str:
+    """The batch PR's title, or the review PR's; both name the batch id and the ecosystem."""
+    if review:
+        return (
+            f"feat(recipes): review batch {decision.batch_id} {decision.ecosystem} recipes "
+            f"({len(decision.review_recipes)} need review)"
+        )
     return (
         f"feat(recipes): add batch {decision.batch_id} {decision.ecosystem} recipes "
-        f"({decision.count('merged')}/{len(decision.packages)} merged)"
+        f"({len(decision.batch_recipes)}/{len(decision.packages)} merged)"
     )
 
 
-def pr_body(decision: MergeDecision, *, failure_file: str | None) -> str:
-    """Markdown: counts, the per-recipe table, the reasons of what was left out, the gate verdicts."""
+def pr_body(decision: MergeDecision, *, failure_file: str | None, review: bool = False) -> str:
+    """Markdown: counts, the per-recipe table, the reasons of what was left out, the gate verdicts.
+
+    The batch PR's body covers every package of the batch; the review PR's (``review``) only
+    the packages that need review, with the review PR's gates."""
     total = len(decision.packages)
+    packages = decision.review_recipes if review else decision.packages
+    gates = decision.review_gates if review else decision.gates
     counts = ", ".join(
         f"{decision.count(o)} {o}" for o in ("merged", "excluded", "failed", "blocked", "skipped")
     )
-    failing = [g.name for g in decision.gates if not g.passed]
-    verdict = "yes" if decision.auto_merge else f"no (gates not passed: {', '.join(failing)})"
-    out = [
-        f"# Batch {decision.batch_id}: {decision.count('merged')} of {total} "
-        f"{DISPLAY_NAMES[decision.ecosystem]} recipes",
-        "",
-        f"{counts}. Auto-merge: {verdict}.",
+    if review:
+        failing = [g.name for g in gates if not g.passed]
+        out = [
+            f"# Batch {decision.batch_id}: {len(packages)} {DISPLAY_NAMES[decision.ecosystem]} "
+            "recipes that need review",
+            "",
+            f"Never auto-merged: a human reviews these (gates not passed: {', '.join(failing)}). "
+            f"The rest of the batch is in `{batch_branch(decision.batch_id)}`.",
+        ]
+    else:
+        failing = [g.name for g in gates if not g.passed]
+        verdict = "yes" if decision.auto_merge else f"no (gates not passed: {', '.join(failing)})"
+        out = [
+            f"# Batch {decision.batch_id}: {len(decision.batch_recipes)} of {total} "
+            f"{DISPLAY_NAMES[decision.ecosystem]} recipes",
+            "",
+            f"{counts}. Auto-merge: {verdict}.",
+        ]
+    out += [
         "",
         "| name | source | outcome | environments | recipe | constraints |",
         "|---|---|---|---|---|---|",
     ]
-    for p in decision.packages:
+    for p in packages:
         source = (
             p.package_id
             if p.resolved_source in ("", p.package_id)
             else f"{p.package_id} → {p.resolved_source}"
         )
         envs = ", ".join(f"{env} {outcome}" for env, outcome in p.environments.items()) or "—"
-        recipe = f"`{p.recipe_path}`" if p.outcome == "merged" else "—"
+        in_this_pr = p.review if review else (p.outcome == "merged" and not p.review)
+        recipe = f"`{p.recipe_path}`" if in_this_pr else ("review PR" if p.review else "—")
         limits = "; ".join(f"{k} = {', '.join(v)}" for k, v in p.constraints.items()) or "—"
         cells = (_cell(p.name), _cell(source), p.outcome, _cell(envs), recipe, _cell(limits))
         out.append("| " + " | ".join(cells) + " |")
-    left_out = [p for p in decision.packages if p.outcome != "merged"]
-    if left_out:
-        out += ["", "## Not merged", ""]
-        out += [f"- **{_cell(p.name)}** ({p.outcome}): {_cell(p.reason)}" for p in left_out]
+    if review:
+        out += ["", "## Why they need review", ""]
+        out += [f"- **{_cell(p.name)}** ({p.outcome}): {_cell(_review_reason(p))}" for p in packages]
+    else:
+        left_out = [p for p in decision.packages if p.outcome != "merged" or p.review]
+        if left_out:
+            out += ["", "## Not merged here", ""]
+            out += [
+                f"- **{_cell(p.name)}** ({p.outcome}{', review PR' if p.review else ''}): {_cell(p.reason)}"
+                for p in left_out
+            ]
     if failure_file:
         out += ["", f"Failures are recorded in `{failure_file}`."]
     out += ["", "## Gates", "", "| gate | verdict | detail |", "|---|---|---|"]
-    out += [f"| {g.name} | {gate_verdict(g)} | {_cell(g.detail)} |" for g in decision.gates]
+    out += [f"| {g.name} | {gate_verdict(g)} | {_cell(g.detail)} |" for g in gates]
     out += ["", "```", trailers(decision).rstrip("\n"), "```", ""]
     return "\n".join(out)
+
+
+def _review_reason(p: PackageDecision) -> str:
+    if p.safety_findings:
+        return "the safety analysis refused auto-merge: " + "; ".join(p.safety_findings)
+    return p.reason
 
 
 def gate_verdict(gate: Gate) -> str:

@@ -30,7 +30,7 @@ class PullRequestRequest:
     squash_message: str  # the batch commit's message: keeps the batch_id trailer (§12.7)
     labels: tuple[str, ...]
     auto_merge: bool
-    kind: str = "batch"  # "batch" or "rollback": names the local body file
+    kind: str = "batch"  # "batch", "review" or "rollback": names the local body file
     gates: tuple[Gate, ...] = ()  # the verdicts; a failed gate is named in a PR comment
 
 

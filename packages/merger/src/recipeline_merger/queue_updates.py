@@ -22,8 +22,9 @@ from .errors import QueueMismatchError
 def apply_decision(queue: Queue, decision: MergeDecision, *, now: dt.datetime) -> Queue:
     """The queue after ``decision``; ``queue`` itself when nothing changes.
 
-    merged -> stays ``in_progress`` in its batch until ``reconcile`` sees the recipe on the
-    default branch; failed/excluded -> ``failed`` with backoff; blocked -> ``blocked`` with
+    merged (and an exclusion sent to the review PR) -> stays ``in_progress`` in its batch until
+    ``reconcile`` sees the recipe on the default branch or its PR closed; failed/excluded ->
+    ``failed`` with backoff; blocked -> ``blocked`` with
     ``blocked_by``; skipped -> ``skipped`` with the reason.
     """
     if queue.ecosystem != decision.ecosystem:
@@ -49,9 +50,13 @@ def apply_decision(queue: Queue, decision: MergeDecision, *, now: dt.datetime) -
 
 
 def updated_entry(entry: QueueEntry, package: PackageDecision, *, now: dt.datetime) -> QueueEntry:
-    """One entry after its package's outcome. The batch id stays as the last batch that tried it."""
+    """One entry after its package's outcome. The batch id stays as the last batch that tried it.
+
+    An entry whose recipe went to one of the batch's PRs (an included recipe, or an exclusion
+    sent to the review PR) stays ``in_progress``: reconcile settles it from what the PR became.
+    """
     reason = one_line(package.reason) if package.reason else ""
-    if package.outcome == "merged":
+    if package.outcome == "merged" or package.review:
         return entry
     if package.outcome in ("failed", "excluded"):
         count = entry.failure_count + 1

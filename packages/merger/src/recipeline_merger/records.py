@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from recipeline_schema import (
     BatchManifest,
     BatchPlan,
+    BatchPullRequest,
     Failure,
     FailureRecord,
     GenerationReport,
@@ -88,10 +89,11 @@ def build_manifest(
     branch: str,
     failure_file: str | None,
     now: dt.datetime,
+    pull_requests: tuple[BatchPullRequest, ...] = (),
 ) -> BatchManifest:
     """The batch manifest. It travels inside the batch commit, so it cannot name that commit
     (nor the PR opened from it): ``commit`` and ``pull_request`` stay empty; the branch and the
-    commit trailer lead to both."""
+    commit trailer lead to both; ``pull_requests`` names the batch's PRs by their branches."""
     return BatchManifest(
         schema_version=1,
         batch_id=decision.batch_id,
@@ -103,4 +105,5 @@ def build_manifest(
         gates=decision.gates,
         failure_file=failure_file,
         auto_merge=decision.auto_merge,
+        pull_requests=pull_requests,
     )

@@ -88,8 +88,9 @@ def rolled_back_batches(layout: Layout) -> frozenset[str]:
 def requeue_rolled_back(
     queue: Queue, manifest: BatchManifest, *, reason: str, now: dt.datetime
 ) -> tuple[Queue, tuple[str, ...]]:
-    """Pure: the batch's merged packages back to ``pending`` (operator exclusions stay)."""
-    merged = {p.package_id for p in manifest.packages if p.outcome == "merged"}
+    """Pure: the batch's packages that had a recipe in its PRs back to ``pending`` (operator
+    exclusions stay)."""
+    merged = {p.package_id for p in manifest.packages if p.recipe_path}
     changed: list[QueueEntry] = [
         dataclasses.replace(
             entry,
@@ -179,7 +180,7 @@ def rollback(
     files: list[str] = []
     kept: list[str] = []
     for package in manifest.packages:
-        if package.outcome != "merged" or not package.recipe_path:
+        if not package.recipe_path:  # every recipe of the batch's PRs, review PR included
             continue
         if package.recipe_path not in on_branch:
             kept.append(package.recipe_path)
