@@ -287,9 +287,9 @@ def test_a_dependency_from_the_registry_builds_offline_and_a_missing_lock_is_gen
 
 def test_phase_one_never_passes_a_token_and_keeps_cargo_home_in_the_prefix(run: Run) -> None:
     prefix = _prefix(run, "tinydep")
-    config = (prefix / "cargo-home" / "config.toml").read_text()
+    config = (prefix / "cache" / "cargo-home" / "config.toml").read_text()
     assert 'replace-with = "recipeline"' in config
-    fetched = list((prefix / "cargo-home" / "registry" / "cache").glob("*/tinylib-1.0.0.crate"))
+    fetched = list((prefix / "cache" / "cargo-home" / "registry" / "cache").glob("*/tinylib-1.0.0.crate"))
     assert fetched, "cargo fetch downloaded tinylib into the prefix's CARGO_HOME"
     for log in (prefix / "logs").glob("*.log"):
         assert "sekrit-token-value-1234" not in log.read_text()

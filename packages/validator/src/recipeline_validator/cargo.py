@@ -9,14 +9,16 @@ Phase 1 (network, no crate code runs):
    install`` picks), and a ``rust_version`` above the host's rustc is this environment's gap;
 2. the ``.crate`` is downloaded, its sha256 checked against the index's ``cksum``, and unpacked
    with ``archive.extract_tar`` into ``<prefix>/stage/cargo-<step>/``;
-3. ``cargo fetch --locked`` downloads its dependencies into ``CARGO_HOME=<prefix>/cargo-home``,
+3. ``cargo fetch --locked`` downloads its dependencies into ``CARGO_HOME=<prefix>/cache/cargo-home``,
    whose ``config.toml`` makes the registry replace crates-io (unless it is crates-io's own
    index). A crate published without ``Cargo.lock`` gets one from ``cargo generate-lockfile``
    here (the newest compatible dependencies, as ``cargo install`` without ``--locked`` would
    take), and the result says so. Neither command runs build scripts.
 
 Phase 2 (network cut): ``cargo install --path <src> --root <prefix>/cargo --locked --offline``
-with that ``CARGO_HOME``; the C linker's directory (``cc``) is on PATH. The executables are linked
+with that ``CARGO_HOME``; the C linker's directory (``cc``) is on the install's PATH (the clean
+room's ``build`` programs), never on the verify's. Build state (``CARGO_HOME``, the target
+directory) stays under ``<prefix>/cache/``. The executables are linked
 from ``<prefix>/cargo/bin``. The binaries need no runtime.
 """
 
@@ -56,6 +58,8 @@ DL_MARKERS = ("{crate}", "{version}", "{prefix}", "{lowerprefix}", "{sha256-chec
 CARGO_ENV_NAMES = frozenset({"CARGO_HTTP_CAINFO", "CARGO_HTTP_PROXY", "CARGO_HTTP_TIMEOUT"})
 CARGO_QUIET = {"CARGO_TERM_COLOR": "never", "CARGO_TERM_PROGRESS_WHEN": "never"}
 TOOL_PROBE_TIMEOUT = 60.0
+#: The first cargo that reads sparse registries without an unstable flag.
+SPARSE_CARGO = "1.68"
 
 
 def index_base(environ: Mapping[str, str]) -> str:
@@ -149,14 +153,6 @@ def cargo_cause(output: str) -> str:
     return cause_line(output)
 
 
-def with_path(env: Mapping[str, str], dirs: Sequence[str]) -> dict[str, str]:
-    """``env`` with ``dirs`` on PATH after its first entry (the prefix's ``bin``), before the base."""
-    parts = env.get("PATH", "").split(":")
-    head, rest = parts[:1], parts[1:]
-    extra = [d for d in dirs if d not in parts]
-    return dict(env) | {"PATH": ":".join(head + extra + rest)}
-
-
 class CargoRunner:
     """``cargo_install``: the ``.crate`` from the sparse index, dependencies fetched, built offline."""
 
@@ -187,6 +183,8 @@ class CargoRunner:
             if line is None:
                 return f"{name} does not run ({programs[name]} --version failed)"
             versions[name] = version_number(line)
+        if older(versions["cargo"], SPARSE_CARGO):
+            return f"cargo {versions['cargo']} cannot read sparse registries (needs {SPARSE_CARGO} or newer)"
         return Toolchain(programs, versions)
 
     # --- phase 1 ------------------------------------------------------------------------------
@@ -289,13 +287,13 @@ class CargoRunner:
         resolved = json.loads((_stage(ctx.prefix, step) / "resolved.json").read_text(encoding="utf-8"))
         crate, version = str(resolved["crate"]), str(resolved["version"])
         root = ctx.prefix / "cargo"
-        env = self._env(ctx, ctx.offline_env()) | {
+        # the C linker rustc calls (cc, and the binutils it runs) is on the install's PATH only
+        linker_dir = str(Path(ctx.toolchain.path("cc")).parent)
+        env = self._env(ctx, ctx.offline_env(build=[linker_dir])) | {
             "CARGO_NET_OFFLINE": "true",
-            "CARGO_TARGET_DIR": str(ctx.prefix / "cargo-target"),
+            "CARGO_TARGET_DIR": str(ctx.prefix / "cache" / "cargo-target"),
             "CARGO_INCREMENTAL": "0",
         }
-        # the linker rustc calls (cc, and the binutils it runs) is on the build's PATH only
-        env = with_path(env, [str(Path(ctx.toolchain.path("cc")).parent)])
         done = ctx.run_offline(
             [
                 ctx.toolchain.path("cargo"), "install", "--path", str(resolved["source"]),
@@ -330,4 +328,4 @@ def _stage(prefix: Path, step: PlannedStep) -> Path:
 
 
 def _cargo_home(prefix: Path) -> Path:
-    return prefix / "cargo-home"
+    return prefix / "cache" / "cargo-home"
