@@ -38,6 +38,7 @@ from recipeline_validator.homebrew import (
     SYSTEM_LOADERS,
     BottleError,
     RegistryBearer,
+    bearer_of,
     bottle_of,
 )
 
@@ -462,27 +463,28 @@ def test_the_storage_host_rejects_a_forwarded_authorization(registry: Registry) 
         http.get("homebrew", url, headers={"Authorization": f"Bearer {TOKEN}"})
     assert raised.value.status == 400
     with HttpClient(settings) as http:
-        bearer = RegistryBearer(registry.ghcr)
-        bearer.token = TOKEN
-        http.session("homebrew").auth = bearer
+        bearer_of(http).grant(registry.ghcr, "homebrew/core/tinyblob-test", TOKEN)
         assert http.get("homebrew", url).body == b"blob for the client test"
 
 
-def test_the_registry_bearer_goes_to_the_registry_origin_only() -> None:
+def test_the_registry_bearer_goes_to_the_granting_origin_and_repository_only() -> None:
     import requests
 
-    bearer = RegistryBearer("https://ghcr.example.invalid")
-    bearer.token = TOKEN
+    bearer = RegistryBearer()
+    bearer.grant("https://ghcr.example.invalid", "homebrew/core/tool", TOKEN)
 
     def sent(url: str, headers: dict[str, str] | None = None) -> str | None:
         prepared = requests.Request("GET", url, headers=headers).prepare()
         return bearer(prepared).headers.get("Authorization")
 
-    assert sent("https://ghcr.example.invalid/v2/x/blobs/sha256:0") == f"Bearer {TOKEN}"
-    assert sent("https://ghcr.example.invalid:443/token") == f"Bearer {TOKEN}"
+    blob = "/v2/homebrew/core/tool/blobs/sha256:" + "0" * 64
+    assert sent("https://ghcr.example.invalid" + blob) == f"Bearer {TOKEN}"
+    assert sent("https://ghcr.example.invalid:443" + blob) == f"Bearer {TOKEN}"
     assert sent("https://storage.example.invalid/blob", {"Authorization": "Bearer leaked"}) is None
-    assert sent("https://ghcr.example.invalid:8443/v2/x") is None
-    assert sent("http://ghcr.example.invalid/v2/x") is None
+    assert sent("https://ghcr.example.invalid:8443" + blob) is None
+    assert sent("http://ghcr.example.invalid" + blob) is None
+    assert sent("https://ghcr.example.invalid/v2/homebrew/core/other/blobs/sha256:" + "0" * 64) is None
+    assert sent("https://ghcr.example.invalid/token?scope=repository:homebrew/core/tool:pull") is None
 
 
 def _doc(**changes: object) -> dict[str, object]:

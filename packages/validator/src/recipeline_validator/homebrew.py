@@ -38,6 +38,7 @@ import re
 import shutil
 import stat
 import subprocess
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,11 +48,12 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from recipeline_schema import EndpointError, api_base_url
-from recipeline_schema.http import ApiError, HttpClient, HttpSettings
+from recipeline_schema.http import ApiError, HttpClient
 
 from .archive import UnsafeArchiveError, extract_tar
 from .outcome import SandboxOutcome, fail
 from .output import cause_line
+from .registry import api_failure, client_for
 from .runner import Installed, PlannedStep, StepContext, Toolchain, find_programs
 
 if TYPE_CHECKING:
@@ -68,6 +70,7 @@ LINUX_BOTTLE_TAGS = {
 SYSTEM_LOADERS = {"x86_64_linux": "/lib64/ld-linux-x86-64.so.2", "arm64_linux": "/lib/ld-linux-aarch64.so.1"}
 #: tsuku's formula name rule (homebrew.go validateFormulaName): no ``/``, ``..`` or ``+``.
 FORMULA_RE = re.compile(r"^[A-Za-z0-9_@.-]+$")
+REPOSITORY_PATH_RE = re.compile(r"^/v2/(?P<repository>[a-z0-9][a-z0-9._/-]*)/(?:blobs|manifests)/")
 BLOB_PATH_RE = re.compile(
     r"^/v2/(?P<repository>[a-z0-9][a-z0-9._/-]*)/blobs/sha256:(?P<digest>[0-9a-f]{64})$"
 )
@@ -81,23 +84,46 @@ ELF_MAGIC = b"\x7fELF"
 
 
 class RegistryBearer(requests.auth.AuthBase):
-    """Sends ``Authorization: Bearer <token>`` to the registry's origin only.
+    """Sends ``Authorization: Bearer <token>`` only to the registry that granted the token.
 
-    Set as the session's auth, it is applied to every hop of a redirect chain that the shared
-    client follows by hand: a hop to another origin (the registry's storage service, which
-    rejects the header) goes without it, as curl and brew do.
+    Tokens are kept per (registry origin, repository). Set as the auth of the run's shared
+    ``homebrew`` session, it is applied to every hop of a redirect chain that the shared client
+    follows by hand: a request for ``/v2/<repository>/...`` at the granting origin (scheme,
+    host, port) gets that repository's token, every other request goes without the header (the
+    registry's storage host, which rejects it), as curl and brew do on a cross-host redirect.
     """
 
-    def __init__(self, registry: str) -> None:
-        self.origin = _origin(registry)
-        self.token = ""
+    def __init__(self) -> None:
+        self._tokens: dict[tuple[tuple[str, str, int | None], str], str] = {}
+        self._lock = threading.Lock()
+
+    def grant(self, registry: str, repository: str, token: str) -> None:
+        with self._lock:
+            self._tokens[(_origin(registry), repository)] = token
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if self.token and _origin(str(request.url)) == self.origin:
-            request.headers["Authorization"] = f"Bearer {self.token}"
+        url = str(request.url)
+        match = REPOSITORY_PATH_RE.match(urlsplit(url).path)
+        with self._lock:
+            token = self._tokens.get((_origin(url), match.group("repository"))) if match else None
+        if token:
+            request.headers["Authorization"] = f"Bearer {token}"
         else:
             request.headers.pop("Authorization", None)
         return request
+
+
+_BEARER_LOCK = threading.Lock()
+
+
+def bearer_of(http: HttpClient) -> RegistryBearer:
+    """The ``RegistryBearer`` of the client's ``homebrew`` session (installed on first use; it
+    also keeps requests from sending ``~/.netrc`` credentials)."""
+    with _BEARER_LOCK:
+        session = http.session("homebrew")
+        if not isinstance(session.auth, RegistryBearer):
+            session.auth = RegistryBearer()
+        return session.auth
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -216,23 +242,21 @@ class HomebrewRunner:
         try:
             api = api_base_url("homebrew", env)
             ghcr = api_base_url("ghcr", env)
-            settings = HttpSettings.from_env(env)
+            http = client_for(env)
         except (EndpointError, ValueError) as exc:
             return fail("install_failed", f"step {step.step}: {exc}")
         tag = LINUX_BOTTLE_TAGS[platform.machine()]
-        bearer = RegistryBearer(ghcr)
-        with HttpClient(settings) as http:
-            http.session("homebrew").auth = bearer  # also keeps requests from reading ~/.netrc
-            try:
-                bottle = bottle_of(
-                    formula, http.get_json("homebrew", f"{api}/formula/{quote(formula, safe='@')}.json"), tag
-                )
-                bearer.token = _token(http, ghcr, bottle)
-                blob = http.get("homebrew", ghcr + bottle.blob_path, max_bytes=MAX_BOTTLE_BYTES).body
-            except ApiError as exc:
-                return fail(exc.subcategory, f"formula {formula}: {exc}", category="api_error")
-            except BottleError as exc:
-                return fail(exc.subcategory, str(exc), category=exc.category)
+        bearer = bearer_of(http)
+        try:
+            bottle = bottle_of(
+                formula, http.get_json("homebrew", f"{api}/formula/{quote(formula, safe='@')}.json"), tag
+            )
+            bearer.grant(ghcr, bottle.repository, _token(http, ghcr, bottle))
+            blob = http.get("homebrew", ghcr + bottle.blob_path, max_bytes=MAX_BOTTLE_BYTES).body
+        except ApiError as exc:
+            return api_failure(exc, f"formula {formula}")
+        except BottleError as exc:
+            return fail(exc.subcategory, str(exc), category=exc.category)
         got = hashlib.sha256(blob).hexdigest()
         if got != bottle.sha256:
             return fail(
