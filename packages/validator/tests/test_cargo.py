@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from validator_helpers import LoopbackServer
 
 from recipeline_schema import RecipeResult, parse_environment
 from recipeline_validator import Isolation, Limits, NativeOptions, RecipeInput, RunSettings, validate_all
@@ -161,8 +162,27 @@ def registry_crates() -> list[Published]:
     ]
 
 
+def _reaching(port: int) -> dict[str, str]:
+    """A crate whose build script tries the loopback server (it runs in phase 2 only, offline)."""
+    manifest = _manifest("tinynet", "1.0.0").replace(
+        'edition = "2021"\n', 'edition = "2021"\nbuild = "build.rs"\n'
+    )
+    build = textwrap.dedent(
+        f"""\
+        fn main() {{
+            let addr = "127.0.0.1:{port}".parse().unwrap();
+            match std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(3)) {{
+                Ok(_) => println!("cargo:warning=tinynet build script reached the network"),
+                Err(e) => println!("cargo:warning=tinynet build script could not connect: {{e}}"),
+            }}
+        }}
+        """
+    )
+    return _bin("tinynet", "1.0.0") | {"Cargo.toml": manifest, "build.rs": build}
+
+
 @pytest.fixture(scope="module")
-def cargo_registry() -> Iterator[str]:
+def cargo_registry(loopback_server: LoopbackServer) -> Iterator[str]:
     """A sparse registry on loopback; yields its URL. Unknown paths answer 404, as a registry does."""
     server = HTTPServer(host="127.0.0.1", port=0)
     server.no_handler_status_code = 404
@@ -170,7 +190,8 @@ def cargo_registry() -> Iterator[str]:
     base = server.url_for("/").rstrip("/")
     server.expect_request("/config.json").respond_with_json({"dl": f"{base}/api/v1/crates", "api": base})
     lines: dict[str, list[str]] = {}
-    for crate in registry_crates():
+    reaching = build_crate("tinynet", "1.0.0", _reaching(loopback_server.port))
+    for crate in [*registry_crates(), Published("tinynet", "1.0.0", reaching)]:
         lines.setdefault(crate.name, []).append(crate.line())
         if crate.data is not None:
             server.expect_request(f"/api/v1/crates/{crate.name}/{crate.version}/download").respond_with_data(
@@ -213,6 +234,7 @@ SCENARIOS = {
         "tinytool", "tinytool", ["tinytool"], "tinytool --version", "tinytool {version}"
     ),
     "tinydep": cargo_recipe("tinydep", "tinydep", ["tinydep"], "tinydep", "tinydep {version}"),
+    "tinynet": cargo_recipe("tinynet", "tinynet", ["tinynet"], "tinynet", "tinynet {version}"),
     "tinyliar": cargo_recipe(
         "tinyliar", "tinyliar", ["tinyliar"], "tinyliar --version", "tinyliar {version}"
     ),
@@ -283,6 +305,17 @@ def test_a_dependency_from_the_registry_builds_offline_and_a_missing_lock_is_gen
     lock = (prefix / "stage" / "cargo-1" / "tinydep-2.1.0" / "Cargo.lock").read_text()
     assert 'name = "tinylib"' in lock
     assert "Compiling tinylib v1.0.0" in (prefix / "logs" / "cargo-install-1.log").read_text()
+
+
+def test_build_scripts_run_only_in_phase_two_without_the_network(
+    run: Run, isolation: Isolation, loopback_server: LoopbackServer
+) -> None:
+    if not isolation.cuts_network:
+        pytest.skip(f"no network isolation here: {isolation.description}")
+    assert run.results["tinynet"].outcome == "pass", run.results["tinynet"]
+    log = (_prefix(run, "tinynet") / "logs" / "cargo-install-1.log").read_text()
+    assert "tinynet build script could not connect" in log
+    assert loopback_server.accepted == [], "nothing of phase 1 or 2 reached the loopback server"
 
 
 def test_phase_one_never_passes_a_token_and_keeps_cargo_home_in_the_prefix(run: Run) -> None:

@@ -58,6 +58,8 @@ DL_MARKERS = ("{crate}", "{version}", "{prefix}", "{lowerprefix}", "{sha256-chec
 CARGO_ENV_NAMES = frozenset({"CARGO_HTTP_CAINFO", "CARGO_HTTP_PROXY", "CARGO_HTTP_TIMEOUT"})
 CARGO_QUIET = {"CARGO_TERM_COLOR": "never", "CARGO_TERM_PROGRESS_WHEN": "never"}
 TOOL_PROBE_TIMEOUT = 60.0
+#: What the result says of a crate published without Cargo.lock.
+LOCK_GENERATED = "published without Cargo.lock: its dependencies were resolved at validation"
 #: The first cargo that reads sparse registries without an unstable flag.
 SPARSE_CARGO = "1.68"
 
@@ -312,10 +314,8 @@ class CargoRunner:
         linked = link_executables(step, root / "bin", ctx.prefix, what=f"crate {crate}")
         if linked is not None:
             return linked
-        package = crate
-        if resolved.get("lock_generated"):
-            package += " (published without Cargo.lock: dependencies resolved at validation)"
-        return Installed(package, version, version)
+        note = LOCK_GENERATED if resolved.get("lock_generated") else ""
+        return Installed(crate, version, version, note=note)
 
     def _env(self, ctx: StepContext, base: Mapping[str, str]) -> dict[str, str]:
         """``base`` with this recipe's CARGO_HOME and the toolchain's rustc (no rustup proxy)."""

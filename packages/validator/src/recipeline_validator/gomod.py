@@ -53,6 +53,8 @@ PACKAGE_RE = re.compile(
 )
 #: Go's production checksum database (used unless the caller's environment sets GOSUMDB).
 DEFAULT_GOSUMDB = "sum.golang.org"
+#: What the result says when the caller turned the checksum database off.
+SUMDB_OFF = "GOSUMDB=off: module hashes were checked against go.sum files only, not a checksum database"
 #: What phase 1's go may see of the caller's environment besides the basics: checksum and
 #: privacy settings (never tokens; GOPROXY is the configured proxy, not the caller's).
 GO_ENV_NAMES = frozenset({"GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GONOPROXY", "GOFLAGS"})
@@ -169,7 +171,7 @@ class GoRunner:
         checked = self._check_go_sum(step, ctx, env, module, version)
         if checked is not None:
             return checked
-        resolved = {"module": module, "package": package, "version": version}
+        resolved = {"module": module, "package": package, "version": version, "gosumdb": env["GOSUMDB"]}
         (_stage(ctx.prefix, step) / "resolved.json").write_text(json.dumps(resolved), encoding="utf-8")
         return None
 
@@ -253,7 +255,8 @@ class GoRunner:
         if linked is not None:
             return linked
         number = version.removeprefix("v")  # tsuku's {version} of a Go module has no "v"
-        return Installed(str(resolved["module"]), number, number)
+        note = SUMDB_OFF if resolved.get("gosumdb") == "off" else ""
+        return Installed(str(resolved["module"]), number, number, note=note)
 
     def _env(self, ctx: StepContext, base: Mapping[str, str]) -> dict[str, str]:
         """``base`` with Go's state inside the prefix, no toolchain switching, no cgo."""
