@@ -23,6 +23,7 @@ import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -205,12 +206,16 @@ def registry(elf: tuple[bytes, bytes]) -> Iterator[Registry]:
 
     def token(request: Request) -> Response:
         scope = request.args.get("scope", "")
+        if request.args.get("service") != urlsplit(reg.ghcr).netloc:
+            return Response("unknown service", status=400)
         if scope == "repository:homebrew/core/tinyprivate:pull":
             return Response(
                 '{"errors":[{"code":"UNAUTHORIZED"}]}', status=401, content_type="application/json"
             )
         if not scope.startswith("repository:homebrew/core/") or not scope.endswith(":pull"):
             return Response("bad scope", status=400)
+        if scope.endswith("/tinyrev:pull"):  # labelled as text, with the protocol's other key
+            return Response(json.dumps({"access_token": TOKEN}), content_type="text/plain; charset=utf-8")
         return Response(json.dumps({"token": TOKEN}), content_type="application/json")
 
     def blob(request: Request) -> Response:

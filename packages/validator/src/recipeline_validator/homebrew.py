@@ -75,6 +75,7 @@ BLOB_PATH_RE = re.compile(
     r"^/v2/(?P<repository>[a-z0-9][a-z0-9._/-]*)/blobs/sha256:(?P<digest>[0-9a-f]{64})$"
 )
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+TOKEN_CONTENT_TYPES = ("application/json", "text/plain", "")
 MAX_BOTTLE_BYTES = 256 * 1024 * 1024
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
 #: Where tsuku looks for a NUL byte to call a file binary.
@@ -297,11 +298,14 @@ class HomebrewRunner:
 
 
 def _token(http: HttpClient, ghcr: str, bottle: Bottle) -> str:
-    """The registry's anonymous pull token for the bottle's repository."""
+    """The registry's anonymous pull token for the bottle's repository (the Docker token
+    protocol: ``service`` is the registry's host, as tsuku and brew send it; the answer is JSON
+    with ``token`` or ``access_token``, whatever content type it is labelled with)."""
     scope = quote(f"repository:{bottle.repository}:pull", safe=":/")
-    url = f"{ghcr}/token?scope={scope}"
-    doc = http.get_json("homebrew", url)
-    token = doc.get("token") or doc.get("access_token") if isinstance(doc, Mapping) else None
+    service = quote(urlsplit(ghcr).netloc, safe=":")
+    url = f"{ghcr}/token?service={service}&scope={scope}"
+    doc = http.get_json("homebrew", url, content_types=TOKEN_CONTENT_TYPES)
+    token = (doc.get("token") or doc.get("access_token")) if isinstance(doc, Mapping) else None
     if not isinstance(token, str) or not token:
         raise BottleError("bad_response", f"GET {ghcr}/token: expected a JSON object with a 'token' string")
     return token
