@@ -28,16 +28,22 @@ def build_wheel(
     module_source: str,
     scripts: dict[str, str],
     requires: tuple[str, ...] = (),
+    data_scripts: dict[str, bytes] | None = None,
+    requires_python: str = "",
 ) -> Path:
     """Write ``<distribution>-<version>-py3-none-any.whl`` with one module and console scripts.
 
-    ``scripts`` maps an executable name to a function of the module (``main``, ``net``...).
+    ``scripts`` maps an executable name to a function of the module (``main``, ``net``...);
+    ``data_scripts`` maps a file name to bytes installed as they are into the venv's ``bin``
+    (``<dist>-<version>.data/scripts/``: a script with its own ``#!`` line, an ELF program).
     """
     norm = re.sub(r"[-_.]+", "_", distribution).lower()
     module = f"{norm}_cli"
     dist_info = f"{norm}-{version}.dist-info"
     metadata = f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n"
     metadata += "".join(f"Requires-Dist: {req}\n" for req in requires)
+    if requires_python:
+        metadata += f"Requires-Python: {requires_python}\n"
     entry_points = "[console_scripts]\n" + "".join(
         f"{exe} = {module}:{func}\n" for exe, func in scripts.items()
     )
@@ -49,13 +55,18 @@ def build_wheel(
         ),
         f"{dist_info}/entry_points.txt": entry_points.encode(),
     }
+    for name, data in (data_scripts or {}).items():
+        files[f"{norm}-{version}.data/scripts/{name}"] = data
     record = [_record_line(name, data) for name, data in files.items()] + [f"{dist_info}/RECORD,,"]
     files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
     dest.mkdir(parents=True, exist_ok=True)
     path = dest / f"{norm}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, data in files.items():
-            zf.writestr(name, data)
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (0o100755 if ".data/scripts/" in name else 0o100644) << 16  # S_IFREG + mode
+            zf.writestr(info, data)
     return path
 
 

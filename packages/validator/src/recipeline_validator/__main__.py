@@ -60,7 +60,19 @@ def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
         help="wall-clock seconds for each download and install (default 600)",
     )
     parser.add_argument(
-        "--memory-gib", type=_positive, default=2.0, help="address-space limit per command in GiB (default 2)"
+        "--memory-gib",
+        type=_positive,
+        default=2.0,
+        help="memory limit per command in GiB (a cgroup's memory.max, else RLIMIT_DATA; default 2)",
+    )
+    parser.add_argument(
+        "--cpus",
+        type=int,
+        default=2,
+        help="CPUs per command: cgroup CPU bandwidth, and CPU seconds = CPUs x wall clock (default 2)",
+    )
+    parser.add_argument(
+        "--pids", type=int, default=1024, help="processes per command (a cgroup's pids.max; default 1024)"
     )
     parser.add_argument(
         "--index-url", help="package index for downloads (default: the user's pip configuration)"
@@ -197,8 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace, workers: int = 1) -> RunSettings:
     isolation: Isolation = probe_isolation() if args.isolation == "auto" else NO_ISOLATION
+    if args.cpus < 1 or args.pids < 1:
+        raise ValidatorError(f"--cpus and --pids: expected at least 1, got {args.cpus} and {args.pids}")
     limits = Limits(
-        timeout=args.timeout, install_timeout=args.install_timeout, memory_bytes=int(args.memory_gib * GIB)
+        timeout=args.timeout,
+        install_timeout=args.install_timeout,
+        memory_bytes=int(args.memory_gib * GIB),
+        cpus=args.cpus,
+        pids=args.pids,
     )
     # pip runs in the prefix: local paths must not depend on the operator's working directory
     links = tuple(str(Path(link).resolve()) if Path(link).exists() else link for link in args.find_links)

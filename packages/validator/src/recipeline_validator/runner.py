@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from . import sandbox
+from .cleanroom import clean_env
 from .outcome import SandboxOutcome
 from .sandbox import REACH_ENV_NAMES, Completed
 
@@ -91,6 +92,10 @@ class Toolchain:
     def path(self, name: str) -> str:
         return self.programs[name]
 
+    def runtime_programs(self) -> tuple[str, ...]:
+        """The runtime programs' paths: what the clean room links onto the verify's PATH."""
+        return tuple(self.programs[name] for name in self.runtime)
+
     def runtime_dirs(self) -> tuple[str, ...]:
         dirs: list[str] = []
         for name in self.runtime:
@@ -118,6 +123,9 @@ class Installed:
     package: str
     version: str
     latest_version: str = ""
+    #: a recorded skew, e.g. "installed 1.0.0; the latest, 2.0.0, needs node >=99, this host has
+    #: node 20.1.0" (part of the result's reason; the pass stands)
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +135,9 @@ class StepContext:
     prefix: Path
     options: NativeOptions
     toolchain: Toolchain
+    #: the limits that stopped this recipe's commands (``Completed.limit``; an install's wall
+    #: clock too): the backend reports a failed step as ``resource_limit`` when one is here
+    limit_hits: list[str] = field(default_factory=list)
 
     @property
     def limits(self) -> sandbox.Limits:
@@ -150,28 +161,34 @@ class StepContext:
         env["TMPDIR"] = str(self.prefix / "tmp")
         return env
 
-    def offline_env(self) -> dict[str, str]:
-        """Phase 2's clean environment: nothing inherited, HOME and TMPDIR in the prefix, PATH
-        the prefix's bin, this toolchain's runtime and the clean room's base."""
-        from .native import clean_env
+    def offline_env(self, *, build: Sequence[str] = ()) -> dict[str, str]:
+        """Phase 2's clean environment (``cleanroom``): nothing inherited, HOME and TMPDIR in the
+        prefix, PATH the prefix's bin, this toolchain's runtime programs and the base utilities.
 
-        return clean_env(self.prefix, self.toolchain.runtime_dirs())
+        ``build``: programs (or directories) an install command needs besides the runtime, e.g.
+        ``cc`` and ``ld`` for cargo: ``offline_env(build=[ctx.toolchain.path("cc"), ...])``, or a
+        compiler's directory as a whole (``/usr/bin`` is allowed here, never for the verify).
+        """
+        return clean_env(self.prefix, self.toolchain.runtime_programs(), build_dirs=build)
 
     def run_download(self, argv: Sequence[str], *, log: Path, env: Mapping[str, str]) -> Completed:
         """A phase 1 command: network up, install time limit."""
-        return sandbox.run(
+        done = sandbox.run(
             argv,
             env=env,
             cwd=self.prefix / "work",
             log=log,
             limits=self.limits.for_command(self.limits.install_timeout),
         )
+        if done.limit:  # a download's timeout stays the registry's (api_error/timeout)
+            self.limit_hits.append(done.limit)
+        return done
 
     def run_offline(
         self, argv: Sequence[str], *, log: Path, env: Mapping[str, str], cwd: Path | None = None
     ) -> Completed:
         """A phase 2 command: network cut, install time limit."""
-        return sandbox.run(
+        done = sandbox.run(
             argv,
             env=env,
             cwd=cwd or self.prefix / "work",
@@ -179,6 +196,10 @@ class StepContext:
             limits=self.limits.for_command(self.limits.install_timeout),
             isolation=self.options.isolation,
         )
+        if done.limit or done.timed_out:
+            wall = f"killed by the {self.limits.install_timeout:g} s wall-clock limit of an install"
+            self.limit_hits.append(done.limit or wall)
+        return done
 
 
 class ActionRunner(Protocol):

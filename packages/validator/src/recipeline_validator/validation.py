@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +32,7 @@ from recipeline_schema import (
     save,
 )
 
+from . import sandbox, workdirs
 from .checks import check_recipe
 from .errors import BatchInputError
 from .native import NativeOptions, run_native
@@ -93,7 +93,7 @@ class RunSettings:
     def isolation(self) -> str:
         if self.tsuku is not None:
             return "tsuku --sandbox (tsuku's own container sandbox)"
-        return self.native.isolation.description
+        return f"{self.native.isolation.description}; {sandbox.describe(self.native.limits)}"
 
 
 def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) -> RecipeResult:
@@ -150,11 +150,12 @@ def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) 
     elif plan.skip_reason:
         return result("skipped", check.safety, reason=plan.skip_reason)
     try:
-        prefix = Path(tempfile.mkdtemp(prefix=f"recipeline-{item.name}-", dir=settings.work_root))
+        claimed = workdirs.ClaimedPrefix(item.name, settings.work_root)
     except OSError as exc:
         where = settings.work_root or tempfile.gettempdir()
         message = f"cannot create a sandbox prefix in {where}: {exc.strerror or exc}"
         return result("fail", check.safety, failure("validation_failed", "install_failed", message))
+    prefix = claimed.path
     try:
         if settings.tsuku is not None:
             outcome = run_tsuku(item.text, check.recipe.name, env, prefix=prefix, options=settings.tsuku)
@@ -163,8 +164,7 @@ def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) 
     except OSError as exc:  # the prefix itself broke (disk full, permissions): still one result
         outcome = SandboxOutcome(False, f"sandbox error: {exc}", subcategory="install_failed")
     finally:
-        if not settings.keep_prefixes:
-            shutil.rmtree(prefix, ignore_errors=True)
+        claimed.release(keep=settings.keep_prefixes)
     if outcome.skipped:
         return result("skipped", check.safety, reason=outcome.message, ran=outcome)
     if outcome.passed:
