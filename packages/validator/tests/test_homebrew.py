@@ -187,6 +187,18 @@ def registry(elf: tuple[bytes, bytes]) -> Iterator[Registry]:
             {},
         ),
         "tinymac": ("1.0", build_bottle(tiny), {"tags": ("arm64_sonoma", "sonoma")}),
+        # a link that stays inside the unpacked bottle (the archive rule allows it) but leaves the keg
+        "tinyhop": (
+            "1.0",
+            build_bottle(
+                {
+                    "tinyhop/1.0/bin/tinyhop": script("tinyhop", "1.0", "1.0"),
+                    "tinyhop/1.0/bin/hop": Member(link="../../../elsewhere"),
+                    "elsewhere": Member(b"#!/bin/sh\necho hop 1.0\n", 0o555),
+                }
+            ),
+            {},
+        ),
     }
     for name in ("tinygone", "tinydown", "tinyprivate"):
         bottles[name] = ("1.0", build_bottle(tiny), {})
@@ -310,6 +322,10 @@ SCENARIOS = {
     "brew-checksum": brew_recipe("brew-checksum", "tinybad", ["bin/tinybrew"], "tinybrew", "{version}"),
     "brew-traversal": brew_recipe("brew-traversal", "tinyevil", ["bin/tinybrew"], "tinybrew", "{version}"),
     "brew-symlink": brew_recipe("brew-symlink", "tinylink", ["bin/tinybrew"], "tinybrew", "{version}"),
+    "brew-hop": brew_recipe("brew-hop", "tinyhop", ["bin/hop"], "hop", "{version}"),
+    "brew-hop-tree": brew_recipe(
+        "brew-hop-tree", "tinyhop", ["bin/tinyhop"], "tinyhop", "{version}", "directory"
+    ),
     "brew-no-bottle": brew_recipe("brew-no-bottle", "tinymac", ["bin/tinybrew"], "tinybrew", "{version}"),
     "brew-gone": brew_recipe("brew-gone", "tinygone", ["bin/tinybrew"], "tinybrew", "{version}"),
     "brew-down": brew_recipe("brew-down", "tinydown", ["bin/tinybrew"], "tinybrew", "{version}"),
@@ -419,6 +435,8 @@ def test_a_tool_printing_another_version_fails_verify(run: Run) -> None:
         ("brew-checksum", ("validation_failed", "install_failed"), ["checksum mismatch"]),
         ("brew-traversal", ("validation_failed", "install_failed"), ["'../outside'", "refused"]),
         ("brew-symlink", ("validation_failed", "install_failed"), ["'tinybrew/1.0/bin/up'", "refused"]),
+        ("brew-hop", ("validation_failed", "install_failed"), ["'bin/hop' resolves outside the keg"]),
+        ("brew-hop-tree", ("validation_failed", "install_failed"), ["bin/hop links outside the keg"]),
         (
             "brew-no-bottle",
             ("validation_failed", "install_failed"),
