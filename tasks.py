@@ -485,6 +485,25 @@ def merge(
 
 @task(
     help={
+        "batch_id": "the merged batch whose PR to land",
+        "timeout": "seconds to wait for its checks (default $RECIPELINE_CHECKS_TIMEOUT or 600)",
+        "repo": "repository root (default: this checkout)",
+    }
+)
+def finish(c: Context, batch_id: str, timeout: float | None = None, repo: str | None = None) -> None:
+    """After the state is pushed: merge the batch PR once its checks are green (a bounded wait).
+
+    Only needed where GitHub's auto-merge is not on; a PR still waiting when the time is up
+    stays open with a comment, and the next run's reconcile merges it.
+    """
+    args: list[object] = ["finish", "--repo", _repo(c, repo), "--batch-id", batch_id]
+    if timeout is not None:
+        args += ["--timeout", timeout]
+    _stage(c, "merger", *args)
+
+
+@task(
+    help={
         "repo": "repository root (default: this checkout)",
         "default_branch": "branch recipes merge into (default: origin's HEAD, else the checked-out branch)",
     }
@@ -694,6 +713,6 @@ def bench(
 
 ns = Collection(
     batch, dashboard, seed, import_tsuku, preflight, generate, validate, merge, reconcile, push_state,
-    control, rollback, requeue, bench, status, archive_failures, sweep, sweep_record,
+    control, rollback, requeue, bench, status, archive_failures, sweep, sweep_record, finish,
 )  # fmt: skip
 ns.configure({"recipeline": {"repo": None}})

@@ -479,7 +479,14 @@ class FakeGitHub:
         return 201, self._comment_json(int(number), len(texts), body["body"])
 
     def _get_commit(self, request: Request, body: Any, sha: str) -> tuple[int, Any]:
-        return 200, {"sha": sha, "url": f"{self.api}/repos/{self.repo}/commits/{sha}"}
+        found = self._git("log", "-1", "--format=%B", sha, check=False)
+        if found.returncode != 0:
+            return 422, {"message": f"No commit found for SHA: {sha}"}
+        return 200, {
+            "sha": sha,
+            "url": f"{self.api}/repos/{self.repo}/commits/{sha}",
+            "commit": {"message": found.stdout.rstrip("\n")},
+        }
 
     def _get_status(self, request: Request, body: Any, sha: str) -> tuple[int, Any]:
         current = self._current_statuses()

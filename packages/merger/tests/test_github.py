@@ -16,6 +16,8 @@ from pytest_httpserver import HTTPServer
 
 from recipeline_merger import GitHubError, merge, parse_trailers, preflight, rollback
 from recipeline_merger.ghpublisher import GitHubPublisher, askpass, checks_state
+from recipeline_merger.landing import finish
+from recipeline_merger.pullrequest import token_of, token_warning
 from recipeline_schema import BatchDir, BatchPlan, Layout, load, save
 
 if TYPE_CHECKING:
@@ -146,8 +148,8 @@ def test_auto_merge_waits_for_green_checks_then_lands_on_origin(
     assert "recipes/r/rg.toml" in git(origin, "ls-tree", "-r", "--name-only", "main")
 
 
-def test_without_auto_merge_it_waits_for_green_checks_then_squash_merges(
-    repo: Path, make: Make, git: Git, write_batch: WriteBatch, fake: FakeGitHub
+def test_without_auto_merge_merge_waits_for_nothing_and_finish_merges_once_green(
+    repo: Path, make: Make, git: Git, write_batch: WriteBatch, fake: FakeGitHub, origin: Path
 ) -> None:
     fake.graphql_error = "Pull request Auto merge is not allowed for this repository"
     fake.statuses = [[{"context": "ci", "state": "pending"}], [{"context": "ci", "state": "success"}]]
@@ -157,9 +159,15 @@ def test_without_auto_merge_it_waits_for_green_checks_then_squash_merges(
     result = merge(
         repo, bdir.path, now=make.now.replace(hour=11), publisher=publisher(repo, fake, sleep=sleeps.append)
     )
-    assert fake.status_polls == 2 and len(sleeps) == 1
+    # merge waited for nothing: every piece of state is written, the PR is open
+    assert fake.status_polls == 0 and fake.merges == [] and sleeps == []
+    assert Layout(repo).manifest(BATCH).exists() and BATCH in Layout(repo).metrics.read_text()
+    assert "`finish`" in result.notes[0]
+
+    done = finish(repo, batch_id=BATCH, timeout=5, publisher=publisher(repo, fake, sleep=sleeps.append))
+    assert done.landing == "merged" and fake.status_polls == 2 and len(sleeps) == 1
     (merged,) = fake.merges
-    assert merged["merge_method"] == "squash"
+    assert merged["merge_method"] == "squash" and merged["via"] == "api"
     assert merged["commit_title"] == f"feat(recipes): add batch {BATCH} cargo recipes"
     assert parse_trailers(merged["commit_message"]) == {
         "batch_id": BATCH,
@@ -167,20 +175,52 @@ def test_without_auto_merge_it_waits_for_green_checks_then_squash_merges(
         "batch_size": "3",
         "success_rate": "0.67",
     }
-    assert "merged (squash) after green checks" in result.notes[0]
+    assert parse_trailers(git(origin, "log", "-1", "--format=%B", "main"))["batch_id"] == BATCH
 
 
-def test_a_repository_without_auto_merge_skips_the_mutation_and_failed_checks_leave_a_comment(
+def test_failed_checks_leave_the_pr_open_with_one_comment(
     repo: Path, make: Make, git: Git, write_batch: WriteBatch, fake: FakeGitHub
 ) -> None:
     fake.allow_auto_merge = False
     fake.check_runs = [{"id": 1, "name": "tests", "status": "completed", "conclusion": "failure"}]
     bdir = make_batch(repo, make, git, write_batch)
-    result = merge(repo, bdir.path, now=make.now.replace(hour=11), publisher=publisher(repo, fake))
+    merge(repo, bdir.path, now=make.now.replace(hour=11), publisher=publisher(repo, fake))
     assert fake.mutations == [] and fake.merges == []
+    for _ in range(2):  # finish, then the next run's reconcile: one comment, not two
+        done = finish(repo, batch_id=BATCH, timeout=5, publisher=publisher(repo, fake))
+        assert done.landing == "failed" and "not merged" in done.note
     (comment,) = fake.comments[1]
     assert "gate `checks` failed: checks failed: tests" in comment
-    assert "not merged" in result.notes[0]
+    assert fake.pulls[1]["state"] == "open"
+
+
+def test_a_wait_that_ends_leaves_the_pr_open_and_a_later_landing_merges_it(
+    repo: Path, make: Make, git: Git, write_batch: WriteBatch, fake: FakeGitHub
+) -> None:
+    fake.allow_auto_merge = False
+    fake.statuses = [[{"context": "ci", "state": "pending"}]]
+    bdir = make_batch(repo, make, git, write_batch)
+    merge(repo, bdir.path, now=make.now.replace(hour=11), publisher=publisher(repo, fake))
+    ticks = iter(range(0, 10_000, 100))  # every poll takes 100 "seconds"
+    waiting = publisher(repo, fake, clock=lambda: float(next(ticks)))
+    done = finish(repo, batch_id=BATCH, timeout=250, publisher=waiting)
+    assert done.landing == "pending" and fake.merges == [] and fake.pulls[1]["state"] == "open"
+    (comment,) = fake.comments[1]
+    assert "checks not green within 250 s" in comment and "next run's reconcile" in comment
+
+    fake.set_checks([{"context": "ci", "state": "success"}])
+    again = finish(repo, batch_id=BATCH, timeout=0, publisher=publisher(repo, fake))
+    assert again.landing == "merged" and fake.pulls[1]["merged"] is True
+
+
+def test_finish_leaves_a_pr_with_auto_merge_to_github(
+    repo: Path, make: Make, git: Git, write_batch: WriteBatch, fake: FakeGitHub
+) -> None:
+    fake.statuses = [[{"context": "ci", "state": "pending"}]]
+    bdir = make_batch(repo, make, git, write_batch)
+    merge(repo, bdir.path, now=make.now.replace(hour=11), publisher=publisher(repo, fake))
+    done = finish(repo, batch_id=BATCH, timeout=600, publisher=publisher(repo, fake))
+    assert done.landing == "auto-merge" and fake.status_polls == 0  # no wait at all
 
 
 def test_a_recipe_needing_review_goes_to_a_review_pr_and_the_rest_auto_merges(
@@ -285,12 +325,15 @@ def test_the_cli_publishes_from_the_environment_and_never_shows_the_token(
     import sys
 
     bdir = make_batch(repo, make, git, write_batch)
+    summary = repo.parent / "step-summary.md"
     env = {
         **os.environ,
-        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_TOKEN": "ghs_theWorkflowsOwnToken000000000000",
+        "RECIPELINE_PR_TOKEN": TOKEN,  # the PR token wins over the workflow's
         "GITHUB_REPOSITORY": REPO,
         "GITHUB_API_URL": fake.base,
-        "RECIPELINE_CHECKS_TIMEOUT": "0",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_STEP_SUMMARY": str(summary),
     }
     proc = subprocess.run(
         [
@@ -316,6 +359,17 @@ def test_the_cli_publishes_from_the_environment_and_never_shows_the_token(
     assert fake.auth_headers == {f"token {TOKEN}"}
     assert git(origin, "rev-parse", f"refs/heads/batch/{BATCH}").strip() == out["commit"]
     assert_no_token_anywhere(repo, proc.stdout, proc.stderr)
+    assert not summary.exists()  # no warning: the PR token is set
+
+
+def test_the_workflow_token_alone_earns_a_warning_in_the_step_summary() -> None:
+    ci = {"GITHUB_ACTIONS": "true", "GITHUB_TOKEN": "x"}
+    warning = token_warning(ci)
+    assert warning is not None and "RECIPELINE_PR_TOKEN" in warning and "start no workflows" in warning
+    assert token_warning({**ci, "RECIPELINE_PR_TOKEN": "y"}) is None
+    assert token_warning({"GITHUB_TOKEN": "x"}) is None  # a local run: nothing to warn about
+    assert token_of({**ci, "RECIPELINE_PR_TOKEN": "y"}) == "y" and token_of(ci) == "x"
+    assert token_of({}) is None
 
 
 def test_rollback_opens_a_pr_from_the_rollback_branch(

@@ -15,6 +15,7 @@ import pytest
 
 from recipeline_merger import (
     AlreadyMergedError,
+    LocalPublisher,
     PullRequestRequest,
     StoppedError,
     default_control,
@@ -238,18 +239,12 @@ def test_an_interrupted_merge_completes_without_duplicates(
     class SimulatedKillError(Exception):
         pass
 
-    class DiesWhilePublishing:
-        note = ""
-        remote = False
-
+    class DiesWhilePublishing(LocalPublisher):
         def publish(self, request: PullRequestRequest) -> NoReturn:
             raise SimulatedKillError  # after failures, branch, metrics and queue; before the manifest
 
-        def open_batches(self, ecosystem: str) -> tuple[str, ...]:
-            return ()
-
     with pytest.raises(SimulatedKillError):
-        merge(repo, bdir.path, now=make.now.replace(hour=11), publisher=DiesWhilePublishing())
+        merge(repo, bdir.path, now=make.now.replace(hour=11), publisher=DiesWhilePublishing(layout))
     assert not layout.manifest(BATCH).exists()
     merge(repo, bdir.path, now=make.now.replace(hour=12))
     assert len(read_jsonl(MetricsLine, layout.metrics)) == 1

@@ -30,10 +30,17 @@ from recipeline_schema import (
 from .archive import archive_failures
 from .errors import AlreadyMergedError, MergerError, RolledBackError, StoppedError
 from .gitrepo import default_branch
+from .landing import finish
 from .merge import merge
 from .operations import budget_status, control_resume, control_status, control_stop
 from .preflight import DEFAULT_LOCK_TIMEOUT, MAX_BATCH_SIZE, preflight
-from .pullrequest import default_publisher
+from .pullrequest import (
+    CHECKS_TIMEOUT_VARIABLE,
+    DEFAULT_CHECKS_TIMEOUT,
+    checks_timeout,
+    default_publisher,
+    token_warning,
+)
 from .reconcile import reconcile
 from .requeue import requeue
 from .rollback import rollback
@@ -200,6 +207,25 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_run_reconcile)
 
     p = sub.add_parser(
+        "finish",
+        help="after the state is recorded: merge the batch PR once its checks are green (bounded wait)",
+        description=(
+            "Prints one JSON line: batch_id, branch, landing (merged|auto-merge|pending|failed|closed|none), "
+            "note. Waits at most --timeout seconds; a PR whose checks are not green by then stays open "
+            "with a comment, and the next reconcile merges it."
+        ),
+    )
+    common(p)
+    p.add_argument("--batch-id", required=True, help="the merged batch (YYYY-MM-DD-NNN)")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        help=f"seconds to wait (default: ${CHECKS_TIMEOUT_VARIABLE} or {DEFAULT_CHECKS_TIMEOUT:g})",
+    )
+    p.set_defaults(run=_run_finish)
+
+    p = sub.add_parser(
         "push-state",
         help="commit data/ and batch-control.json and push them, rebasing and retrying on a race",
         description=(
@@ -302,6 +328,26 @@ def _run_rollback(args: argparse.Namespace) -> dict[str, Any]:
     return result.to_json()
 
 
+def _run_finish(args: argparse.Namespace) -> dict[str, Any]:
+    _warn_about_the_token()
+    timeout = args.timeout if args.timeout is not None else checks_timeout(os.environ)
+    result = finish(args.repo, batch_id=args.batch_id, timeout=timeout)
+    print(f"recipeline-merger: {result.note}", file=sys.stderr)
+    return result.to_json()
+
+
+def _warn_about_the_token() -> None:
+    """Say it (stderr and the step summary) when PRs would be opened with the workflow's token."""
+    warning = token_warning(os.environ)
+    if warning is None:
+        return
+    print(f"recipeline-merger: warning: {warning}", file=sys.stderr)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with Path(summary).open("a", encoding="utf-8") as fh:
+            fh.write(f"> **Warning**: {warning}\n\n")
+
+
 def _run_push_state(args: argparse.Namespace) -> dict[str, Any]:
     return push_state(
         args.repo,
@@ -402,6 +448,7 @@ def _run_preflight(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_merge(args: argparse.Namespace) -> dict[str, Any]:
+    _warn_about_the_token()
     result = merge(args.repo, args.batch_dir, now=_now(args), lock_timeout=args.lock_timeout)
     for note in result.notes:
         print(f"recipeline-merger: {note}", file=sys.stderr)

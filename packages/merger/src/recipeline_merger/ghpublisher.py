@@ -5,25 +5,29 @@
    command line, in a file or in git's output.
 2. The PR: an open PR of the branch is reused (a re-run after a crash), else ``create_pull``;
    labels through ``add_to_labels``.
-3. Gates: when a gate other than ``checks`` failed, the PR stays open and a comment names each
-   failed gate and its recipes. Otherwise auto-merge is enabled (``enablePullRequestAutoMerge``,
-   squash, with the batch commit's headline and body, so the ``batch_id`` trailer survives the
-   squash, §12.7); GitHub merges once the required checks are green.
-4. Fallback when the repository does not allow auto-merge (``allow_auto_merge`` false, or the
-   mutation answers that auto-merge is not allowed / the PR is already mergeable): poll the
-   head commit's combined status and check runs until every check completed, then
-   ``merge(merge_method="squash", commit_title, commit_message)`` when all are green, or a
-   comment naming the ``checks`` gate and the failed checks. No check reported within the
-   timeout counts as not green (a human merges).
+3. Gates: when a gate other than ``checks`` failed (always for a review PR), the PR stays open
+   and a comment names each failed gate and its recipes. Otherwise auto-merge is enabled
+   (``enablePullRequestAutoMerge``, squash, with the batch commit's headline and body, so the
+   ``batch_id`` trailer survives the squash, §12.7); GitHub merges once the required checks are
+   green. Publishing never waits.
+4. ``land`` (the ``finish`` command, after the state is recorded; and reconcile, without
+   waiting) covers a repository that does not allow auto-merge (``allow_auto_merge`` false, or
+   the mutation answered that auto-merge is not allowed / the PR is already mergeable): poll
+   the head commit's combined status and check runs until every check completed, at most
+   ``timeout`` seconds, then ``merge(merge_method="squash", commit_title, commit_message)``
+   with the head commit's message when all are green, or a comment naming the ``checks`` gate
+   and the failed (or not yet green) checks, the PR left open for the next run.
 
-Configuration comes from the environment: ``GITHUB_TOKEN``, ``GITHUB_REPOSITORY``
-(``owner/name``), ``GITHUB_API_URL`` (default: GitHub's public API), ``RECIPELINE_GIT_REMOTE``
-(default ``origin``), ``RECIPELINE_CHECKS_TIMEOUT`` / ``RECIPELINE_CHECKS_INTERVAL`` (seconds,
-default 1800 / 30). Every error is a ``GitHubError`` whose message has the token scrubbed.
+Configuration comes from the environment: ``RECIPELINE_PR_TOKEN`` or ``GITHUB_TOKEN``,
+``GITHUB_REPOSITORY`` (``owner/name``), ``GITHUB_API_URL`` (default: GitHub's public API),
+``RECIPELINE_GIT_REMOTE`` (default ``origin``), ``RECIPELINE_CHECKS_TIMEOUT`` /
+``RECIPELINE_CHECKS_INTERVAL`` (seconds, default 600 / 30). Every error is a ``GitHubError``
+whose message has the token scrubbed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 import tempfile
 import time
@@ -31,20 +35,27 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
-from github import Auth, Github, GithubException
+from github import Auth, Github, GithubException, UnknownObjectException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from recipeline_schema import Gate, PullRequestRef
 
 from .errors import GitError, GitHubError
-from .gitrepo import BATCH_BRANCH_PREFIX, REVIEW_SUFFIX, git
-from .pullrequest import TOKEN_VARIABLE, PullRequestRequest
+from .gitrepo import BATCH_BRANCH_PREFIX, REVIEW_SUFFIX, git, local_branch_exists
+from .pullrequest import (
+    DEFAULT_CHECKS_TIMEOUT,
+    TOKEN_VARIABLE,
+    Landing,
+    PullRequestRequest,
+    PullRequestState,
+    checks_timeout,
+    token_of,
+)
 
 DEFAULT_API_URL = "https://api.github.com"
-DEFAULT_CHECKS_TIMEOUT = 1800.0
 DEFAULT_CHECKS_INTERVAL = 30.0
 _ASKPASS_VARIABLE = "RECIPELINE_GIT_TOKEN"  # a variable name, not a secret
 #: Answers of the auto-merge mutation that mean "merge it yourself".
@@ -52,6 +63,7 @@ _NO_AUTO_MERGE = ("auto merge is not allowed", "auto-merge is not allowed", "cle
 _GREEN = frozenset({"success", "neutral", "skipped"})
 
 ChecksVerdict = Literal["green", "failed", "pending"]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,11 +158,11 @@ class GitHubPublisher:
             raise GitHubError(f"{TOKEN_VARIABLE} is set but GITHUB_REPOSITORY (owner/name) is not")
         return cls(
             root,
-            token=env[TOKEN_VARIABLE],
+            token=token_of(env) or "",
             repository=repository,
             api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL,
             git_remote=env.get("RECIPELINE_GIT_REMOTE") or "origin",
-            checks_timeout=_seconds(env, "RECIPELINE_CHECKS_TIMEOUT", DEFAULT_CHECKS_TIMEOUT),
+            checks_timeout=checks_timeout(env),
             checks_interval=_seconds(env, "RECIPELINE_CHECKS_INTERVAL", DEFAULT_CHECKS_INTERVAL),
         )
 
@@ -220,19 +232,97 @@ class GitHubPublisher:
         if self._enable_automerge(repo, pr, headline, body):
             self.note = f"opened {ref.url} with squash auto-merge (GitHub merges once the checks are green)"
             return ref
-        state = self._wait_for_checks(repo, pr.head.sha)
-        if state.verdict == "green":
-            pr.merge(merge_method="squash", commit_title=headline, commit_message=body)
-            self.note = f"opened {ref.url}; auto-merge not allowed here, merged (squash) after green checks"
-            return ref
-        detail = (
-            f"checks failed: {', '.join(state.failed)}"
-            if state.verdict == "failed"
-            else f"checks not green within {self.checks_timeout:g} s ({state.total} reported)"
+        self.note = (
+            f"opened {ref.url}; this repository does not allow auto-merge: `finish` (or the next "
+            "reconcile) merges it once its checks are green"
         )
-        pr.create_issue_comment(gate_comment((Gate("checks", False, detail),)))
-        self.note = f"opened {ref.url}; not merged: {detail}"
         return ref
+
+    # --- after the state is recorded: landing, closing ---------------------------------------
+
+    def pull_request_state(self, branch: str) -> PullRequestState | None:
+        def ask() -> PullRequestState | None:
+            pr = self._newest_pull(self._client().get_repo(self.repository), branch)
+            return None if pr is None else _state(pr)
+
+        return self._api(f"the PRs of {branch}", ask)
+
+    def land(self, branch: str, *, timeout: float) -> tuple[Landing, str]:
+        def attempt() -> tuple[Landing, str]:
+            repo = self._client().get_repo(self.repository)
+            pr = self._newest_pull(repo, branch)
+            if pr is None:
+                return "none", f"no PR of {branch}"
+            state = _state(pr)
+            if state.state != "open":
+                return "closed", f"{state.url} is {state.state}"
+            if state.auto_merge:
+                return "auto-merge", f"{state.url}: GitHub's auto-merge merges it once the checks are green"
+            checks = self._wait_for_checks(repo, pr.head.sha, timeout)
+            if checks.verdict == "green":
+                message = repo.get_commit(pr.head.sha).commit.message
+                headline, _, body = message.partition("\n")
+                pr.merge(merge_method="squash", commit_title=headline, commit_message=body.lstrip("\n"))
+                return "merged", f"{state.url} merged (squash) after green checks"
+            detail = (
+                f"checks failed: {', '.join(checks.failed)}"
+                if checks.verdict == "failed"
+                else f"checks not green within {timeout:g} s ({checks.total} reported); "
+                "the next run's reconcile merges it once they are"
+            )
+            if timeout > 0 or checks.verdict == "failed":
+                self._comment_once(pr, gate_comment((Gate("checks", False, detail),)))
+            verdict: Landing = "failed" if checks.verdict == "failed" else "pending"
+            return verdict, f"{state.url} not merged: {detail}"
+
+        return self._api(f"the PR of {branch}", attempt)
+
+    def close(self, branch: str, comment: str) -> PullRequestState | None:
+        def close() -> PullRequestState | None:
+            repo = self._client().get_repo(self.repository)
+            pr = self._newest_pull(repo, branch)
+            if pr is None or pr.state != "open":
+                return None
+            pr.create_issue_comment(comment)
+            pr.edit(state="closed")
+            return dataclasses.replace(_state(pr), state="closed")
+
+        return self._api(f"closing the PR of {branch}", close)
+
+    def delete_branch(self, branch: str) -> bool:
+        def delete() -> bool:
+            repo = self._client().get_repo(self.repository)
+            try:
+                ref = repo.get_git_ref(f"heads/{branch}")
+            except UnknownObjectException:
+                return False
+            ref.delete()
+            return True
+
+        deleted = self._api(f"deleting {branch}", delete)
+        if local_branch_exists(self.root, branch):
+            git(self.root, "update-ref", "-d", f"refs/heads/{branch}")
+            deleted = True
+        return deleted
+
+    def _newest_pull(self, repo: Repository, branch: str) -> PullRequest | None:
+        owner = self.repository.split("/")[0]
+        pulls = sorted(repo.get_pulls(state="all", head=f"{owner}:{branch}"), key=lambda p: p.number)
+        return pulls[-1] if pulls else None
+
+    def _comment_once(self, pr: PullRequest, text: str) -> None:
+        """Comment unless the PR's last comment says the same (a reconcile every hour)."""
+        comments = list(pr.get_issue_comments())
+        if not comments or comments[-1].body != text:
+            pr.create_issue_comment(text)
+
+    def _api(self, what: str, call: Callable[[], _T]) -> _T:
+        try:
+            return call()
+        except GithubException as exc:
+            raise GitHubError(self._scrub(f"GitHub refused {what}: {_describe(exc)}")) from None
+        except OSError as exc:
+            raise GitHubError(self._scrub(f"GitHub API at {self.api_url} unreachable: {exc}")) from None
 
     def _find_or_create(self, repo: Repository, request: PullRequestRequest) -> PullRequest:
         owner = self.repository.split("/")[0]
@@ -255,8 +345,8 @@ class GitHubPublisher:
             raise
         return True
 
-    def _wait_for_checks(self, repo: Repository, sha: str) -> ChecksState:
-        deadline = self._clock() + self.checks_timeout
+    def _wait_for_checks(self, repo: Repository, sha: str, timeout: float) -> ChecksState:
+        deadline = self._clock() + timeout
         while True:
             commit = repo.get_commit(sha)
             combined = commit.get_combined_status()
@@ -269,6 +359,16 @@ class GitHubPublisher:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "***") if self._token else text
+
+
+def _state(pr: PullRequest) -> PullRequestState:
+    """A PR's state from the fields GitHub's PR lists carry (``merged_at``, ``auto_merge``)."""
+    state: Literal["open", "closed", "merged"] = (
+        "merged" if pr.merged_at is not None else ("open" if pr.state == "open" else "closed")
+    )
+    return PullRequestState(
+        number=pr.number, url=pr.html_url, branch=pr.head.ref, state=state, auto_merge=bool(pr.auto_merge)
+    )
 
 
 def _describe(exc: GithubException) -> str:

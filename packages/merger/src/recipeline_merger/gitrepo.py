@@ -170,6 +170,49 @@ def batch_branches(repo: Path) -> frozenset[str]:
     return frozenset(filter(None, (batch_id_of(line.strip()) for line in out.splitlines())))
 
 
+def has_remote(repo: Path, remote: str) -> bool:
+    return run_git(repo, "remote", "get-url", remote).returncode == 0
+
+
+def remote_branches(repo: Path, remote: str, prefix: str = BATCH_BRANCH_PREFIX) -> frozenset[str] | None:
+    """Branches below ``prefix`` on ``remote`` right now (``git ls-remote``); ``None`` when the
+    repository has no such remote or it cannot be reached (nothing is known then)."""
+    if not has_remote(repo, remote):
+        return None
+    proc = run_git(repo, "ls-remote", "--heads", remote, f"refs/heads/{prefix}*")
+    if proc.returncode != 0:
+        return None
+    refs = (line.split("\t", 1)[-1] for line in proc.stdout.decode("utf-8", "replace").splitlines())
+    return frozenset(ref.removeprefix("refs/heads/") for ref in refs if ref.startswith("refs/heads/"))
+
+
+def local_branch_exists(repo: Path, branch: str) -> bool:
+    return run_git(repo, "show-ref", "--verify", "--quiet", f"refs/heads/{branch}").returncode == 0
+
+
+def delete_branch_everywhere(repo: Path, branch: str, *, remote: str = "origin") -> bool:
+    """Delete ``branch`` here and on ``remote`` (when it is there); whether one existed."""
+    existed = False
+    if local_branch_exists(repo, branch):
+        git(repo, "update-ref", "-d", f"refs/heads/{branch}")
+        existed = True
+    on_remote = remote_branches(repo, remote, prefix=branch) or frozenset()
+    if branch in on_remote:
+        git(repo, "push", "--quiet", remote, "--delete", f"refs/heads/{branch}")
+        existed = True
+    return existed
+
+
+def fetch_branch(repo: Path, remote: str, branch: str) -> str | None:
+    """Fetch ``remote``'s ``branch`` into ``refs/remotes/<remote>/<branch>``; that ref, or ``None``
+    when there is no such remote or the fetch failed (reconcile then knows only the local branch)."""
+    if not has_remote(repo, remote):
+        return None
+    ref = f"refs/remotes/{remote}/{branch}"
+    proc = run_git(repo, "fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{branch}:{ref}")
+    return ref if proc.returncode == 0 else None
+
+
 def read_blob(repo: Path, rev: str, path: str) -> bytes:
     """The bytes of ``path`` in ``rev`` (tests and audits; the merge never reads back)."""
     proc = subprocess.run(
