@@ -581,3 +581,29 @@ def test_extract_tar_stops_at_the_size_cap(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
     extract_tar(archive, tmp_path / "ok", max_bytes=1200)
     assert (tmp_path / "ok" / "t" / "1" / "b").read_bytes() == b"y" * 600
+
+
+@pytest.mark.skipif(platform.system() != "Linux", reason="homebrew runs natively on Linux only")
+@pytest.mark.parametrize(
+    ("patchelf", "reason"),
+    [
+        (None, "patchelf not found on PATH"),
+        ("#!/bin/sh\nexit 1\n", "patchelf --version failed"),
+    ],
+)
+def test_a_missing_or_broken_patchelf_skips_the_recipe_with_the_reason(
+    tmp_path: Path, isolation: Isolation, patchelf: str | None, reason: str
+) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    if patchelf is not None:
+        (tools / "patchelf").write_text(patchelf, encoding="utf-8")
+        (tools / "patchelf").chmod(0o755)
+    options = NativeOptions(isolation=isolation, caller_env={"PATH": "/usr/bin:/bin"}, tool_path=str(tools))
+    settings = RunSettings(native=options, workers=1, work_root=tmp_path, now=lambda: NOW)
+    text = SCENARIOS["brew-ok"]
+    (result,) = validate_all(
+        [RecipeInput("brew-ok", "homebrew:tinybrew", text, "brew-ok.toml")], ENV, settings
+    )
+    assert result.outcome == "skipped"
+    assert "homebrew" in result.reason and reason in result.reason
