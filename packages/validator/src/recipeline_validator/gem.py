@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 import shutil
 from collections import deque
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from .outcome import SandboxOutcome, fail
 from .output import cause_line
 from .registry import client_for
 from .runner import Installed, PlannedStep, StepContext, Toolchain, find_programs, link_executables
+from .wrappers import build_programs, compiler_error, write_wrappers
 
 if TYPE_CHECKING:
     from .native import NativeOptions
@@ -62,8 +62,6 @@ GEM_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 VERSION_RE = re.compile(r"^[0-9][0-9A-Za-z.-]{0,63}$")
 #: The most gems one step may fetch (a runaway dependency closure stops here).
 MAX_GEMS = 200
-#: Where a compiler reports an error (``broken.c:3:1: error: ...``).
-_COMPILER_ERROR = re.compile(r":\d+(?::\d+)?: (?:fatal )?error: ")
 
 #: RubyGems' own rules, run with the host's ruby: ``spec FILE`` prints a .gem's name, version and
 #: runtime dependencies (its YAML metadata, loaded by ``Gem::Package``, no gem code); ``pick
@@ -131,35 +129,8 @@ def step_problem(step: PlannedStep) -> str | None:
 def gem_cause(output: str) -> str:
     """gem's own error line, with the compiler's first error when an extension did not build."""
     cause = cause_line(output)
-    compiler = next(
-        (" ".join(line.split()) for line in output.splitlines() if _COMPILER_ERROR.search(line)), ""
-    )
+    compiler = compiler_error(output)
     return f"{cause} ({compiler})" if compiler and compiler not in cause else cause
-
-
-def build_programs(toolchain: Toolchain) -> list[str]:
-    """The directories of ``make`` and ``cc`` (a compiler driver finds its assembler there too)."""
-    dirs = [
-        str(Path(toolchain.programs[name]).parent) for name in ("make", "cc") if name in toolchain.programs
-    ]
-    return list(dict.fromkeys(dirs))
-
-
-def write_wrappers(bin_dir: Path, wrappers: Path, template: str, **values: str) -> None:
-    """A ``/bin/sh`` wrapper in ``wrappers`` for every file of ``bin_dir``, from ``template``
-    (which gets ``exe``, ``script_q`` and each of ``values`` as is and shell-quoted, ``<key>_q``)."""
-    wrappers.mkdir(parents=True, exist_ok=True)
-    if not bin_dir.is_dir():
-        return
-    quoted = {f"{key}_q": shlex.quote(value) for key, value in values.items()}
-    for script in sorted(bin_dir.iterdir()):
-        if not script.is_file():
-            continue
-        text = template.format(exe=script.name, script_q=shlex.quote(str(script)), **values, **quoted)
-        wrapper = wrappers / script.name
-        wrapper.unlink(missing_ok=True)
-        wrapper.write_text(text, encoding="utf-8")
-        wrapper.chmod(0o755)
 
 
 class GemRunner:
@@ -347,8 +318,11 @@ def _check_archive(gem_file: Path, dest: Path) -> None:
     hostile member before ``gem`` reads the file)."""
     try:
         extract_tar(gem_file, dest)
-        data = dest / "data.tar.gz"
+    except UnsafeArchiveError as exc:
+        raise FetchError(fail("install_failed", f"unsafe archive: {exc}")) from None
+    data = dest / "data.tar.gz"
+    try:
         if data.is_file():
             extract_tar(data, dest / "data")
     except UnsafeArchiveError as exc:
-        raise FetchError(fail("install_failed", f"{gem_file.name}: unsafe archive: {exc}")) from None
+        raise FetchError(fail("install_failed", f"unsafe archive: {gem_file.name}, {exc}")) from None
