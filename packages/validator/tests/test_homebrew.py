@@ -41,6 +41,7 @@ from recipeline_validator.homebrew import (
     RegistryBearer,
     bearer_of,
     bottle_of,
+    rpath_for,
 )
 
 ENV = parse_environment("linux-debian-glibc-x86_64")
@@ -607,3 +608,20 @@ def test_a_missing_or_broken_patchelf_skips_the_recipe_with_the_reason(
     )
     assert result.outcome == "skipped"
     assert "homebrew" in result.reason and reason in result.reason
+
+
+@pytest.mark.parametrize(
+    ("file", "dirs", "expected"),
+    [
+        ("bin/tool", ["bin", "lib"], "$ORIGIN/../lib"),
+        ("libexec/tool", ["libexec/lib", "lib"], "$ORIGIN/lib"),
+        ("lib/libtool.so", ["lib"], "$ORIGIN"),
+        ("share/x/tool", ["share/x"], "$ORIGIN"),
+    ],
+)
+def test_the_run_path_points_at_the_kegs_lib_relative_to_the_file(
+    tmp_path: Path, file: str, dirs: list[str], expected: str
+) -> None:
+    for d in dirs:
+        (tmp_path / d).mkdir(parents=True, exist_ok=True)
+    assert rpath_for(tmp_path / file) == expected

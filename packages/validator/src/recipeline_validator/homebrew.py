@@ -371,11 +371,12 @@ class _Writable:
         self.path.chmod(self.mode)
 
 
-def _rpath_for(path: Path) -> str:
+def rpath_for(path: Path) -> str:
     """tsuku's choice: the keg's ``lib/`` beside the file or one level up, relative; else $ORIGIN."""
     for lib in (path.parent / "lib", path.parent.parent / "lib"):
         if lib.is_dir():
-            return "$ORIGIN/" + os.path.relpath(lib, path.parent)
+            relative = os.path.relpath(lib, path.parent)
+            return "$ORIGIN" if relative == "." else f"$ORIGIN/{relative}"  # a library in lib/
     return "$ORIGIN"
 
 
@@ -387,7 +388,7 @@ def _patch_elf(path: Path, ctx: StepContext, step: PlannedStep, loader: str) -> 
     with _Writable(path):
         ctx.run_offline([patchelf, "--remove-rpath", str(path)], env=env, log=log)  # none is fine
         done = ctx.run_offline(
-            [patchelf, "--force-rpath", "--set-rpath", _rpath_for(path), str(path)], env=env, log=log
+            [patchelf, "--force-rpath", "--set-rpath", rpath_for(path), str(path)], env=env, log=log
         )
         if done.exit_code != 0:
             return fail("install_failed", f"patchelf --set-rpath {name}: {cause_line(done.output)}")
