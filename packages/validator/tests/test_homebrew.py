@@ -188,6 +188,11 @@ def registry(elf: tuple[bytes, bytes]) -> Iterator[Registry]:
             {},
         ),
         "tinymac": ("1.0", build_bottle(tiny), {"tags": ("arm64_sonoma", "sonoma")}),
+        "tinymany": (
+            "1.0",
+            build_bottle({f"tinymany/1.0/bin/t{i:02d}": script("t", "1.0", "1.0") for i in range(25)}),
+            {},
+        ),
         # a link that stays inside the unpacked bottle (the archive rule allows it) but leaves the keg
         "tinyhop": (
             "1.0",
@@ -323,6 +328,7 @@ SCENARIOS = {
     "brew-checksum": brew_recipe("brew-checksum", "tinybad", ["bin/tinybrew"], "tinybrew", "{version}"),
     "brew-traversal": brew_recipe("brew-traversal", "tinyevil", ["bin/tinybrew"], "tinybrew", "{version}"),
     "brew-symlink": brew_recipe("brew-symlink", "tinylink", ["bin/tinybrew"], "tinybrew", "{version}"),
+    "brew-many": brew_recipe("brew-many", "tinymany", ["bin/nope"], "nope", "{version}"),
     "brew-hop": brew_recipe("brew-hop", "tinyhop", ["bin/hop"], "hop", "{version}"),
     "brew-hop-tree": brew_recipe(
         "brew-hop-tree", "tinyhop", ["bin/tinyhop"], "tinyhop", "{version}", "directory"
@@ -434,6 +440,7 @@ def test_a_tool_printing_another_version_fails_verify(run: Run) -> None:
     [
         ("brew-missing-exe", ("validation_failed", "install_failed"), ["'bin/nope'", "it has: bin/tinybrew"]),
         ("brew-checksum", ("validation_failed", "install_failed"), ["checksum mismatch"]),
+        ("brew-many", ("validation_failed", "install_failed"), ["bin/t00, bin/t01", "bin/t19 (+5 more)"]),
         ("brew-traversal", ("validation_failed", "install_failed"), ["'../outside'", "refused"]),
         ("brew-symlink", ("validation_failed", "install_failed"), ["'tinybrew/1.0/bin/up'", "refused"]),
         ("brew-hop", ("validation_failed", "install_failed"), ["'bin/hop' resolves outside the keg"]),

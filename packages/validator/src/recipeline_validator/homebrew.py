@@ -274,7 +274,7 @@ class HomebrewRunner:
             return fail("install_failed", f"bottle of {formula}: {exc}")
         keg = unpacked / formula / bottle.keg_version
         if not keg.is_dir() or keg.is_symlink():
-            have = ", ".join(sorted(_relative_entries(unpacked, depth=2))) or "nothing"
+            have = _listing(sorted(_relative_entries(unpacked, depth=2))) or "nothing"
             return fail(
                 "install_failed",
                 f"bottle of {formula}: no {formula}/{bottle.keg_version}/ directory (it holds: {have})",
@@ -309,6 +309,12 @@ def _token(http: HttpClient, ghcr: str, bottle: Bottle) -> str:
     if not isinstance(token, str) or not token:
         raise BottleError("bad_response", f"GET {ghcr}/token: expected a JSON object with a 'token' string")
     return token
+
+
+def _listing(names: list[str], limit: int = 20) -> str:
+    """Names for a one-line message, at most ``limit`` of them."""
+    more = f" (+{len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 
 def _relative_entries(root: Path, *, depth: int) -> list[str]:
@@ -439,7 +445,7 @@ class InstallBinariesRunner:
             if output.startswith("/") or ".." in output:
                 return fail("install_failed", f"step {step.step}: {output!r} is not a path inside the keg")
             if not source.is_file():  # also a link whose target is missing
-                have = ", ".join(_keg_programs(keg)) or "no bin/ or sbin/ files"
+                have = _listing(_keg_programs(keg)) or "no bin/ or sbin/ files"
                 return fail(
                     "install_failed",
                     f"step {step.step}: {output!r} is not in the keg of {keg.parent.name} (it has: {have})",
