@@ -94,6 +94,8 @@ def proxy_modules() -> list[Module]:
     lib = Module(LIB, "v1.0.0", {"go.mod": f"module {LIB}\n\ngo 1.21\n", "lib.go": LIB_SOURCE})
     pinned = lib.go_sum_lines()
     wrong = pinned.replace(h1(lib.named()), "h1:" + "A" * 43 + "=")
+    tinygo = _tool("tinygo", "v1.2.0", go_sum=pinned)
+    tinygo.files["cmd/tinyother/main.go"] = 'package main\n\nfunc main() { println("tinyother") }\n'
     broken = _tool("tinybroken", "v0.1.0", go_sum=pinned)
     broken.files["cmd/tinybroken/main.go"] = "package main\n\nfunc main() { println(missingValue) }\n"
     evil = Module(
@@ -104,7 +106,7 @@ def proxy_modules() -> list[Module]:
     evil.files["../escape.txt"] = "outside the module"
     return [
         lib,
-        _tool("tinygo", "v1.2.0", go_sum=pinned),
+        tinygo,
         _tool("tinyliar", "v1.0.0", claims="v9.9.9", go_sum=pinned),
         broken,
         _tool("tinybad", "v1.0.0", go_sum=wrong),
@@ -143,25 +145,24 @@ def go_proxy() -> Iterator[str]:
         server.stop()
 
 
-def go_recipe(name: str, module: str, executable: str, pattern: str) -> str:
-    """A go_install recipe as the generator writes it (the package path, its binary)."""
-    return textwrap.dedent(
+def go_recipe(name: str, module: str, executable: str, pattern: str, *, more: tuple[str, ...] = ()) -> str:
+    """A go_install recipe as the generator writes it: one step per main package (the package
+    path, its binary), verified by the first one."""
+    steps = "".join(
+        f'[[steps]]\naction = "go_install"\nmodule = "{package}"\n'
+        f'executables = ["{package.rsplit("/", 1)[1]}"]\n\n'
+        for package in (module, *more)
+    )
+    header = textwrap.dedent(
         f"""\
         [metadata]
         name = "{name}"
         description = "Go command {executable} from the module {module}"
         homepage = "https://pkg.go.dev/{module}"
 
-        [[steps]]
-        action = "go_install"
-        module = "{module}"
-        executables = ["{executable}"]
-
-        [verify]
-        command = "{executable} --version"
-        pattern = "{pattern}"
         """
     )
+    return header + steps + f'[verify]\ncommand = "{executable} --version"\npattern = "{pattern}"\n'
 
 
 def _scenario(name: str, pattern: str = "{version}") -> str:
@@ -169,7 +170,14 @@ def _scenario(name: str, pattern: str = "{version}") -> str:
 
 
 SCENARIOS = {
-    "tinygo": _scenario("tinygo", "tinygo v{version}"),
+    # two main packages of one module: two steps, as the generator writes them
+    "tinygo": go_recipe(
+        "tinygo",
+        "example.com/tinygo/cmd/tinygo",
+        "tinygo",
+        "tinygo v{version}",
+        more=("example.com/tinygo/cmd/tinyother",),
+    ),
     "tinyliar": _scenario("tinyliar", "tinyliar v{version}"),
     "tinybroken": _scenario("tinybroken"),
     "tinybad": _scenario("tinybad"),
@@ -225,12 +233,15 @@ def test_a_package_below_the_module_root_is_built_offline_and_passes(run: Run, i
     assert (result.installed_version, result.latest_version) == ("1.2.0", "1.2.0")
     assert set(result.toolchain) == {"go"}
     assert result.toolchain["go"], result.toolchain
-    assert "installed example.com/tinygo 1.2.0; GOSUMDB=off: module hashes were checked" in result.reason
+    packages = "example.com/tinygo/cmd/tinygo, example.com/tinygo/cmd/tinyother"
+    assert f"installed {packages} 1.2.0; GOSUMDB=off: module hashes were checked" in result.reason
+    assert result.reason.count("GOSUMDB=off") == 1
     if isolation.cuts_network:
         assert f"isolation: {isolation.description}" in result.reason
     prefix = _prefix(run, "tinygo")
     assert (prefix / "cache" / "go-mod" / "example.com" / "tinylib@v1.0.0" / "lib.go").is_file()
-    assert (prefix / "bin" / "tinygo").resolve() == (prefix / "go" / "bin" / "tinygo")
+    for exe in ("tinygo", "tinyother"):
+        assert (prefix / "bin" / exe).resolve() == (prefix / "go" / "bin" / exe)
 
 
 def test_phase_one_uses_the_configured_proxy_and_passes_no_token(run: Run) -> None:

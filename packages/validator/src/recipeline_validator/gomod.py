@@ -255,8 +255,12 @@ class GoRunner:
         if linked is not None:
             return linked
         number = version.removeprefix("v")  # tsuku's {version} of a Go module has no "v"
-        note = SUMDB_OFF if resolved.get("gosumdb") == "off" else ""
-        return Installed(str(resolved["module"]), number, number, note=note)
+        # said once per recipe: by its first go_install step
+        first = not any(
+            int(p.parent.name[3:]) < step.step for p in ctx.prefix.glob("stage/go-*/resolved.json")
+        )
+        note = SUMDB_OFF if resolved.get("gosumdb") == "off" and first else ""
+        return Installed(package, number, number, note=note)
 
     def _env(self, ctx: StepContext, base: Mapping[str, str]) -> dict[str, str]:
         """``base`` with Go's state inside the prefix, no toolchain switching, no cgo."""
