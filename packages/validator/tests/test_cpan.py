@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from validator_helpers import LoopbackServer
 
 from recipeline_schema import Recipe, RecipeResult, Step, Verify, parse_environment, recipe_to_toml
 from recipeline_validator import Isolation, Limits, NativeOptions, RecipeInput, RunSettings, validate_all
@@ -172,7 +173,19 @@ XS_SCRIPT = """
 """
 
 
-def _dists() -> list[Dist]:
+def _reaching(port: int) -> Dist:
+    """A distribution whose Makefile.PL tries to reach a loopback server (and dies if it can)."""
+    dist = tool("Net-Tool", "bin/nettool")
+    dist.files["Makefile.PL"] = (
+        "use IO::Socket::INET;\n"
+        f"my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => {port}, Timeout => 3);\n"
+        f'die "Net-Tool reached 127.0.0.1:{port} while configuring\\n" if $s;\n'
+        'print "cannot connect: $@\\n";\n'
+    ) + dist.files["Makefile.PL"]
+    return dist
+
+
+def _dists(port: int) -> list[Dist]:
     traversal = tarfile.TarInfo("Evil-Tool-1.0/../../escaped.txt")
     traversal.size = len(b"owned\n")
     link = tarfile.TarInfo("Link-Tool-1.0/lib/passwd")
@@ -196,6 +209,7 @@ def _dists() -> list[Dist]:
         tool("Badsum-Tool", "bin/badsumtool"),
         tool("Evil-Tool", "bin/eviltool", hostile=traversal),
         tool("Link-Tool", "bin/linktool", hostile=link),
+        _reaching(port),
         Dist(
             "XS-Tool",
             "1.5",
@@ -216,12 +230,12 @@ class Cpan:
 
 
 @pytest.fixture(scope="module")
-def mini_cpan() -> Iterator[Cpan]:
+def mini_cpan(loopback_server: LoopbackServer) -> Iterator[Cpan]:
     """The distributions as a MetaCPAN-shaped API plus a CPAN mirror, on loopback."""
     server = HTTPServer(host="127.0.0.1", port=0)
     server.start()
     base = server.url_for("/").rstrip("/")
-    for dist in _dists():
+    for dist in _dists(loopback_server.port):
         data = pack(dist)
         server.expect_request(f"/authors/id/{dist.path}").respond_with_data(
             data, content_type="application/x-gzip"
@@ -269,6 +283,7 @@ SCENARIOS = {
     ),
     "roottool": cpan_recipe("roottool", "Root-Tool", ("roottool",), "roottool", "roottool {version}"),
     "xstool": cpan_recipe("xstool", "XS-Tool", ("xstool",), "xstool", "xstool {version}"),
+    "net": cpan_recipe("net", "Net-Tool", ("nettool",), "nettool", "nettool {version}"),
     "liar": cpan_recipe("liar", "Liar-Tool", ("liartool",), "liartool", "liartool {version}"),
     "missing-exe": cpan_recipe("missing-exe", "Tiny-Tool", ("tinytool", "nope"), "tinytool", ""),
     "broken": cpan_recipe("broken", "Broken-Tool", ("brokentool",), "brokentool", "{version}"),
@@ -360,6 +375,17 @@ def test_an_xs_module_compiles_offline(run: Run) -> None:
     result = run.results["xstool"]
     assert result.outcome == "pass", result.failure
     assert list((_prefix(run, "xstool") / "perl5" / "lib" / "perl5").rglob("Tool.so"))
+
+
+def test_a_makefile_pl_cannot_reach_the_network(
+    run: Run, isolation: Isolation, loopback_server: LoopbackServer
+) -> None:
+    if not isolation.cuts_network:
+        pytest.skip(f"network isolation unavailable here: {isolation.description}")
+    result = run.results["net"]
+    assert result.outcome == "pass", result.failure  # its Makefile.PL dies when it connects
+    assert "cannot connect" in (_prefix(run, "net") / "logs" / "cpanm-1.log").read_text()
+    assert loopback_server.accepted == []
 
 
 def test_a_wrong_version_is_a_pattern_mismatch(run: Run) -> None:

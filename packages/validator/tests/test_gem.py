@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from validator_helpers import LoopbackServer
 
 from recipeline_schema import Recipe, RecipeResult, Step, Verify, parse_environment, recipe_to_toml
 from recipeline_validator import Isolation, Limits, NativeOptions, RecipeInput, RunSettings, validate_all
@@ -31,7 +32,12 @@ from recipeline_validator import Isolation, Limits, NativeOptions, RecipeInput, 
 ENV = parse_environment("linux-debian-glibc-x86_64")
 NOW = dt.datetime(2026, 1, 29, 10, 0, tzinfo=dt.UTC)
 SECRET = "sekrit-token-value-1234"
-MISSING_TOOLS = [name for name in ("ruby", "gem", "make", "cc") if shutil.which(name) is None]
+RUBY_HEADERS = 'exit File.exist?(File.join(RbConfig::CONFIG["rubyhdrdir"], "ruby.h"))'
+MISSING_TOOLS = [name for name in ("ruby", "gem", "make", "cc") if shutil.which(name) is None] or [
+    "ruby's headers (ruby-dev)"
+    for _ in [0]
+    if subprocess.run(["ruby", "-e", RUBY_HEADERS], capture_output=True, check=False).returncode != 0
+]
 
 pytestmark = pytest.mark.skipif(
     bool(MISSING_TOOLS), reason=f"gem_install tests need {', '.join(MISSING_TOOLS)} (.ci/run installs them)"
@@ -153,6 +159,27 @@ def _ext(name: str, c_source: str) -> TinyGem:
     )
 
 
+def _reaching(port: int) -> TinyGem:
+    """A gem whose extconf.rb tries to reach a loopback server (and aborts if it can)."""
+    extconf = f"""
+        require "socket"
+        begin
+          TCPSocket.new("127.0.0.1", {port}).close
+          abort "netgem reached 127.0.0.1:{port} while building"
+        rescue SystemCallError => e
+          warn "cannot connect: #{{e.message}}"
+        end
+        File.write("Makefile", "all:\\n\\ttrue\\ninstall:\\n\\ttrue\\nclean:\\n\\ttrue\\n")
+    """
+    return TinyGem(
+        "netgem",
+        "1.0.0",
+        {"ext/netgem/extconf.rb": extconf, "exe/netgem": '#!/usr/bin/env ruby\nputs "netgem 1.0.0"\n'},
+        executables=("netgem",),
+        extensions=("ext/netgem/extconf.rb",),
+    )
+
+
 EXT_OK = """
     #include <ruby.h>
     void Init_extgem(void) {
@@ -179,7 +206,7 @@ def _release(
 
 
 @pytest.fixture(scope="module")
-def gem_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
+def gem_source(tmp_path_factory: pytest.TempPathFactory, loopback_server: LoopbackServer) -> Iterator[Source]:
     """The test gems, built once, served as a RubyGems-compatible source on loopback."""
     work = tmp_path_factory.mktemp("gems")
     built: dict[str, list[tuple[str, bytes]]] = {}
@@ -195,6 +222,7 @@ def gem_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
         _tool("linkgem", "1.0.0"),
         _ext("extgem", EXT_OK),
         _ext("brokenext", EXT_BROKEN),
+        _reaching(loopback_server.port),
     ]
     for gem in gems:
         built.setdefault(gem.name, []).append((gem.version, build_gem(work, gem)))
@@ -248,6 +276,7 @@ SCENARIOS = {
     "liar": gem_recipe("liar", "liargem", ("liargem",), "liargem --version", "liargem {version}"),
     "missing-exe": gem_recipe("missing-exe", "tinygem", ("tinygem", "nope"), "tinygem", ""),
     "ext": gem_recipe("ext", "extgem", ("extgem",), "extgem", "extgem {version}"),
+    "net": gem_recipe("net", "netgem", ("netgem",), "netgem", "netgem {version}"),
     "broken-ext": gem_recipe("broken-ext", "brokenext", ("brokenext",), "brokenext", "{version}"),
     "badsum": gem_recipe("badsum", "badsumgem", ("badsumgem",), "badsumgem", "{version}"),
     "evil": gem_recipe("evil", "evilgem", ("evilgem",), "evilgem", "{version}"),
@@ -336,6 +365,18 @@ def test_a_native_extension_compiles_offline(run: Run) -> None:
     assert result.outcome == "pass", result.failure
     assert result.installed_version == "1.0.0"
     assert list((_prefix(run, "ext") / "gems" / "extensions").rglob("extgem.so"))
+
+
+def test_an_extension_build_cannot_reach_the_network(
+    run: Run, isolation: Isolation, loopback_server: LoopbackServer
+) -> None:
+    if not isolation.cuts_network:
+        pytest.skip(f"network isolation unavailable here: {isolation.description}")
+    result = run.results["net"]
+    assert result.outcome == "pass", result.failure  # its extconf.rb aborts when it connects
+    (build_log,) = (_prefix(run, "net") / "gems" / "extensions").rglob("gem_make.out")
+    assert "cannot connect" in build_log.read_text()
+    assert loopback_server.accepted == []
 
 
 def test_a_wrong_version_is_a_pattern_mismatch(run: Run) -> None:
