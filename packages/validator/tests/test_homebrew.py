@@ -572,13 +572,22 @@ def test_a_formula_document_of_another_shape_is_a_precise_failure(
     assert words in str(raised.value)
 
 
-def test_the_bottle_url_is_kept_as_a_path_and_an_all_bottle_serves_any_platform() -> None:
+def test_the_bottle_url_is_kept_as_a_path() -> None:
     url = "https://ghcr.io/v2/homebrew/core/tool/blobs/sha256:" + "c" * 64
-    doc = _doc(revision=2, bottle={"stable": {"files": {"all": {"url": url, "sha256": "c" * 64}}}})
+    doc = _doc(revision=2, bottle={"stable": {"files": {TAG: {"url": url, "sha256": "c" * 64}}}})
     bottle = bottle_of("tool", doc, TAG)
-    assert (bottle.tag, bottle.version, bottle.keg_version) == ("all", "1.2", "1.2_2")
+    assert (bottle.tag, bottle.version, bottle.keg_version) == (TAG, "1.2", "1.2_2")
     assert bottle.blob_path == "/v2/homebrew/core/tool/blobs/sha256:" + "c" * 64
     assert bottle.repository == "homebrew/core/tool"
+
+
+def test_an_all_bottle_is_not_taken_as_tsuku_does_not() -> None:
+    url = "https://ghcr.io/v2/homebrew/core/tool/blobs/sha256:" + "c" * 64
+    doc = _doc(bottle={"stable": {"files": {"all": {"url": url, "sha256": "c" * 64}}}})
+    with pytest.raises(BottleError) as raised:
+        bottle_of("tool", doc, TAG)
+    assert (raised.value.category, raised.value.subcategory) == ("validation_failed", "install_failed")
+    assert "(bottles: all); tsuku installs platform bottles only" in str(raised.value)
 
 
 def test_extract_tar_stops_at_the_size_cap(tmp_path: Path) -> None:

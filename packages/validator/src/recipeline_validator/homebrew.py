@@ -4,12 +4,12 @@
 
 - phase 1 (network, in this process): the formula JSON (``<homebrew>/formula/<name>.json``) gives
   ``versions.stable``, ``revision`` and ``bottle.stable.files.<tag>.{url,sha256}`` for this host's
-  tag (``x86_64_linux`` / ``arm64_linux``, or ``all``). The file's ``url`` names the blob in the
-  OCI registry; its path (``/v2/<repository>/blobs/sha256:<digest>``) is kept and its scheme and
-  host are replaced by the configured ``ghcr`` base (``RECIPELINE_GHCR_URL``), so a mirror or a
-  test registry serves it. An anonymous token comes from ``<ghcr>/token?scope=repository:
-  <repository>:pull``; the blob request carries it, and the registry's redirect to its storage
-  host does not (``RegistryBearer``). The blob's sha256 must be the formula's; it is unpacked
+  tag (``x86_64_linux`` / ``arm64_linux``; not ``all``, which tsuku does not take). The file's
+  ``url`` names the blob in the OCI registry; its path (``/v2/<repository>/blobs/sha256:<digest>``)
+  is kept and its scheme and host are replaced by the configured ``ghcr`` base
+  (``RECIPELINE_GHCR_URL``), so a mirror or a test registry serves it. An anonymous token comes
+  from ``<ghcr>/token?service=<host>&scope=repository:<repository>:pull``; the blob request
+  carries it, and the registry's redirect to its storage host does not (``RegistryBearer``). The blob's sha256 must be the formula's; it is unpacked
   with ``archive.extract_tar`` into ``<prefix>/stage/homebrew-<step>/`` (size capped), where the
   keg is ``<formula>/<version>[_<revision>]/``.
 - phase 2 (network cut): placeholders are relocated in the keg as tsuku's ``homebrew_relocate``
@@ -156,7 +156,7 @@ class BottleError(Exception):
 
 
 def bottle_of(formula: str, doc: Any, tag: str) -> Bottle:
-    """The bottle for ``tag`` (or ``all``) of a formula API document; ``BottleError`` else."""
+    """The bottle for ``tag`` of a formula API document; ``BottleError`` else."""
     where = f"formula {formula}"
     if not isinstance(doc, Mapping):
         raise BottleError("bad_response", f"{where}: the API answer is not a JSON object")
@@ -174,14 +174,17 @@ def bottle_of(formula: str, doc: Any, tag: str) -> Bottle:
     files = stable_bottle.get("files") if isinstance(stable_bottle, Mapping) else None
     if not isinstance(files, Mapping):
         files = {}
-    chosen = next((t for t in (tag, "all") if t in files), None)
-    if chosen is None:
+    if tag not in files:
         have = ", ".join(sorted(str(t) for t in files)) or "none"
+        # tsuku picks the image whose ref name is <version>.<platform tag>: an `all` bottle is
+        # published under <version>.all only, so tsuku does not install it either
+        also = "; tsuku installs platform bottles only, not 'all'" if "all" in files else ""
         raise BottleError(
             "install_failed",
-            f"{where} has no bottle for {tag} (bottles: {have})",
+            f"{where} has no bottle for {tag} (bottles: {have}){also}",
             category="validation_failed",
         )
+    chosen = tag
     entry = files[chosen]
     field = f"{where}: bottle.stable.files.{chosen}"
     sha = entry.get("sha256") if isinstance(entry, Mapping) else None
