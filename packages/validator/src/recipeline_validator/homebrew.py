@@ -9,9 +9,10 @@
   is kept and its scheme and host are replaced by the configured ``ghcr`` base
   (``RECIPELINE_GHCR_URL``), so a mirror or a test registry serves it. An anonymous token comes
   from ``<ghcr>/token?service=<host>&scope=repository:<repository>:pull``; the blob request
-  carries it, and the registry's redirect to its storage host does not (``RegistryBearer``). The blob's sha256 must be the formula's; it is unpacked
-  with ``archive.extract_tar`` into ``<prefix>/stage/homebrew-<step>/`` (size capped), where the
-  keg is ``<formula>/<version>[_<revision>]/``.
+  carries it, and the registry's redirect to its storage host does not (``RegistryBearer``).
+  The blob's sha256 must be the formula's; it is unpacked with ``archive.extract_tar`` into
+  ``<prefix>/stage/homebrew-<step>/`` (size capped), where the keg is
+  ``<formula>/<version>[_<revision>]/``.
 - phase 2 (network cut): placeholders are relocated in the keg as tsuku's ``homebrew_relocate``
   does for tools, towards the directory the tool is installed in (here the prefix, tsuku's
   ``tools/<name>-<version>``): in text files (no NUL byte in the first 8 KiB)
@@ -54,7 +55,7 @@ from .archive import UnsafeArchiveError, extract_tar
 from .outcome import SandboxOutcome, fail
 from .output import cause_line
 from .registry import api_failure, client_for
-from .runner import Installed, PlannedStep, StepContext, Toolchain, find_programs
+from .runner import PREFIX_DIRS, Installed, PlannedStep, StepContext, Toolchain, find_programs
 
 if TYPE_CHECKING:
     from .native import NativeOptions
@@ -413,7 +414,7 @@ def _patch_elf(path: Path, ctx: StepContext, step: PlannedStep, loader: str) -> 
 
 INSTALL_MODES = ("binaries", "directory")
 #: The prefix's own directories: a ``directory`` install must not merge a keg into them.
-_PREFIX_OWN = frozenset({"cache", "stage", "venvs", "home", "tmp", "work", "logs"})
+_PREFIX_OWN = frozenset(PREFIX_DIRS) - {"bin"}
 
 
 class InstallBinariesRunner:
