@@ -30,7 +30,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from recipeline_schema import RecipeResult, parse_environment
-from recipeline_schema.http import ApiError, HttpClient, HttpSettings
+from recipeline_schema.http import ApiError, HttpClient, HttpSettings, RateLimit
 from recipeline_validator import Isolation, Limits, NativeOptions, RecipeInput, RunSettings, validate_all
 from recipeline_validator.archive import UnsafeArchiveError, extract_tar
 from recipeline_validator.cask import LINUX_REASON
@@ -489,7 +489,7 @@ def test_a_cask_recipe_is_skipped_on_linux_with_the_reason(run: Run) -> None:
 def test_the_storage_host_rejects_a_forwarded_authorization(registry: Registry) -> None:
     """The fixture bites: the shared client forwarding the header on a redirect fails there."""
     url = f"{registry.ghcr}/v2/homebrew/core/tinyblob-test/blobs/sha256:{'0' * 64}"
-    settings = HttpSettings(max_attempts=1)
+    settings = HttpSettings(max_attempts=1).with_rate_limits({"homebrew": RateLimit(1000, 1.0)})
     with HttpClient(settings) as http, pytest.raises(ApiError) as raised:
         http.get("homebrew", url, headers={"Authorization": f"Bearer {TOKEN}"})
     assert raised.value.status == 400
