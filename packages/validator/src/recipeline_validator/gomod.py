@@ -75,6 +75,21 @@ def proxy_settings(caller_env: Mapping[str, str], proxy: str) -> dict[str, str]:
     return {"GOPROXY": proxy, "GOSUMDB": caller_env.get("GOSUMDB") or DEFAULT_GOSUMDB}
 
 
+def own_home(caller_env: Mapping[str, str], prefix: Path) -> dict[str, str]:
+    """HOME and the XDG directories in the prefix (go writes its telemetry counters under the
+    user's config directory), the caller's ``~/.netrc`` still found for a private proxy."""
+    home = prefix / "home"
+    env = {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+    }
+    netrc = Path(caller_env["HOME"]) / ".netrc" if caller_env.get("HOME") else None
+    if "NETRC" not in caller_env and netrc is not None and netrc.is_file():
+        env["NETRC"] = str(netrc)
+    return env
+
+
 def go_directive(go_mod: str) -> str:
     """The version of a go.mod's ``go`` directive (empty when there is none)."""
     for line in go_mod.splitlines():
@@ -109,9 +124,8 @@ class GoRunner:
         found = find_programs(("go",), options.search_path)
         if isinstance(found, str):
             return found
+        # no HOME: go env needs none, and writes no telemetry counters without a config directory
         probe_env = {"PATH": options.search_path or "/usr/bin:/bin", "GOTOOLCHAIN": "local", "GOENV": "off"}
-        if "HOME" in options.caller_env:
-            probe_env["HOME"] = options.caller_env["HOME"]
         try:
             done = subprocess.run(
                 [found["go"], "env", "GOROOT", "GOVERSION"],
@@ -158,8 +172,10 @@ class GoRunner:
                 f"this host has go {host}",
                 skipped=True,
             )
-        env = self._env(ctx, ctx.download_env(names=GO_ENV_NAMES)) | proxy_settings(
-            ctx.options.caller_env, proxy
+        env = (
+            self._env(ctx, ctx.download_env(names=GO_ENV_NAMES))
+            | proxy_settings(ctx.options.caller_env, proxy)
+            | own_home(ctx.options.caller_env, ctx.prefix)
         )
         target = f"{package}@{version}"
         done = ctx.run_download(
