@@ -8,7 +8,10 @@ npm's cache is keyed by it.
 Phase 2 (network cut): ``npm install --global --offline`` from that cache into
 ``<prefix>/npm`` with empty npm configuration files; install scripts run here, sandboxed.
 Executables are linked from ``<prefix>/npm/bin`` into ``<prefix>/bin``; the version is read
-from the installed ``package.json`` (plain JSON, no package code).
+from the installed ``package.json`` (plain JSON, no package code). Phase 1 also asks the
+registry for ``dist-tags.latest`` and its ``engines`` (``npm view <name>@latest``): when npm
+installed an older version (it skips versions whose ``engines.node`` this node does not
+satisfy), the result records the latest and why (a pass with a recorded skew).
 """
 
 from __future__ import annotations
@@ -175,7 +178,23 @@ class NpmRunner:
             )
         if done.exit_code != 0:
             return fail("install_failed", f"npm install {spec}: {npm_cause(done.output)}")
+        self._record_latest(step, ctx, tools, found)
         return None
+
+    def _record_latest(self, step: PlannedStep, ctx: StepContext, tools: NpmTools, registry: str) -> None:
+        """Ask the registry for ``dist-tags.latest`` and its ``engines`` (``npm view``), kept in
+        ``<prefix>/npm-latest-<step>.json`` for phase 2; without an answer nothing is recorded."""
+        name = package_name(step.text("package"))
+        done = ctx.run_download(
+            [
+                tools.npm, "view", f"{name}@latest", "version", "engines", "--json",
+                "--cache", str(ctx.prefix / "npm-cache"), "--registry", registry, *NPM_QUIET,
+            ],
+            env=npm_env(ctx.options.caller_env, ctx.prefix),
+            log=ctx.log("npm-latest", step),
+        )  # fmt: skip
+        if done.exit_code == 0:
+            latest_file(ctx.prefix, step).write_text(done.output, encoding="utf-8")
 
     def install(self, step: PlannedStep, ctx: StepContext) -> Installed | SandboxOutcome:
         spec = step.text("package")
@@ -198,7 +217,34 @@ class NpmRunner:
         linked = link_executables(step, target / "bin", ctx.prefix, what=spec)
         if linked is not None:
             return linked
-        return installed_version(package_name(spec), ctx.prefix)
+        installed = installed_version(package_name(spec), ctx.prefix)
+        if isinstance(installed, SandboxOutcome):
+            return installed
+        return with_latest(installed, latest_file(ctx.prefix, step), ctx.toolchain.versions.get("node", ""))
+
+
+def latest_file(prefix: Path, step: PlannedStep) -> Path:
+    return prefix / f"npm-latest-{step.step}.json"
+
+
+def with_latest(installed: Installed, answer: Path, node_version: str) -> Installed:
+    """``installed`` with the registry's latest version, and why it was not the one installed
+    (npm picks the newest version whose ``engines.node`` this node satisfies)."""
+    try:
+        view = json.loads(answer.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return installed
+    latest = view.get("version") if isinstance(view, dict) else None
+    if not isinstance(latest, str) or not latest:
+        return installed
+    note = ""
+    if latest != installed.version:
+        engines = view.get("engines")
+        needs = engines.get("node") if isinstance(engines, dict) else None
+        note = f"installed {installed.version}, not the latest {latest}"
+        if isinstance(needs, str) and needs:
+            note += f": {latest} needs node {needs}, this host has node {node_version or 'unknown'}"
+    return Installed(installed.package, installed.version, latest, note)
 
 
 def installed_version(package: str, prefix: Path) -> Installed | SandboxOutcome:

@@ -5,11 +5,14 @@ cache, with pip's own configuration (index, mirrors, proxies, certificates) — 
 and ``--find-links`` override it. Wheels only, so no package code runs while the network is up.
 Phase 2 (network cut when the host allows): a venv per step, ``pip install --no-index
 --find-links <cache>``, the executables linked into ``<prefix>/bin``, the installed version read
-from the venv.
+from the venv. Phase 1 also asks pip for the index's newest release whatever its
+Requires-Python (``pip install --dry-run --ignore-requires-python --report``): when pip picked
+an older one, the result records the newest and why (a pass with a recorded skew).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
@@ -82,7 +85,23 @@ class PipxRunner:
             )
         if done.exit_code != 0:
             return fail("install_failed", f"pip download {requirement}: {cause_line(done.output)}")
+        self._record_newest(step, ctx)
         return None
+
+    def _record_newest(self, step: PlannedStep, ctx: StepContext) -> None:
+        """The newest release on the index whatever its Requires-Python (pip's JSON report of a
+        dry run), kept in ``<prefix>/pip-newest-<step>.json``; no answer records nothing."""
+        report = newest_file(ctx.prefix, step)
+        ctx.run_download(
+            [
+                ctx.toolchain.path("python"), "-m", "pip", "install", "--dry-run", "--ignore-installed",
+                "--no-deps", "--ignore-requires-python", "--only-binary=:all:", "--report", str(report),
+                *PIP_QUIET, "--quiet", *ctx.options.source.arguments(), "--",
+                distribution_name(step.text("package")),
+            ],
+            env=ctx.download_env(names=frozenset({"XDG_CONFIG_HOME", "XDG_CACHE_HOME"}), prefixes=("PIP_",)),
+            log=ctx.log("pip-newest", step),
+        )  # fmt: skip
 
     def install(self, step: PlannedStep, ctx: StepContext) -> Installed | SandboxOutcome:
         requirement = step.text("package")
@@ -116,7 +135,32 @@ class PipxRunner:
         )
         if linked is not None:
             return linked
-        return _installed_version(distribution_name(requirement), target, step, ctx)
+        installed = _installed_version(distribution_name(requirement), target, step, ctx)
+        if isinstance(installed, SandboxOutcome):
+            return installed
+        return with_newest(installed, newest_file(ctx.prefix, step), platform.python_version())
+
+
+def newest_file(prefix: Path, step: PlannedStep) -> Path:
+    return prefix / f"pip-newest-{step.step}.json"
+
+
+def with_newest(installed: Installed, report: Path, python_version: str) -> Installed:
+    """``installed`` with the index's newest release, and why pip did not pick it (its
+    Requires-Python excludes this interpreter, or it has no wheel pip could use here)."""
+    try:
+        document = json.loads(report.read_text(encoding="utf-8"))
+        metadata = document["install"][0]["metadata"]
+        newest = str(metadata["version"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return installed
+    note = ""
+    if newest != installed.version:
+        needs = metadata.get("requires_python") if isinstance(metadata, dict) else None
+        note = f"installed {installed.version}, not the newest {newest}"
+        if isinstance(needs, str) and needs:
+            note += f": {newest} requires Python {needs}, this interpreter is {python_version}"
+    return Installed(installed.package, installed.version, newest, note)
 
 
 def _installed_version(
