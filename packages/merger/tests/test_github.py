@@ -14,11 +14,22 @@ import pytest
 from fake_github import FakeGitHub
 from pytest_httpserver import HTTPServer
 
-from recipeline_merger import GitHubError, merge, parse_trailers, preflight, rollback
+from recipeline_merger import GitHubError, merge, parse_trailers, preflight, reconcile, rollback
 from recipeline_merger.ghpublisher import GitHubPublisher, askpass, checks_state
+from recipeline_merger.gitrepo import commit_on_branch
 from recipeline_merger.landing import finish
 from recipeline_merger.pullrequest import token_of, token_warning
-from recipeline_schema import BatchDir, BatchPlan, Layout, load, save
+from recipeline_schema import (
+    BatchDir,
+    BatchPlan,
+    Layout,
+    MetricsLine,
+    Queue,
+    ReleaseRecord,
+    load,
+    read_jsonl,
+    save,
+)
 
 if TYPE_CHECKING:
     from .conftest import Git, Make, WriteBatch
@@ -413,3 +424,83 @@ def test_preflight_waits_while_a_batch_pr_of_the_ecosystem_is_open(
     fake.set_checks([{"context": "ci", "state": "success"}])  # auto-merge merges it
     assert fake.pulls[number]["merged"] is True
     assert gh.open_batches("cargo") == ()
+
+
+def test_a_batch_pr_closed_without_merging_is_released_by_the_next_reconcile(
+    repo: Path, make: Make, git: Git, write_batch: WriteBatch, fake: FakeGitHub
+) -> None:
+    fake.statuses = [[{"context": "ci", "state": "pending"}]]
+    bdir = make_batch(repo, make, git, write_batch)
+    merge(repo, bdir.path, now=make.now, publisher=publisher(repo, fake))
+    fake.close_pull(1)  # a reviewer closes it; its branch stays on origin
+    result = reconcile(repo, now=make.now.replace(hour=12), publisher=publisher(repo, fake))
+    assert result.counts.pr_closed == 2
+    layout = Layout(repo)
+    by_name = {e.name: e for e in load(Queue, layout.queue("cargo")).entries}
+    assert by_name["rg"].status == by_name["bat"].status == "failed"
+    assert "PR #1 was closed without merging" in by_name["rg"].reason
+    (release,) = load(ReleaseRecord, layout.release_record(BATCH)).releases
+    assert release.pull_request is not None and release.pull_request.number == 1
+    assert release.packages == ("cargo:bat", "cargo:ripgrep")
+
+
+def test_a_dead_batch_s_open_pr_is_closed_and_its_branch_deleted(
+    repo: Path, make: Make, git: Git, fake: FakeGitHub, origin: Path
+) -> None:
+    """The run died in the middle of merge: its PR is open and its branch pushed, but nothing
+    of its state reached the default branch (no manifest), and the runner is gone (no batch dir)."""
+    dead = "2026-01-28-007"
+    layout = Layout(repo)
+    save(
+        make.queue(
+            [
+                make.entry("rg", "cargo:ripgrep", status="in_progress", batch_id=dead),
+                make.entry("bat", status="in_progress", batch_id=dead),
+            ]
+        ),
+        layout.queue("cargo"),
+    )
+    commit = commit_on_branch(
+        repo, base="HEAD", branch=f"batch/{dead}", files={"recipes/r/rg.toml": b"x"}, message="feat\n"
+    )
+    git(repo, "push", "-q", "origin", f"batch/{dead}")
+    fake.pulls[1] = {
+        "title": f"feat(recipes): add batch {dead} cargo recipes",
+        "body": "",
+        "head": f"batch/{dead}",
+    }
+    assert git(origin, "rev-parse", f"batch/{dead}").strip() == commit
+
+    result = reconcile(repo, now=make.now, publisher=publisher(repo, fake))
+    assert (result.released_batches, result.closed_prs, result.deleted_branches) == (1, 1, 1)
+    assert fake.pulls[1]["state"] == "closed" and not fake.pulls[1].get("merged")
+    (comment,) = fake.comments[1]
+    assert f"batch {dead} ended before it was merged" in comment
+    assert fake.deleted_branches == [f"batch/{dead}"]
+    assert git(origin, "branch", "--list", "batch/*").strip() == ""
+    assert {e.status for e in load(Queue, layout.queue("cargo")).entries} == {"pending"}
+    (line,) = read_jsonl(MetricsLine, layout.metrics)
+    assert (line.batch_id, line.total, line.released) == (dead, 2, 2)
+
+    again = reconcile(repo, now=make.now, publisher=publisher(repo, fake))
+    assert (again.closed_prs, again.metrics_lines, again.released_batches) == (0, 0, 0)
+    assert len(fake.comments[1]) == 1 and len(read_jsonl(MetricsLine, layout.metrics)) == 1
+
+
+def test_reconcile_merges_a_green_batch_pr_without_auto_merge_and_then_marks_it_success(
+    repo: Path, make: Make, git: Git, write_batch: WriteBatch, fake: FakeGitHub
+) -> None:
+    fake.allow_auto_merge = False
+    fake.statuses = [[{"context": "ci", "state": "pending"}]]
+    bdir = make_batch(repo, make, git, write_batch)
+    merge(repo, bdir.path, now=make.now, publisher=publisher(repo, fake))
+    first = reconcile(repo, now=make.now, publisher=publisher(repo, fake))
+    assert first.merged_prs == 0 and fake.comments == {}  # pending: no wait, no comment, left open
+
+    fake.set_checks([{"context": "ci", "state": "success"}])  # the checks finished since
+    second = reconcile(repo, now=make.now, publisher=publisher(repo, fake))
+    assert second.merged_prs == 1 and fake.pulls[1]["merged"] is True
+    third = reconcile(repo, now=make.now, publisher=publisher(repo, fake))  # the next run
+    assert third.remote and third.counts.success == 2
+    statuses = {e.name: e.status for e in load(Queue, Layout(repo).queue("cargo")).entries}
+    assert statuses == {"rg": "success", "bat": "success", "fd": "failed"}

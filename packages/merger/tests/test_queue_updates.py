@@ -161,3 +161,30 @@ def test_blocked_entries_return_to_pending_once_every_dependency_has_a_recipe(ma
     assert "libpng" in e["magick"].reason
     assert e["half"].status == "blocked" and e["unnamed"].status == "blocked"
     assert counts.unblocked == 1
+
+
+def test_an_entry_whose_pr_was_closed_fails_with_backoff_and_a_dead_batch_s_returns_to_pending(
+    make: Make,
+) -> None:
+    queue = make.queue(
+        [
+            make.entry("turned-down", status="in_progress", batch_id=BATCH, failure_count=1),
+            make.entry("landed", status="in_progress", batch_id=BATCH),
+            make.entry("orphan", status="in_progress", batch_id="2026-01-28-009"),
+        ]
+    )
+    closed = {(BATCH, "cargo:turned-down"): "PR #3 closed", (BATCH, "cargo:landed"): "PR #3 closed"}
+    updated, counts = reconcile_queue(
+        queue,
+        on_default_branch={"recipes/l/landed.toml"},  # on main after all: success wins
+        live_batches={BATCH},
+        now=make.now,
+        closed=closed,
+    )
+    e = entries(updated)
+    assert (e["turned-down"].status, e["turned-down"].failure_count) == ("failed", 2)
+    assert e["turned-down"].next_retry_at == make.now + 2 * HOUR and e["turned-down"].reason == "PR #3 closed"
+    assert e["landed"].status == "success"
+    assert (e["orphan"].status, e["orphan"].batch_id) == ("pending", None)
+    assert "batch 2026-01-28-009 ended before it was merged" in e["orphan"].reason
+    assert (counts.success, counts.pr_closed, counts.requeued) == (1, 1, 1)

@@ -195,7 +195,7 @@ def merge(
             )
 
         breaker_state = None
-        if not _has_metrics(layout.metrics, plan.batch_id, plan.ecosystem):
+        if not has_metrics(layout.metrics, plan.batch_id, plan.ecosystem):
             line = metrics_line(decision, plan, inputs.generation, inputs.reports, now=now)
             # The breaker and the budget move before the metrics line; a re-run skips both once
             # the line exists, and skips the control update when the breaker names this batch.
@@ -367,7 +367,7 @@ def _find_failure_file(layout: Layout, plan: BatchPlan) -> Path | None:
     return None
 
 
-def _has_metrics(path: Path, batch_id: str, ecosystem: str) -> bool:
+def has_metrics(path: Path, batch_id: str, ecosystem: str) -> bool:
     """Whether batch-runs.jsonl already holds this batch's line (lines it cannot read are skipped)."""
     try:
         text = path.read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from recipeline_schema import InvalidValueError, Queue, QueueEntry, one_line, recipe_path, replace_entries
@@ -78,13 +78,22 @@ def updated_entry(entry: QueueEntry, package: PackageDecision, *, now: dt.dateti
 @dataclass(frozen=True, slots=True)
 class ReconcileCounts:
     success: int = 0
-    requeued: int = 0
+    requeued: int = 0  # in_progress entries of a dead batch -> pending
     unblocked: int = 0
+    pr_closed: int = 0  # in_progress entries whose PR was closed without merging -> failed
 
     def __add__(self, other: ReconcileCounts) -> ReconcileCounts:
         return ReconcileCounts(
-            self.success + other.success, self.requeued + other.requeued, self.unblocked + other.unblocked
+            self.success + other.success,
+            self.requeued + other.requeued,
+            self.unblocked + other.unblocked,
+            self.pr_closed + other.pr_closed,
         )
+
+
+def released_reason(batch_id: str) -> str:
+    """Why a dead batch's entries are back in the queue (the queue and the release record say it)."""
+    return f"released: batch {batch_id} ended before it was merged (its run was killed or failed)"
 
 
 def reconcile_queue(
@@ -94,16 +103,24 @@ def reconcile_queue(
     live_batches: Collection[str],
     now: dt.datetime,
     rolled_back: Collection[str] = (),
+    closed: Mapping[tuple[str, str], str] | None = None,
 ) -> tuple[Queue, ReconcileCounts]:
-    """Statuses from what is true: a recipe on the default branch is ``success``; an
-    ``in_progress`` entry whose batch vanished goes back to ``pending`` without its batch id;
-    a ``blocked`` entry whose every ``blocked_by`` recipe is on the default branch is ``pending``.
+    """Statuses from what is true, in this order:
 
-    ``on_default_branch`` holds repository paths (``recipes/<x>/<name>.toml``); entries of a
-    ``rolled_back`` batch are not made ``success`` by the recipe their rollback removes.
+    1. a recipe on the default branch is ``success`` (a squash-merged batch included: only the
+       path counts), unless the entry's batch was rolled back;
+    2. an ``in_progress`` entry whose PR was closed without merging (``closed``: (batch id,
+       package id) -> why) is ``failed`` with the next backoff: a human turned it down, so it
+       is retried later, not at once;
+    3. an ``in_progress`` entry whose batch is not live (no batch directory with a plan, no
+       manifest: its run died) goes back to ``pending`` without its batch id;
+    4. a ``blocked`` entry whose every ``blocked_by`` recipe is on the default branch is ``pending``.
+
+    ``on_default_branch`` holds repository paths (``recipes/<x>/<name>.toml``).
     """
+    closed = closed or {}
     changed: list[QueueEntry] = []
-    success = requeued = unblocked = 0
+    success = requeued = unblocked = pr_closed = 0
     for entry in queue.entries:
         path = _recipe_path(entry.name)
         if (
@@ -116,8 +133,23 @@ def reconcile_queue(
                 dataclasses.replace(entry, status="success", next_retry_at=None, blocked_by=(), reason="")
             )
             success += 1
+        elif entry.status == "in_progress" and (str(entry.batch_id), entry.source) in closed:
+            count = entry.failure_count + 1
+            changed.append(
+                dataclasses.replace(
+                    entry,
+                    status="failed",
+                    failure_count=count,
+                    next_retry_at=next_retry_at(now, count, transient=False),
+                    reason=one_line(closed[(str(entry.batch_id), entry.source)]),
+                )
+            )
+            pr_closed += 1
         elif entry.status == "in_progress" and entry.batch_id not in live_batches:
-            changed.append(dataclasses.replace(entry, status="pending", batch_id=None))
+            reason = (
+                released_reason(entry.batch_id) if entry.batch_id else "released: in_progress without a batch"
+            )
+            changed.append(dataclasses.replace(entry, status="pending", batch_id=None, reason=reason))
             requeued += 1
         elif entry.status == "blocked" and _all_present(entry.blocked_by, on_default_branch):
             changed.append(
@@ -132,7 +164,7 @@ def reconcile_queue(
             unblocked += 1
     if not changed:
         return queue, ReconcileCounts()
-    return replace_entries(queue, changed, now=now), ReconcileCounts(success, requeued, unblocked)
+    return replace_entries(queue, changed, now=now), ReconcileCounts(success, requeued, unblocked, pr_closed)
 
 
 def _all_present(names: tuple[str, ...], on_default_branch: Collection[str]) -> bool:

@@ -107,3 +107,30 @@ def build_manifest(
         auto_merge=decision.auto_merge,
         pull_requests=pull_requests,
     )
+
+
+def released_metrics_line(batch_id: str, ecosystem: str, released: int, *, now: dt.datetime) -> MetricsLine:
+    """The metrics line of a batch that died before it merged (reconcile released its entries):
+    ``total`` and ``released`` are the entries it had selected, every other count is 0 (nothing
+    of it was generated, validated or merged as far as the repository knows), ``success_rate``
+    0, the durations and minutes 0 (unknown), ``timestamp`` the release. One line per batch
+    with a selection, as for every other batch."""
+    return MetricsLine(
+        batch_id=batch_id,
+        ecosystem=ecosystem,  # type: ignore[arg-type]
+        total=released,
+        generated=0,
+        failed=0,
+        blocked=0,
+        validated_linux=0,
+        validated_macos=0,
+        merged=0,
+        excluded=0,
+        success_rate=0.0,
+        used_disambiguation=0,
+        duration_seconds=0.0,
+        macos_minutes=0.0,
+        linux_minutes=0.0,
+        timestamp=now,
+        released=released,
+    )

@@ -76,6 +76,17 @@ def live_batches(layout: Layout) -> set[str]:
     return planned | manifest_ids(layout)
 
 
+def released_ids(layout: Layout) -> set[str]:
+    """Batches reconcile released entries of: data/batches/<id>.release.json."""
+    d = layout.batches_dir
+    return (
+        _ids([p.name.removesuffix(".release.json") for p in d.glob("*.release.json")])
+        if d.is_dir()
+        else set()
+    )
+
+
 def used_batch_ids(layout: Layout) -> set[str]:
-    """Every id a new batch must not reuse: all batch directories and manifests."""
-    return _ids([p.name for p in _batch_dirs(layout)]) | manifest_ids(layout)
+    """Every id a new batch must not reuse: all batch directories, manifests and release records
+    (a dead batch's id named its metrics line; its branch is gone)."""
+    return _ids([p.name for p in _batch_dirs(layout)]) | manifest_ids(layout) | released_ids(layout)
