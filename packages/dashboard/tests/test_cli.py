@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -336,3 +337,30 @@ def test_the_site_is_replaced_atomically_keeping_the_files_mode(tmp_path: Path) 
     (tmp_path / "file").write_text("")
     with pytest.raises(OSError):
         replace_file(tmp_path / "file" / "dashboard.json", b"{}")  # a parent that is a file
+
+
+def test_a_released_batch_is_read_and_shown_with_its_run(repo: Path, make_metrics: MakeMetrics) -> None:
+    """What the merger's reconcile records: a dead batch's metrics line (``released``) and the
+    release record beside the manifests; the run lists the release and the document validates."""
+    from recipeline_dashboard import read_repository
+    from recipeline_schema import PullRequestRef, Release, ReleaseRecord, append_jsonl
+
+    layout = Layout(repo)
+    when = dt.datetime(2026, 2, 1, 12, 0, 0, tzinfo=dt.UTC)
+    line = make_metrics("2026-02-01-003", "pypi", 11, merged=0, total=2)
+    append_jsonl([dataclasses.replace(line, released=2)], layout.metrics)
+    died = Release(when, "batch_died", "pending", ("pypi:black", "pypi:tox"), branch="batch/2026-02-01-003")
+    closed = Release(
+        when, "pr_closed", "failed", ("pypi:nox",), branch="batch/2026-02-01-003-review",
+        pull_request=PullRequestRef(7, "https://github.example/o/r/pull/7"), reason="PR #7 closed",
+    )  # fmt: skip
+    save(ReleaseRecord(1, "2026-02-01-003", "pypi", (died, closed)), layout.release_record("2026-02-01-003"))
+
+    data = read_repository(repo)
+    assert data.problems == ()  # the release record is not mistaken for a manifest
+    document = build_dashboard(data, dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
+    check_document(document)
+    (run,) = document["runs"]
+    assert [r["cause"] for r in run["released"]] == ["batch_died", "pr_closed"]
+    assert run["released"][1]["pull_request"] == "https://github.example/o/r/pull/7"
+    assert run["released"][0]["packages"] == ["pypi:black", "pypi:tox"] and run["merged"] == 0

@@ -15,7 +15,17 @@ from typing import Any
 
 from recipeline_schema import CATEGORIES
 
-from .model import Control, Curated, FailureEvent, Manifest, Package, ReadProblem, RepositoryData, Run
+from .model import (
+    BatchRelease,
+    Control,
+    Curated,
+    FailureEvent,
+    Manifest,
+    Package,
+    ReadProblem,
+    RepositoryData,
+    Run,
+)
 from .model import time_text as _time_text
 
 #: How many failures ``recent_failures`` shows.
@@ -114,7 +124,7 @@ _SECTIONS: dict[str, Callable[[Dashboard], Any]] = {
     "recent_failures": lambda d: d.details(RECENT_FAILURES),
     "failure_details": lambda d: d.details(MAX_FAILURE_DETAILS),
     "health": lambda d: health_section(d.data.control, d.data.packages, d.data.runs, d.data.manifests, d.now),
-    "runs": lambda d: runs_section(d.data.runs, d.failures, d.data.manifests),
+    "runs": lambda d: runs_section(d.data.runs, d.failures, d.data.manifests, d.data.releases),
     "series": lambda d: series_section(d.data.runs),
     "disambiguations": lambda d: disambiguations_section(d.data.disambiguations, d.data.runs),
     "errors": lambda d: errors_section(d.data.problems),
@@ -513,11 +523,27 @@ def _rate(merged: int, total: int) -> float:
 
 
 def runs_section(
-    runs: Sequence[Run], failures: Sequence[FailureEvent], manifests: Sequence[Manifest]
+    runs: Sequence[Run],
+    failures: Sequence[FailureEvent],
+    manifests: Sequence[Manifest],
+    releases: Sequence[BatchRelease] = (),
 ) -> list[Document]:
-    """The newest ``MAX_RUNS`` runs, with their failure count and manifest when one exists."""
+    """The newest ``MAX_RUNS`` runs, with their failure count, their manifest when one exists and
+    the releases reconcile recorded (a batch PR closed unmerged, a batch whose run died)."""
     failed_by_batch = Counter(map(_BATCH_ID, failures))
     by_batch = {m.batch_id: m for m in manifests}
+    released: dict[str, list[Document]] = defaultdict(list)
+    for rel in releases:
+        released[rel.batch_id].append(
+            {
+                "cause": rel.cause,
+                "status": rel.status,
+                "released_at": _t(rel.released_at),
+                "packages": list(rel.packages),
+                "pull_request": rel.pull_request,
+                "reason": rel.reason,
+            }
+        )
     out = []
     newest = sorted(runs, key=lambda r: (r.timestamp, r.batch_id, r.ecosystem), reverse=True)
     for r in newest[:MAX_RUNS]:
@@ -544,6 +570,7 @@ def runs_section(
                 "success_rate": _rate(r.merged, r.total),
                 "recorded_failures": failed_by_batch.get(r.batch_id, 0),
                 "manifest": None if m is None else _manifest_json(m),
+                "released": released.get(r.batch_id, []),
             }
         )
     return out

@@ -186,6 +186,21 @@ class Manifest:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchRelease:
+    """Entries reconcile released from a batch (data/batches/<id>.release.json): its PR was
+    closed without merging (``pr_closed``: they became ``failed``), or its run died before it
+    merged (``batch_died``: they went back to ``pending``)."""
+
+    batch_id: str
+    cause: str
+    status: str
+    released_at: dt.datetime | None
+    packages: tuple[str, ...] = ()
+    pull_request: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class RepositoryData:
     """Everything read from one repository, and what could not be read."""
 
@@ -195,6 +210,7 @@ class RepositoryData:
     control: Control | None = None
     disambiguations: tuple[Curated, ...] = ()
     manifests: tuple[Manifest, ...] = ()
+    releases: tuple[BatchRelease, ...] = ()
     problems: tuple[ReadProblem, ...] = ()
     #: per raw failure line item, the category as the file spelled it (tsuku's queue-analytics figure)
     raw_categories: Mapping[str, int] = field(default_factory=dict)

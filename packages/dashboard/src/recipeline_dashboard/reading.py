@@ -28,6 +28,7 @@ from .legacy import TSUKU_CATEGORIES, canonical_ecosystem, canonical_source, cla
 from .legacy import parse_failure_filename as _parse_failure_filename
 from .model import (
     BatchOutcome,
+    BatchRelease,
     Breaker,
     BudgetUse,
     Control,
@@ -98,6 +99,7 @@ def read_repository(root: Path | Layout, *, workers: int | None = None) -> Repos
         control = _read_control(layout.control, col)
         curated = _read_curated(layout.curated, col)
         manifests = _read_manifests(layout.batches_dir, col)
+        releases = _read_releases(layout.batches_dir, col)
     except BaseException:
         reading.cancel()
         raise
@@ -109,6 +111,7 @@ def read_repository(root: Path | Layout, *, workers: int | None = None) -> Repos
         control=control,
         disambiguations=tuple(curated),
         manifests=tuple(manifests),
+        releases=tuple(releases),
         problems=tuple(col.problems),
         raw_categories=dict(col.raw_categories),
         layouts=tuple(sorted(col.layouts)),
@@ -1035,7 +1038,7 @@ def _read_manifests(directory: Path, col: _Collector) -> list[Manifest]:
     rolled_back = {p.name.removesuffix(".rollback.json") for p in directory.glob("*.rollback.json")}
     out = []
     for path in sorted(directory.glob("*.json")):
-        if path.name.endswith(".rollback.json"):
+        if path.name.endswith((".rollback.json", ".release.json")):
             continue
         doc = _read_document(path, col)
         if doc is None:
@@ -1078,4 +1081,40 @@ def _read_manifests(directory: Path, col: _Collector) -> list[Manifest]:
                 rolled_back=doc["batch_id"] in rolled_back,
             )
         )
+    return out
+
+
+def _read_releases(directory: Path, col: _Collector) -> list[BatchRelease]:
+    """Every release reconcile recorded beside the manifests (``<id>.release.json``)."""
+    if not directory.is_dir():
+        return []
+    out = []
+    for path in sorted(directory.glob("*.release.json")):
+        doc = _read_document(path, col)
+        if doc is None:
+            continue
+        if not (
+            isinstance(doc, dict)
+            and isinstance(doc.get("batch_id"), str)
+            and isinstance(doc.get("releases"), list)
+        ):
+            col.problem(col.rel(path), None, "at $: expected a release record with batch_id and releases")
+            continue
+        for item in doc["releases"]:
+            if not isinstance(item, dict):
+                continue
+            pr = item.get("pull_request")
+            out.append(
+                BatchRelease(
+                    batch_id=doc["batch_id"],
+                    cause=str(item.get("cause") or ""),
+                    status=str(item.get("status") or ""),
+                    released_at=_time(item.get("released_at")),
+                    packages=_strings(item.get("packages")),
+                    pull_request=pr.get("url")
+                    if isinstance(pr, dict) and isinstance(pr.get("url"), str)
+                    else None,
+                    reason=str(item.get("reason") or ""),
+                )
+            )
     return out

@@ -396,7 +396,7 @@
   }
 
   function pageRuns(d) {
-    const rows = d.runs.map((r) => [runLink(r.batch_id), r.ecosystem, when(r.timestamp), num(r.total), num(r.merged), r.total ? pct(r.success_rate) : "—", num(r.recorded_failures), r.duration_seconds.toFixed(0) + " s"]);
+    const rows = d.runs.map((r) => [[runLink(r.batch_id), r.released.length ? [" ", pill("released", "bad")] : null], r.ecosystem, when(r.timestamp), num(r.total), num(r.merged), r.total ? pct(r.success_rate) : "—", num(r.recorded_failures), r.duration_seconds.toFixed(0) + " s"]);
     const note = d.health.runs_recorded > d.runs.length ? el("p", { class: "note" }, `The newest ${d.runs.length} of ${d.health.runs_recorded} runs; the charts cover all of them.`) : null;
     return [el("h1", {}, "Runs"), card(null, note, el("div", { id: "runs" }, rows.length ? table(["batch", "ecosystem", "when", "packages", "merged", "success", "failures", "duration"], rows, [3, 4, 5, 6, 7]) : el("p", { class: "muted" }, "No runs recorded.")))];
   }
@@ -415,6 +415,7 @@
         out.push(card("Pull request and gates", el("p", {}, m.pull_request ? el("a", { href: m.pull_request, rel: "noreferrer" }, m.pull_request) : "no pull request recorded", m.rolled_back ? [" ", pill("rolled back", "bad")] : null), table(["gate", "verdict", "detail"], m.gates.map((g) => [g.name, pill(g.passed ? "held" : "failed", g.passed ? "ok" : "bad"), g.detail]))));
         out.push(card("Packages", table(["package", "outcome", "recipe", "reason"], m.packages.map((p) => [packageLink(p.package_id, p.name), pill(p.outcome), p.recipe_path || "—", msgCell(p.reason)]))));
       }
+      if (r.released.length) out.push(card("Released by reconcile", el("div", { id: "released" }, table(["when", "why", "entries now", "packages", "pull request", "reason"], r.released.map((x) => [when(x.released_at), x.cause === "pr_closed" ? "PR closed without merging" : "run died before merging", pill(x.status), msgCell(x.packages.join(", ")), x.pull_request ? el("a", { href: x.pull_request, rel: "noreferrer" }, x.pull_request) : "—", msgCell(x.reason)])))));
     }
     out.push(card("Failures of this batch", failures.length ? table(["package", "category", "message", "environments"], failures.map((f) => [packageLink(f.package), categoryLabel(f), msgCell(f.message), msgCell(f.environments.join(", "))])) : el("p", { class: "muted" }, "No failure recorded for this batch.")));
     return out;
