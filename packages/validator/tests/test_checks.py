@@ -108,7 +108,9 @@ def test_a_recipe_for_another_ecosystem_is_skipped_with_the_reason() -> None:
     text = GOOD.replace('action = "pipx_install"', 'action = "cargo_install"')
     recipe = check_recipe(text).recipe
     assert recipe is not None
-    plan = native_plan(recipe, parse_environment("linux-debian-glibc-x86_64"))
+    plan = native_plan(
+        recipe, parse_environment("linux-debian-glibc-x86_64"), runnable=frozenset({"pipx_install"})
+    )
     assert plan.installs == ()
     assert "cannot run step 1: cargo_install" in plan.skip_reason
 

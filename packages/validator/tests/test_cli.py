@@ -41,6 +41,8 @@ CARGO = recipe_toml("ripgrep", "ripgrep", ["rg"], "rg --version", pattern="ripgr
     'action = "pipx_install"\npackage', 'action = "cargo_install"\ncrate'
 )
 NO_STEPS = '[metadata]\nname = "nosteps"\n\n[verify]\ncommand = "x"\n'
+#: A toolchain search path holding nothing: the cargo recipe is skipped ("cargo not found on PATH").
+NO_TOOLCHAINS = "/nonexistent-recipeline-toolchains"
 
 
 def host_environment() -> str:
@@ -199,7 +201,9 @@ def test_macos_only_validates_recipes_that_passed_on_linux(tmp_path: Path) -> No
     batch = write_batch(tmp_path, {"ok": OK, "ripgrep": CARGO})
     debian_failed_ok_passed_ripgrep(batch)
     settings = RunSettings(
-        native=NativeOptions(isolation=Isolation((), "none: test")), workers=1, now=lambda: NOW
+        native=NativeOptions(isolation=Isolation((), "none: test"), tool_path=NO_TOOLCHAINS),
+        workers=1,
+        now=lambda: NOW,
     )
     report = validate_batch(batch.path, "darwin-arm64", settings)
     results = {r.name: r for r in report.results}
@@ -215,7 +219,9 @@ def test_a_recipe_path_leaving_the_batch_directory_is_a_failure(tmp_path: Path) 
     outside = GeneratedPackage("evil", "pypi:evil", "pypi:evil", "generated", recipe="../../../etc/passwd")
     batch = write_batch(tmp_path, {}, (outside,))
     settings = RunSettings(
-        native=NativeOptions(isolation=Isolation((), "none: test")), workers=1, now=lambda: NOW
+        native=NativeOptions(isolation=Isolation((), "none: test"), tool_path=NO_TOOLCHAINS),
+        workers=1,
+        now=lambda: NOW,
     )
     (result,) = validate_batch(batch.path, "linux-debian-glibc-x86_64", settings).results
     assert result.outcome == "fail"
@@ -225,7 +231,7 @@ def test_a_recipe_path_leaving_the_batch_directory_is_a_failure(tmp_path: Path) 
 def test_a_sandbox_that_cannot_be_created_fails_only_the_recipes_that_need_it(tmp_path: Path) -> None:
     batch = write_batch(tmp_path, {"ok": OK, "ripgrep": CARGO})
     settings = RunSettings(
-        native=NativeOptions(isolation=Isolation((), "none: test")),
+        native=NativeOptions(isolation=Isolation((), "none: test"), tool_path=NO_TOOLCHAINS),
         workers=2,
         work_root=tmp_path / "missing",
         now=lambda: NOW,
@@ -239,7 +245,7 @@ def test_a_sandbox_that_cannot_be_created_fails_only_the_recipes_that_need_it(tm
 def test_only_passed_on_linux_holds_back_recipes_on_another_linux_environment(tmp_path: Path) -> None:
     batch = write_batch(tmp_path, {"ok": OK, "ripgrep": CARGO})
     debian_failed_ok_passed_ripgrep(batch)
-    native = NativeOptions(isolation=Isolation((), "none: test"), npm_tools=None)
+    native = NativeOptions(isolation=Isolation((), "none: test"), npm_tools=None, tool_path=NO_TOOLCHAINS)
     gated = RunSettings(native=native, workers=1, now=lambda: NOW, only_passed_on="linux")
     results = {r.name: r for r in validate_batch(batch.path, "linux-rhel-glibc-x86_64", gated).results}
     assert results["ok"].outcome == "skipped"

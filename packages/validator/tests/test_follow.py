@@ -38,7 +38,10 @@ def batch(tmp_path: Path) -> BatchDir:
 
 
 def _settings(now: object = lambda: NOW, **kw: object) -> RunSettings:
-    native = NativeOptions(isolation=Isolation((), "none: test"))
+    # no toolchain on the search path: the cargo recipe is skipped ("cargo not found on PATH")
+    native = NativeOptions(
+        isolation=Isolation((), "none: test"), tool_path="/nonexistent-recipeline-toolchains"
+    )
     return dataclasses.replace(RunSettings(native=native, workers=2, now=now), **kw)  # type: ignore[arg-type]
 
 
