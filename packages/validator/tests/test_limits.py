@@ -55,6 +55,10 @@ def results(tmp_path_factory: pytest.TempPathFactory, isolation: Isolation) -> d
     wheels = tmp_path_factory.mktemp("limit-wheels")
     scripts = {"reserver": "reserve", "bomb": "bomb", "writer": "writer"}
     build_wheel(wheels, "limitedpkg", "1.0.0", module_source=LIMITED_SOURCE, scripts=scripts)
+    # a .pth file runs when the venv's python starts: the install's version read allocates 1 GiB
+    hog_pth = {"hog.pth": b"import sys; sys.flags.isolated or bytearray(1 << 30)\n"}
+    build_wheel(wheels, "pthhogpkg", "1.0.0", module_source=LIMITED_SOURCE, scripts={"pthtool": "reserve"},
+                extra_files=hog_pth)  # fmt: skip
     options = NativeOptions(
         isolation=isolation,
         limits=Limits(
@@ -72,6 +76,9 @@ def results(tmp_path_factory: pytest.TempPathFactory, isolation: Isolation) -> d
         )
         for exe in scripts
     ]
+    items.append(
+        RecipeInput("pthhog", "pypi:pthhogpkg", recipe_toml("pthhog", "pthhogpkg", ["pthtool"], "true"), "r")
+    )
     return {r.name: r for r in validate_all(items, ENV, settings)}
 
 
@@ -107,3 +114,14 @@ def test_the_report_says_what_was_in_force(isolation: Isolation, tmp_path: Path)
     groups = cgroup.probe()
     expected = f"memory 2 GiB (cgroup v{groups.version})" if "memory" in groups.controllers else "RLIMIT_DATA"
     assert expected in text
+
+
+def test_an_install_step_stopped_by_a_limit_is_a_resource_limit(results: dict[str, RecipeResult]) -> None:
+    if "memory" not in cgroup.probe().controllers:
+        pytest.skip(f"no memory cgroup here ({cgroup.probe().description})")
+    failure = results["pthhog"].failure
+    assert failure is not None
+    assert (failure.category, failure.subcategory) == ("validation_failed", "resource_limit")
+    assert failure.message.startswith(
+        "step 1: killed by the 512 MiB memory limit: cannot read the installed version"
+    )

@@ -30,12 +30,14 @@ def build_wheel(
     requires: tuple[str, ...] = (),
     data_scripts: dict[str, bytes] | None = None,
     requires_python: str = "",
+    extra_files: dict[str, bytes] | None = None,
 ) -> Path:
     """Write ``<distribution>-<version>-py3-none-any.whl`` with one module and console scripts.
 
     ``scripts`` maps an executable name to a function of the module (``main``, ``net``...);
     ``data_scripts`` maps a file name to bytes installed as they are into the venv's ``bin``
-    (``<dist>-<version>.data/scripts/``: a script with its own ``#!`` line, an ELF program).
+    (``<dist>-<version>.data/scripts/``: a script with its own ``#!`` line, an ELF program);
+    ``extra_files`` are more files of the wheel's root (a ``.pth`` file).
     """
     norm = re.sub(r"[-_.]+", "_", distribution).lower()
     module = f"{norm}_cli"
@@ -55,6 +57,7 @@ def build_wheel(
         ),
         f"{dist_info}/entry_points.txt": entry_points.encode(),
     }
+    files.update(extra_files or {})
     for name, data in (data_scripts or {}).items():
         files[f"{norm}-{version}.data/scripts/{name}"] = data
     record = [_record_line(name, data) for name, data in files.items()] + [f"{dist_info}/RECORD,,"]
