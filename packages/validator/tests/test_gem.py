@@ -39,6 +39,12 @@ MISSING_TOOLS = [name for name in ("ruby", "gem", "make", "cc") if shutil.which(
     if subprocess.run(["ruby", "-e", RUBY_HEADERS], capture_output=True, check=False).returncode != 0
 ]
 
+LOCAL_PLATFORM = (
+    ""
+    if MISSING_TOOLS
+    else subprocess.run(["ruby", "-e", "print Gem::Platform.local"], capture_output=True, text=True).stdout
+)
+
 pytestmark = pytest.mark.skipif(
     bool(MISSING_TOOLS), reason=f"gem_install tests need {', '.join(MISSING_TOOLS)} (.ci/run installs them)"
 )
@@ -54,6 +60,11 @@ class TinyGem:
     executables: tuple[str, ...] = ()
     dependencies: tuple[tuple[str, str], ...] = ()
     extensions: tuple[str, ...] = ()
+    platform: str = "ruby"  # "local": this host's (Gem::Platform.local)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.name}-{self.version}" + ("" if self.platform == "ruby" else f"-{LOCAL_PLATFORM}")
 
 
 def _gemspec(gem: TinyGem) -> str:
@@ -68,6 +79,7 @@ def _gemspec(gem: TinyGem) -> str:
         '  s.bindir = "exe"',
         f"  s.executables = {list(gem.executables)!r}",
         f"  s.extensions = {list(gem.extensions)!r}",
+        *(["  s.platform = Gem::Platform.local"] if gem.platform == "local" else []),
         *(f"  s.add_runtime_dependency {name!r}, {req!r}" for name, req in gem.dependencies),
         "end",
     ]
@@ -76,7 +88,7 @@ def _gemspec(gem: TinyGem) -> str:
 
 def build_gem(work: Path, gem: TinyGem) -> bytes:
     """``gem build`` of ``gem`` in a directory of its own; the .gem file's bytes."""
-    src = work / f"{gem.name}-{gem.version}"
+    src = work / gem.full_name
     for path, text in gem.files.items():
         target = src / path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +100,7 @@ def build_gem(work: Path, gem: TinyGem) -> bytes:
     subprocess.run(
         ["gem", "build", f"{gem.name}.gemspec"], cwd=src, env=env, check=True, capture_output=True, timeout=60
     )
-    return (src / f"{gem.name}-{gem.version}.gem").read_bytes()
+    return (src / f"{gem.full_name}.gem").read_bytes()
 
 
 def with_hostile_data(gem_bytes: bytes, member: tarfile.TarInfo) -> bytes:
@@ -180,6 +192,11 @@ def _reaching(port: int) -> TinyGem:
     )
 
 
+def _platform(platform: str, shown: str) -> TinyGem:
+    exe = f'#!/usr/bin/env ruby\nputs "platgem 1.0.0 {shown}"\n'
+    return TinyGem("platgem", "1.0.0", {"exe/platgem": exe}, executables=("platgem",), platform=platform)
+
+
 EXT_OK = """
     #include <ruby.h>
     void Init_extgem(void) {
@@ -200,16 +217,22 @@ class Source:
 
 
 def _release(
-    number: str, sha: str | None, *, ruby: str = ">= 0", prerelease: bool = False
+    number: str, sha: str | None, *, ruby: str = ">= 0", prerelease: bool = False, platform: str = "ruby"
 ) -> dict[str, object]:
-    return {"number": number, "platform": "ruby", "sha": sha, "prerelease": prerelease, "ruby_version": ruby}
+    return {
+        "number": number,
+        "platform": platform,
+        "sha": sha,
+        "prerelease": prerelease,
+        "ruby_version": ruby,
+    }
 
 
 @pytest.fixture(scope="module")
 def gem_source(tmp_path_factory: pytest.TempPathFactory, loopback_server: LoopbackServer) -> Iterator[Source]:
     """The test gems, built once, served as a RubyGems-compatible source on loopback."""
     work = tmp_path_factory.mktemp("gems")
-    built: dict[str, list[tuple[str, bytes]]] = {}
+    built: dict[str, list[tuple[str, str, bytes]]] = {}
     gems = [
         _lib("1.0.0"),
         _lib("1.1.0"),
@@ -223,28 +246,39 @@ def gem_source(tmp_path_factory: pytest.TempPathFactory, loopback_server: Loopba
         _ext("extgem", EXT_OK),
         _ext("brokenext", EXT_BROKEN),
         _reaching(loopback_server.port),
+        _platform("ruby", "from source"),
+        _platform("local", "native"),
     ]
     for gem in gems:
-        built.setdefault(gem.name, []).append((gem.version, build_gem(work, gem)))
+        built.setdefault(gem.name, []).append((gem.full_name, gem.version, build_gem(work, gem)))
     traversal = tarfile.TarInfo("../escaped.txt")
     link = tarfile.TarInfo("lib/passwd")
     link.type, link.linkname = tarfile.SYMTYPE, "../../../../../../etc/passwd"
-    built["evilgem"] = [("1.0.0", with_hostile_data(built["evilgem"][0][1], traversal))]
-    built["linkgem"] = [("1.0.0", with_hostile_data(built["linkgem"][0][1], link))]
+    built["evilgem"] = [("evilgem-1.0.0", "1.0.0", with_hostile_data(built["evilgem"][0][2], traversal))]
+    built["linkgem"] = [("linkgem-1.0.0", "1.0.0", with_hostile_data(built["linkgem"][0][2], link))]
 
     server = HTTPServer(host="127.0.0.1", port=0)
     server.start()
     for name, versions in built.items():
         releases = []
-        for version, data in versions:
-            server.expect_request(f"/gems/{name}-{version}.gem").respond_with_data(
+        for full_name, version, data in versions:
+            server.expect_request(f"/gems/{full_name}.gem").respond_with_data(
                 data, content_type="application/octet-stream"
             )
             sha = hashlib.sha256(data).hexdigest()
-            releases.append(_release(version, "0" * 64 if name == "badsumgem" else sha))
+            platform = full_name.removeprefix(f"{name}-{version}").removeprefix("-") or "ruby"
+            releases.append(_release(version, "0" * 64 if name == "badsumgem" else sha, platform=platform))
         if name == "tinygem":  # newer releases the runner must not pick: one needs a future ruby,
             releases.append(_release("1.3.0", "1" * 64, ruby=">= 99.0"))  # one is a prerelease
             releases.append(_release("2.0.0.pre1", "2" * 64, prerelease=True))
+        if name == "platgem":  # newer releases for platforms that are not this host's
+            cpu = LOCAL_PLATFORM.split("-")[0]
+            releases.append(
+                _release(
+                    "1.1.0", "3" * 64, platform=f"{cpu}-linux-{'gnu' if 'musl' in LOCAL_PLATFORM else 'musl'}"
+                )
+            )
+            releases.append(_release("2.0.0", "4" * 64, platform="java"))
         server.expect_request(f"/api/v1/versions/{name}.json").respond_with_json(releases)
     server.expect_request("/api/v1/versions/nogem.json").respond_with_json({"error": "not found"}, status=404)
     server.expect_request("/api/v1/versions/downgem.json").respond_with_data("down", status=500)
@@ -276,6 +310,7 @@ SCENARIOS = {
     "liar": gem_recipe("liar", "liargem", ("liargem",), "liargem --version", "liargem {version}"),
     "missing-exe": gem_recipe("missing-exe", "tinygem", ("tinygem", "nope"), "tinygem", ""),
     "ext": gem_recipe("ext", "extgem", ("extgem",), "extgem", "extgem {version}"),
+    "platform": gem_recipe("platform", "platgem", ("platgem",), "platgem", "platgem {version} native"),
     "net": gem_recipe("net", "netgem", ("netgem",), "netgem", "netgem {version}"),
     "broken-ext": gem_recipe("broken-ext", "brokenext", ("brokenext",), "brokenext", "{version}"),
     "badsum": gem_recipe("badsum", "badsumgem", ("badsumgem",), "badsumgem", "{version}"),
@@ -358,6 +393,15 @@ def test_the_wrapper_runs_from_anywhere(run: Run) -> None:
 def test_install_dir_paths_reach_the_wrapper(run: Run) -> None:
     result = run.results["absolute"]
     assert result.outcome == "pass", result.failure
+
+
+def test_this_hosts_platform_gem_is_preferred(run: Run) -> None:
+    """As gem install does: the host's platform over ruby, never another libc's or java."""
+    result = run.results["platform"]
+    assert result.outcome == "pass", result.failure
+    assert (result.installed_version, result.latest_version) == ("1.0.0", "1.0.0")
+    specs = _prefix(run, "platform") / "gems" / "specifications"
+    assert [p.name for p in specs.iterdir()] == [f"platgem-1.0.0-{LOCAL_PLATFORM}.gemspec"]
 
 
 def test_a_native_extension_compiles_offline(run: Run) -> None:

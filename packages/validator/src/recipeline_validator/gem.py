@@ -60,19 +60,34 @@ if TYPE_CHECKING:
 GEM_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 #: Gem versions (``Gem::Version``): digits, letters, dots, dashes.
 VERSION_RE = re.compile(r"^[0-9][0-9A-Za-z.-]{0,63}$")
+#: Gem platforms (``ruby``, ``x86_64-linux``, ``arm64-darwin``, ``x86_64-linux-musl``).
+PLATFORM_RE = re.compile(r"^[a-z0-9_]+(?:-[a-z0-9_.]+){0,2}$")
 #: The most gems one step may fetch (a runaway dependency closure stops here).
 MAX_GEMS = 200
 
-#: RubyGems' own rules, run with the host's ruby: ``spec FILE`` prints a .gem's name, version and
-#: runtime dependencies (its YAML metadata, loaded by ``Gem::Package``, no gem code); ``pick
-#: QUERY`` prints the newest release of a versions list matching a requirement, for this ruby.
+#: RubyGems' own rules, run with the host's ruby: ``spec FILE`` prints a .gem's name, version,
+#: platform and runtime dependencies (its YAML metadata, loaded by ``Gem::Package``, no gem code);
+#: ``pick QUERY`` prints the newest release of a versions list matching a requirement that runs
+#: here: this ruby, and the ``ruby`` platform or this host's (preferred, as ``gem install`` does;
+#: on Linux only a platform of this host's C library, ``-gnu`` or ``-musl``).
 RUBY_HELPER = r"""
 require "json"
 require "rubygems/package"
 
+LIBC = RbConfig::CONFIG["host_os"].to_s.include?("musl") ? "musl" : "gnu"
+
+def platform_here?(name)
+  return true if name == "ruby"
+  platform = Gem::Platform.new(name)
+  platform === Gem::Platform.local && (platform.os != "linux" || [nil, LIBC].include?(platform.version))
+rescue StandardError
+  false
+end
+
 def release?(c)
-  c.is_a?(Hash) && c["platform"] == "ruby" && !c["prerelease"] && c["number"].is_a?(String) &&
-    Gem::Version.correct?(c["number"]) && !Gem::Version.new(c["number"]).prerelease?
+  return false unless c.is_a?(Hash) && c["platform"].is_a?(String) && c["number"].is_a?(String)
+  platform_here?(c["platform"]) && !c["prerelease"] && Gem::Version.correct?(c["number"]) &&
+    !Gem::Version.new(c["number"]).prerelease?
 end
 
 def runs_here?(c)
@@ -81,21 +96,25 @@ rescue ArgumentError
   false
 end
 
+def rank(c) = [Gem::Version.new(c["number"]), c["platform"] == "ruby" ? 0 : 1]
+
 case ARGV[0]
 when "spec"
   spec = Gem::Package.new(ARGV[1]).spec
   deps = spec.runtime_dependencies.map { |d| { "name" => d.name, "requirement" => d.requirement.as_list } }
-  puts JSON.generate("name" => spec.name, "version" => spec.version.to_s, "dependencies" => deps)
+  puts JSON.generate("name" => spec.name, "version" => spec.version.to_s, "platform" => spec.platform.to_s,
+                     "dependencies" => deps)
 when "pick"
   query = JSON.parse(File.read(ARGV[1]))
   wanted = Gem::Requirement.new(*query["requirement"])
   matching = query["candidates"].select do |c|
     release?(c) && wanted.satisfied_by?(Gem::Version.new(c["number"]))
   end
-  newest = matching.max_by { |c| Gem::Version.new(c["number"]) }
-  usable = matching.select { |c| runs_here?(c) }.max_by { |c| Gem::Version.new(c["number"]) }
+  newest = matching.max_by { |c| rank(c) }
+  usable = matching.select { |c| runs_here?(c) }.max_by { |c| rank(c) }
   puts JSON.generate("newest" => newest && newest["number"], "usable" => usable && usable["number"],
-                     "newest_ruby" => newest && newest["ruby_version"], "ruby" => RUBY_VERSION)
+                     "newest_ruby" => newest && newest["ruby_version"],
+                     "platform" => usable && usable["platform"], "ruby" => RUBY_VERSION)
 end
 """
 
@@ -111,8 +130,13 @@ exec {ruby_q} {script_q} "$@"
 @dataclass(frozen=True, slots=True)
 class _Pick:
     version: str
+    platform: str
     latest: str
     note: str = ""
+
+    def full_name(self, gem: str) -> str:
+        """``<gem>-<version>``, with ``-<platform>`` for a platform gem (its file's name)."""
+        return f"{gem}-{self.version}" if self.platform == "ruby" else f"{gem}-{self.version}-{self.platform}"
 
 
 def step_problem(step: PlannedStep) -> str | None:
@@ -167,6 +191,7 @@ class GemRunner:
         manifest = {
             "gem": step.text("gem"),
             "version": root.version,
+            "full_name": root.full_name(step.text("gem")),
             "latest": root.latest,
             "note": root.note,
         }
@@ -176,8 +201,7 @@ class GemRunner:
     def install(self, step: PlannedStep, ctx: StepContext) -> Installed | SandboxOutcome:
         cache = _cache(step, ctx)
         manifest = json.loads((cache / "gem.json").read_text(encoding="utf-8"))
-        gem, version = str(manifest["gem"]), str(manifest["version"])
-        full = f"{gem}-{version}"
+        gem, version, full = str(manifest["gem"]), str(manifest["version"]), str(manifest["full_name"])
         gems = ctx.prefix / "gems"
         env = ctx.offline_env(build=build_programs(ctx.toolchain)) | {
             "GEM_HOME": str(gems),
@@ -245,11 +269,13 @@ def _fetch_closure(step: PlannedStep, ctx: StepContext) -> _Pick:
             (
                 published_sha256(c.get("sha"), url)
                 for c in candidates
-                if isinstance(c, dict) and c.get("number") == pick.version and c.get("platform") == "ruby"
+                if isinstance(c, dict)
+                and c.get("number") == pick.version
+                and c.get("platform") == pick.platform
             ),
             None,
         )
-        full = f"{name}-{pick.version}"
+        full = pick.full_name(name)
         gem_file = cache / f"{full}.gem"
         fetch_file(http, "rubygems", f"{source}/gems/{full}.gem", gem_file, sha256=sha, what=f"{full}.gem")
         _check_archive(gem_file, ctx.prefix / "stage" / f"gem-{step.step}" / full)
@@ -259,13 +285,10 @@ def _fetch_closure(step: PlannedStep, ctx: StepContext) -> _Pick:
             log=ctx.log(f"gem-spec-{full}", step),
             what=f"{full}.gem metadata",
         )
-        if spec.get("name") != name or spec.get("version") != pick.version:
-            raise FetchError(
-                fail(
-                    "install_failed",
-                    f"{full}.gem: its metadata names {spec.get('name')!r} {spec.get('version')!r}",
-                )
-            )
+        names = (spec.get("name"), spec.get("version"), spec.get("platform"))
+        if names != (name, pick.version, pick.platform):
+            named = " ".join(repr(value) for value in names)
+            raise FetchError(fail("install_failed", f"{full}.gem: its metadata names {named}"))
         chosen[name] = pick.version
         root = root or pick
         for dep in spec.get("dependencies") or []:
@@ -296,8 +319,11 @@ def _pick(
     wanted = f" {', '.join(requirement)}" if requirement else ""
     by = f" (needed by {needed_by})" if needed_by else ""
     newest, usable, ruby = found.get("newest"), found.get("usable"), found.get("ruby")
+    platform = found.get("platform")
     if not isinstance(newest, str):
-        raise FetchError(fail("install_failed", f"gem {name}{wanted}{by}: no release for the ruby platform"))
+        raise FetchError(
+            fail("install_failed", f"gem {name}{wanted}{by}: no release for the ruby platform or this host's")
+        )
     if not isinstance(usable, str):  # this host's ruby is too old: the environment's gap
         message = (
             f"step {step.step}: gem {name}{wanted}{by}: no release runs on ruby {ruby} "
@@ -307,10 +333,14 @@ def _pick(
     for version in (newest, usable):
         if not VERSION_RE.match(version) or ".." in version:
             raise bad_response(f"versions of gem {name}", f"version {version[:60]!r} is not a gem version")
+    if not isinstance(platform, str) or not PLATFORM_RE.match(platform):
+        raise bad_response(
+            f"versions of gem {name}", f"platform {str(platform)[:60]!r} is not a gem platform"
+        )
     note = ""
     if usable != newest:
         note = f"the latest, {newest}, needs ruby {found.get('newest_ruby')}, this host has ruby {ruby}"
-    return _Pick(usable, newest, note)
+    return _Pick(usable, platform, newest, note)
 
 
 def _check_archive(gem_file: Path, dest: Path) -> None:
