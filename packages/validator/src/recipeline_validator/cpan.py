@@ -81,7 +81,8 @@ _SEE_LOG = re.compile(r"\s*See \S+ for details\.?.*$")
 _PROGRESS = re.compile(r"^(?:Configuring|Building|Installing|Fetching) \S+ \.\.\. ")
 
 #: Reads an unpacked distribution's META file as data (``CPAN::Meta``, no distribution code):
-#: prints its name, version, ``provides`` and the prerequisites this perl's core does not meet.
+#: prints its name, version, ``provides``, the prerequisites this perl's core does not meet, and
+#: whether this perl is recent enough.
 PERL_HELPER = r"""
 use strict; use warnings;
 use CPAN::Meta; use JSON::PP; use Module::CoreList;
@@ -92,6 +93,7 @@ my $meta = CPAN::Meta->load_file("$dir/$file");
 my $reqs = $meta->effective_prereqs->merged_requirements([qw(configure build runtime)], ['requires']);
 # as cpanm does: a Build.PL-only distribution that names no configure prerequisite needs Module::Build
 $reqs->add_minimum('Module::Build' => '0.38') if -f "$dir/Build.PL" && !-f "$dir/Makefile.PL";
+my $perl = $reqs->requirements_for_module('perl');
 my $core = $Module::CoreList::version{ 0 + $] } || {};
 my %needed;
 for my $module (sort $reqs->required_modules) {
@@ -102,6 +104,8 @@ for my $module (sort $reqs->required_modules) {
 my $provides = $meta->provides || {};
 print JSON::PP->new->canonical->encode({
   name => $meta->name, version => "" . $meta->version, requires => \%needed,
+  perl => { needs => $perl, ok => ($reqs->accepts_module('perl', $]) ? JSON::PP::true : JSON::PP::false),
+            here => sprintf('%vd', $^V) },
   provides => { map { $_ => ($provides->{$_}{version} // 'undef') } keys %$provides },
 }), "\n";
 """
@@ -311,6 +315,12 @@ def _fetch_distribution(
         log=ctx.log(f"cpan-meta-{name}", step),
         what=f"{name}: META",
     )
+    perl = meta.get("perl") if isinstance(meta.get("perl"), dict) else {}
+    if perl.get("ok") is False:  # this host's perl is too old: the environment's gap
+        message = (
+            f"step {step.step}: {name} needs perl {perl.get('needs')}, this host has perl {perl.get('here')}"
+        )
+        raise FetchError(SandboxOutcome(False, message, skipped=True))
     requires = meta.get("requires") if isinstance(meta.get("requires"), dict) else {}
     provides = meta.get("provides") if isinstance(meta.get("provides"), dict) else {}
     return _Distribution(
