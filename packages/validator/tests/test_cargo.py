@@ -425,3 +425,18 @@ def test_version_choice_skips_yanked_and_prefers_releases() -> None:
         pick_version("x", line.format(v="1.0.0", c="a" * 64, y="true"))
         == "crate x has no version that is not yanked"
     )
+
+
+def test_a_cargo_that_cannot_read_sparse_registries_is_the_environments_gap(tmp_path: Path) -> None:
+    scripts = {
+        "cargo": 'echo "cargo 1.65.0"',
+        "rustc": 'if [ "$1" = --print ]; then echo /nonexistent-sysroot; else echo "rustc 1.65.0"; fi',
+        "cc": 'echo "cc (Debian 12.2.0-14) 12.2.0"',
+    }
+    for name, body in scripts.items():
+        (tmp_path / name).write_text(f"#!/bin/sh\n{body}\n")
+        (tmp_path / name).chmod(0o755)
+    options = NativeOptions(isolation=Isolation((), "none: test"), tool_path=str(tmp_path))
+    assert CargoRunner().find_toolchain(options) == (
+        "cargo 1.65.0 cannot read sparse registries (needs 1.68 or newer)"
+    )

@@ -345,3 +345,14 @@ def test_go_directive_and_cause_lines() -> None:
     output = "go: downloading x v1\n# x/cmd\ncmd/x/main.go:3:15: undefined: y\n"
     assert go_cause(output) == "cmd/x/main.go:3:15: undefined: y"
     assert go_cause("go: a\ngo: b failed\n") == "go: b failed"
+
+
+def test_a_go_older_than_the_runner_needs_is_the_environments_gap(tmp_path: Path) -> None:
+    fake = tmp_path / "go"
+    fake.write_text("#!/bin/sh\necho /nonexistent-goroot\necho go1.19.8\n")
+    fake.chmod(0o755)
+    options = NativeOptions(isolation=Isolation((), "none: test"), tool_path=str(tmp_path))
+    assert (
+        GoRunner().find_toolchain(options)
+        == "go 1.19.8 is older than 1.21, the first with GOTOOLCHAIN and go -C"
+    )

@@ -58,6 +58,8 @@ SUMDB_OFF = "GOSUMDB=off: module hashes were checked against go.sum files only, 
 #: What phase 1's go may see of the caller's environment besides the basics: checksum and
 #: privacy settings (never tokens; GOPROXY is the configured proxy, not the caller's).
 GO_ENV_NAMES = frozenset({"GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GONOPROXY", "GOFLAGS"})
+#: The oldest go this runner drives (GOTOOLCHAIN=local, ``go -C``).
+MIN_GO = "1.21"
 #: Fewest path elements a module has (``mvdan.cc/gofumpt``); shorter prefixes are not tried.
 MIN_MODULE_ELEMENTS = 2
 _GO_DIRECTIVE = re.compile(r"^go\s+(\d+(?:\.\d+){0,2})\S*\s*(?://.*)?$")
@@ -144,6 +146,8 @@ class GoRunner:
         real = Path(lines[0]) / "bin" / "go"
         go = str(real) if real.is_file() else found["go"]
         version = re.sub(r"^go", "", lines[1]).split()[0]
+        if older(version, MIN_GO):
+            return f"go {version} is older than {MIN_GO}, the first with GOTOOLCHAIN and go -C"
         return Toolchain({"go": go}, {"go": version})
 
     # --- phase 1 ------------------------------------------------------------------------------
