@@ -178,7 +178,8 @@ def test_a_validator_killed_mid_verify_leaves_no_process_and_the_next_run_remove
 def test_only_stale_prefixes_are_removed(tmp_path: Path) -> None:
     def prefix(name: str, *, lock: bool = True, kept: bool = False, age: float = 0.0) -> Path:
         path = tmp_path / f"recipeline-{name}-abc123"
-        (path / "bin").mkdir(parents=True)
+        for sub in ("bin", "logs", "work"):
+            (path / sub).mkdir(parents=True)
         if lock:
             (path / workdirs.LOCK_NAME).touch()
         if kept:
@@ -199,12 +200,15 @@ def test_only_stale_prefixes_are_removed(tmp_path: Path) -> None:
     (readonly / "bin").chmod(0o555)  # as Go's module cache leaves its directories
     other = tmp_path / "unrelated-dir"
     other.mkdir()
+    foreign = tmp_path / "recipeline-askpass-k2j3h4"  # another stage's old temporary directory
+    foreign.mkdir()
+    os.utime(foreign, (time.time() - 2 * workdirs.UNLOCKED_GRACE_SECONDS,) * 2)
     try:
         removed = workdirs.remove_stale(tmp_path)
     finally:
         os.close(holder)
     assert sorted(p.name for p in removed) == sorted(p.name for p in (stale, legacy, readonly))
-    assert live.exists() and kept.exists() and fresh_unlocked.exists() and other.exists()
+    assert live.exists() and kept.exists() and fresh_unlocked.exists() and other.exists() and foreign.exists()
     assert not stale.exists() and not legacy.exists() and not readonly.exists()
 
 

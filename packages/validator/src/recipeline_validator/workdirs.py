@@ -8,7 +8,9 @@ it dies. So a prefix whose lock can be taken is stale: its run is gone. ``remove
 those, and only those: a prefix of a live run (lock held) survives, and so does one kept on
 purpose (``--keep-prefixes`` writes ``.recipeline-kept``). A prefix without a lock file is
 either one a run has just created (the lock follows within microseconds) or one left by a
-validator older than the lock: it is removed once it is older than ``UNLOCKED_GRACE_SECONDS``.
+validator older than the lock: it is removed once it is older than ``UNLOCKED_GRACE_SECONDS``,
+and only when it has a prefix's layout (other stages name temporary directories
+``recipeline-*`` too).
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ PREFIX_GLOB = "recipeline-*-*"
 LOCK_NAME = ".recipeline-lock"
 KEPT_NAME = ".recipeline-kept"
 UNLOCKED_GRACE_SECONDS = 3600.0
+#: What every validator prefix holds (runner.PREFIX_DIRS): an unlocked directory without it is
+#: not one (``recipeline-tsuku-*``, ``recipeline-askpass-*`` are other stages' temporary dirs).
+LEGACY_LAYOUT = ("logs", "work")
 
 _swept: set[Path] = set()
 _swept_lock = threading.Lock()
@@ -40,6 +45,8 @@ def remove_stale(root: Path) -> list[Path]:
             continue
         lock = prefix / LOCK_NAME
         if not lock.exists():
+            if not all((prefix / sub).is_dir() for sub in LEGACY_LAYOUT):
+                continue  # another tool's temporary directory that happens to match the name
             try:
                 age = time.time() - prefix.stat().st_mtime
             except OSError:
