@@ -164,3 +164,33 @@ def test_an_out_of_range_input_is_one_line_and_writes_nothing(
     # nothing written: not even reconcile's release of the dead batch's entry
     assert git(scratch_repo, "status", "--porcelain", "--untracked-files=all") == ""
     assert not (scratch_repo / "build").exists()
+
+
+def test_sandbox_limits_come_from_the_options_or_the_workflows_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from recipeline_validator.__main__ import build_parser
+
+    tasks = _tasks()
+    for _, _, variable, _ in tasks.SANDBOX_LIMITS:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("RECIPELINE_PIDS", "64")
+    args = tasks._sandbox_args(memory_gib=0.5, timeout=0.0, cpus=1)
+    assert args == ["--memory-gib", 0.5, "--cpus", 1, "--pids", "64"]
+    parsed = build_parser().parse_args(["validate", "--batch-dir", "b", *map(str, args)])
+    assert (parsed.memory_gib, parsed.cpus, parsed.pids) == (0.5, 1, 64)
+
+
+def test_reconcile_releases_a_dead_batch_and_says_what_it_did(
+    scratch_repo: Path, flow_env: dict[str, str], tmp_path: Path
+) -> None:
+    layout = rs.Layout(scratch_repo)
+    entry = rs.QueueEntry("httpie", "pypi:httpie", 1, status="in_progress", batch_id="2026-01-28-001")
+    rs.save(rs.Queue(1, "pypi", rs.parse_time("2026-01-29T10:00:00Z"), (entry,)), layout.queue("pypi"))
+    summary = tmp_path / "step-summary.md"
+    result = _invoke(scratch_repo, {**flow_env, "GITHUB_STEP_SUMMARY": str(summary)}, "reconcile")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (out["requeued"], out["released_batches"], out["metrics_lines"]) == (1, 1, 1)
+    assert "reconcile: " in summary.read_text() and "1 released_batches" in summary.read_text()
+    assert rs.load(rs.Queue, layout.queue("pypi")).entries[0].status == "pending"

@@ -233,3 +233,16 @@ def test_a_released_batch_s_id_is_never_reused(repo: Path, layout: Layout, make:
     reconcile(repo, now=make.now)  # BATCH died: released, its metrics line names it
     assert layout.release_record(BATCH).exists()
     assert preflight(repo, ecosystem="cargo", batch_size=2, now=make.now).batch_id == "2026-01-29-002"
+
+
+def test_a_reconcile_killed_before_it_saved_the_queues_writes_nothing_twice_when_rerun(
+    repo: Path, layout: Layout, make: Make
+) -> None:
+    save(make.queue([make.entry("rg", status="in_progress", batch_id=BATCH)]), layout.queue("cargo"))
+    before = layout.queue("cargo").read_bytes()
+    reconcile(repo, now=make.now)
+    layout.queue("cargo").write_bytes(before)  # as if killed after the records, before the queue
+    again = reconcile(repo, now=make.now)
+    assert again.counts.requeued == 1 and again.metrics_lines == 0
+    assert len(read_jsonl(MetricsLine, layout.metrics)) == 1
+    assert len(release_record(layout, BATCH).releases) == 1
