@@ -345,7 +345,9 @@ class RecipeResult:
     safety: SafetyVerdict
     failure: Failure | None = None
     reason: str = field(default="", metadata=meta("why skipped, or what passed"))
-    installed_version: str = field(default="", metadata=meta("the version the install really put in the prefix"))
+    installed_version: str = field(
+        default="", metadata=meta("the version the install really put in the prefix")
+    )
     latest_version: str = field(
         default="", metadata=meta("the registry's newest version, when the backend learnt it")
     )
