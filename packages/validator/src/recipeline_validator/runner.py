@@ -22,6 +22,19 @@ A runner is a small stateless object with:
 
 Steps of one recipe share the prefix; a step may leave files for a later one (``homebrew``
 unpacks the bottle under ``<prefix>/stage/``, ``install_binaries`` links from there).
+
+Every command goes through ``sandbox.run`` (``ctx.run_download`` / ``ctx.run_offline``): its own
+PID namespace and cgroup, so nothing it starts outlives it and a limit that stops it is named
+(``Completed.limit``, collected in ``ctx.limit_hits``: a failed step then becomes
+``resource_limit``). Phase 2 runs in the clean room (``cleanroom``): ``ctx.offline_env()`` is
+PATH = ``<prefix>/bin``, this toolchain's ``runtime`` programs (linked one by one, so a node in
+``/usr/bin`` brings nothing else of it) and the base utilities; nothing else of the host. An
+install command that builds gets what it builds with through ``ctx.offline_env(build=[...])``:
+programs (``cc``, ``ld``) or a compiler's directory as a whole (``/usr/bin`` is allowed there);
+the verify never sees them. After the installs, the backend reports a linked script whose
+``#!`` interpreter, or an ELF file whose shared library, is neither in the prefix nor declared
+as ``undeclared_dependency``: declare what the installed tool runs with in
+``Toolchain.runtime``.
 """
 
 from __future__ import annotations
