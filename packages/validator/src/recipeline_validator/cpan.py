@@ -111,9 +111,8 @@ print JSON::PP->new->canonical->encode({
 """
 
 WRAPPER = """#!/bin/sh
-# recipeline: {exe} of the distributions in {lib}, run with {perl} (tsuku writes the same kind)
+# recipeline: {exe} of the distributions in {lib}, run with {perl}
 export PERL5LIB={lib_q}
-export PATH={perl_dir_q}:"$PATH"
 exec {perl_q} {script_q} "$@"
 """
 
@@ -234,7 +233,7 @@ class CpanRunner:
             return fail("install_failed", f"cpanm {what}: {cpanm_cause(done.output)}")
         wrappers = ctx.prefix / "cpan-bin"
         lib = str(perl5 / "lib" / "perl5")
-        write_wrappers(perl5 / "bin", wrappers, WRAPPER, lib=lib, perl=perl, perl_dir=str(Path(perl).parent))
+        write_wrappers(perl5 / "bin", wrappers, WRAPPER, lib=lib, perl=perl)
         linked = link_executables(step, wrappers, ctx.prefix, what=f"distribution {what}")
         if linked is not None:
             return linked

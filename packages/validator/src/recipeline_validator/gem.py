@@ -119,10 +119,9 @@ end
 """
 
 WRAPPER = """#!/bin/sh
-# recipeline: {exe} of the gems in {gems}, run with {ruby} (tsuku writes the same kind of wrapper)
+# recipeline: {exe} of the gems in {gems}, run with {ruby}
 export GEM_HOME={gems_q}
 export GEM_PATH={gems_q}
-export PATH={ruby_dir_q}:"$PATH"
 exec {ruby_q} {script_q} "$@"
 """
 
@@ -227,9 +226,7 @@ class GemRunner:
             return fail("install_failed", f"gem install {full} succeeded but installed no {full}.gemspec")
         ruby = ctx.toolchain.path("ruby")
         wrappers = ctx.prefix / "gem-bin"
-        write_wrappers(
-            gems / "bin", wrappers, WRAPPER, gems=str(gems), ruby=ruby, ruby_dir=str(Path(ruby).parent)
-        )
+        write_wrappers(gems / "bin", wrappers, WRAPPER, gems=str(gems), ruby=ruby)
         linked = link_executables(step, wrappers, ctx.prefix, what=f"gem {full}")
         if linked is not None:
             return linked

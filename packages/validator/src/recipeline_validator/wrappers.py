@@ -5,7 +5,9 @@ A gem's or a CPAN distribution's executables need their interpreter and its libr
 (``GEM_HOME``/``GEM_PATH``, ``PERL5LIB``) to run. As tsuku does, each one gets a ``/bin/sh``
 wrapper that sets them and runs the script with the toolchain's interpreter by its absolute
 path, so it runs from any directory and any environment; the step's executables are linked
-from the wrappers' directory into ``<prefix>/bin``.
+from the wrappers' directory into ``<prefix>/bin``. Unlike tsuku's, the wrapper does not put the
+interpreter's directory (``/usr/bin``, often) on PATH: in the verify, what else the tool may run
+is the clean room's decision, and an undeclared program must show as missing.
 """
 
 from __future__ import annotations
