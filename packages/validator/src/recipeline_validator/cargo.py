@@ -41,7 +41,7 @@ from recipeline_schema.http import ApiError
 from .archive import UnsafeArchiveError, extract_tar
 from .checks import EXECUTABLE_RE
 from .outcome import SandboxOutcome, fail
-from .registry import api_failure, client_for, newest, older, version_number
+from .registry import api_failure, client_for, json_object, newest, older, version_number
 from .runner import Installed, PlannedStep, StepContext, Toolchain, find_programs, link_executables
 
 if TYPE_CHECKING:
@@ -102,6 +102,7 @@ def download_url(dl: str, crate: str, version: str, checksum: str) -> str:
 class CrateVersion:
     """One version of the crate's index file that may be installed."""
 
+    name: str  # as published (the index's spelling: the .crate's directory and URL use it)
     version: str
     checksum: str
     rust_version: str
@@ -125,7 +126,11 @@ def pick_version(crate: str, text: str) -> CrateVersion | str:
         if not isinstance(checksum, str) or not re.fullmatch(r"[0-9a-f]{64}", checksum):
             return f"line {number} ({entry['vers']}): expected a sha256 'cksum'"
         rust = entry.get("rust_version")
-        entries[entry["vers"]] = CrateVersion(entry["vers"], checksum, rust if isinstance(rust, str) else "")
+        published = entry.get("name")
+        name = published if isinstance(published, str) else crate
+        entries[entry["vers"]] = CrateVersion(
+            name, entry["vers"], checksum, rust if isinstance(rust, str) else ""
+        )
     chosen = newest(entries)
     if chosen is None:
         return f"crate {crate} has no version that is not yanked"
@@ -204,11 +209,13 @@ class CargoRunner:
             return fail("install_failed", f"cargo registry: {exc}")
         client = client_for(ctx.options.caller_env)
         try:
-            config = client.get_json("cargo", f"{base}/config.json", content_types=("application/json", ""))
-            dl = config.get("dl") if isinstance(config, Mapping) else None
+            config = json_object(client.get("cargo", f"{base}/config.json").body)
+            dl = config.get("dl") if config is not None else None
             if not isinstance(dl, str) or not dl:
                 return fail(
-                    "bad_response", f"{base}/config.json: expected a 'dl' string", category="api_error"
+                    "bad_response",
+                    f"{base}/config.json: expected a JSON object with a 'dl' string",
+                    category="api_error",
                 )
             listing = client.get("cargo", f"{base}/{index_path(crate)}").body.decode("utf-8", "replace")
         except ApiError as exc:
@@ -224,6 +231,7 @@ class CargoRunner:
                 f"host has rustc {rustc}",
                 skipped=True,
             )
+        crate = chosen.name
         what = f"{crate}-{chosen.version}.crate"
         try:
             data = client.get("cargo", download_url(dl, crate, chosen.version, chosen.checksum)).body

@@ -41,7 +41,7 @@ from recipeline_schema.http import ApiError
 from .checks import EXECUTABLE_RE
 from .outcome import SandboxOutcome, fail
 from .output import cause_line
-from .registry import api_failure, client_for, newest, older, semver_key
+from .registry import api_failure, client_for, json_object, newest, older, semver_key
 from .runner import Installed, PlannedStep, StepContext, Toolchain, find_programs, link_executables
 
 if TYPE_CHECKING:
@@ -206,14 +206,13 @@ class GoRunner:
                 listed = client.get("go", base + "v/list").body.decode("utf-8", "replace").split()
                 version = newest(listed)
                 if version is None:
-                    latest = client.get_json(
-                        "go", base + "latest", content_types=("application/json", "text/plain", "")
-                    )
-                    version = latest.get("Version") if isinstance(latest, Mapping) else None
+                    # the protocol names no content type for @latest: static hosts serve any
+                    latest = json_object(client.get("go", base + "latest").body)
+                    version = latest.get("Version") if latest is not None else None
                     if not isinstance(version, str) or semver_key(version) is None:
                         return fail(
                             "bad_response",
-                            f"{module}/@latest: no valid 'Version' in the answer",
+                            f"{base}latest: expected a JSON object with a valid 'Version'",
                             category="api_error",
                         )
                 go_mod = client.get("go", f"{base}v/{escape_path(version)}.mod").body.decode(

@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from recipeline_schema.http import ApiError, HttpClient, HttpSettings
 
@@ -40,6 +42,16 @@ def client_for(caller_env: Mapping[str, str]) -> HttpClient:
 def api_failure(exc: ApiError, what: str) -> SandboxOutcome:
     """A registry fault of phase 1 as the recipe's ``api_error`` outcome, naming what was asked."""
     return fail(exc.subcategory, f"{what}: {exc}", category="api_error")
+
+
+def json_object(body: bytes) -> Mapping[str, Any] | None:
+    """A registry answer's JSON object, whatever content type a static host gave it; ``None``
+    when the bytes are not a JSON object."""
+    try:
+        value = json.loads(body)
+    except ValueError:  # UnicodeDecodeError included
+        return None
+    return value if isinstance(value, Mapping) else None
 
 
 def semver_key(text: str) -> SemverKey | None:
