@@ -273,14 +273,25 @@ def mini_cpan(loopback_server: LoopbackServer) -> Iterator[Cpan]:
         server.stop()
 
 
-def cpan_recipe(name: str, dist: str, executables: tuple[str, ...], command: str, pattern: str) -> str:
+def cpan_recipe(
+    name: str,
+    dist: str,
+    executables: tuple[str, ...],
+    command: str,
+    pattern: str,
+    *,
+    module: str | None = None,
+) -> str:
     """A cpan_install recipe of the generator's shape (written by the schema's TOML writer)."""
+    params: dict[str, object] = {"distribution": dist}
+    if module is not None:
+        params["module"] = module
     return recipe_to_toml(
         Recipe(
             name=name,
             description="test tool",
             homepage=f"https://metacpan.org/dist/{dist}",
-            steps=(Step("cpan_install", {"distribution": dist, "executables": executables}),),
+            steps=(Step("cpan_install", params | {"executables": executables}),),
             verify=Verify(command=command, pattern=pattern),
         )
     )
@@ -290,7 +301,9 @@ SCENARIOS = {
     "tinytool": cpan_recipe(
         "tinytool", "Tiny-Tool", ("tinytool",), "tinytool --version", "tinytool {version}"
     ),
-    "roottool": cpan_recipe("roottool", "Root-Tool", ("roottool",), "roottool", "roottool {version}"),
+    "roottool": cpan_recipe(
+        "roottool", "Root-Tool", ("roottool",), "roottool", "roottool {version}", module="Root::Tool"
+    ),
     "xstool": cpan_recipe("xstool", "XS-Tool", ("xstool",), "xstool", "xstool {version}"),
     "net": cpan_recipe("net", "Net-Tool", ("nettool",), "nettool", "nettool {version}"),
     "future": cpan_recipe("future", "Future-Tool", ("futuretool",), "futuretool", "{version}"),
