@@ -191,7 +191,9 @@ def cargo_registry(loopback_server: LoopbackServer) -> Iterator[str]:
     server.expect_request("/config.json").respond_with_json({"dl": f"{base}/api/v1/crates", "api": base})
     lines: dict[str, list[str]] = {}
     reaching = build_crate("tinynet", "1.0.0", _reaching(loopback_server.port))
-    for crate in [*registry_crates(), Published("tinynet", "1.0.0", reaching)]:
+    # tinygone: listed in the index, its .crate gone from the download host (404)
+    gone = Published("tinygone", "1.0.0", None, cksum="1" * 64)
+    for crate in [*registry_crates(), Published("tinynet", "1.0.0", reaching), gone]:
         lines.setdefault(crate.name, []).append(crate.line())
         if crate.data is not None:
             server.expect_request(f"/api/v1/crates/{crate.name}/{crate.version}/download").respond_with_data(
@@ -243,6 +245,7 @@ SCENARIOS = {
     "tinyescape": cargo_recipe("tinyescape", "tinyescape", ["tinyescape"], "tinyescape", "{version}"),
     "tinylink": cargo_recipe("tinylink", "tinylink", ["tinylink"], "tinylink", "{version}"),
     "tinyfuture": cargo_recipe("tinyfuture", "tinyfuture", ["tinyfuture"], "tinyfuture", "{version}"),
+    "tinygone": cargo_recipe("tinygone", "tinygone", ["tinygone"], "tinygone", "{version}"),
     "tinymissing": cargo_recipe("tinymissing", "tinymissing", ["tinymissing"], "tinymissing", "{version}"),
     "tinyflaky": cargo_recipe("tinyflaky", "tinyflaky", ["tinyflaky"], "tinyflaky", "{version}"),
     "tinygarbage": cargo_recipe("tinygarbage", "tinygarbage", ["tinygarbage"], "tinygarbage", "{version}"),
@@ -377,6 +380,7 @@ def test_a_crate_that_needs_a_newer_rustc_is_this_environments_gap(run: Run) -> 
     ("name", "subcategory", "text"),
     [
         ("tinymissing", "not_found", "HTTP 404"),
+        ("tinygone", "not_found", "tinygone-1.0.0.crate: GET "),
         ("tinyflaky", "upstream_unavailable", "HTTP 500"),
         ("tinygarbage", "bad_response", "line 1 is not JSON"),
     ],

@@ -137,6 +137,12 @@ def go_proxy() -> Iterator[str]:
     for path, listed in versions.items():
         server.expect_request(f"/{path}/@v/list").respond_with_data("\n".join(listed) + "\n")
     server.expect_request("/example.com/tinyflaky/@v/list").respond_with_data("unavailable", status=500)
+    # tinyzip: the proxy knows the version, but its zip (which go itself downloads) answers 500
+    gomod = "module example.com/tinyzip\n\ngo 1.21\n"
+    server.expect_request("/example.com/tinyzip/@v/list").respond_with_data("v1.0.0\n")
+    server.expect_request("/example.com/tinyzip/@v/v1.0.0.info").respond_with_json({"Version": "v1.0.0"})
+    server.expect_request("/example.com/tinyzip/@v/v1.0.0.mod").respond_with_data(gomod)
+    server.expect_request("/example.com/tinyzip/@v/v1.0.0.zip").respond_with_data("unavailable", status=500)
     server.expect_request("/example.com/tinygarbage/@v/list").respond_with_data("<html>")
     server.expect_request("/example.com/tinygarbage/@latest").respond_with_data("<html>not json</html>")
     yield server.url_for("/").rstrip("/")
@@ -183,6 +189,7 @@ SCENARIOS = {
     "tinybad": _scenario("tinybad"),
     "tinyevil": go_recipe("tinyevil", "example.com/tinyevil", "tinyevil", "{version}"),
     "tinyfuture": _scenario("tinyfuture"),
+    "tinyzip": go_recipe("tinyzip", "example.com/tinyzip", "tinyzip", "{version}"),
     "tinymissing": _scenario("tinymissing"),
     "tinyflaky": _scenario("tinyflaky"),
     "tinygarbage": _scenario("tinygarbage"),
@@ -295,6 +302,15 @@ def test_a_module_zip_with_a_path_outside_the_module_is_refused_by_go(run: Run) 
     assert failure.subcategory == "install_failed"
     assert 'malformed file path "../escape.txt"' in failure.message
     assert not list(run.work.rglob("escape.txt"))
+
+
+def test_a_fault_go_meets_itself_is_an_install_failure_with_gos_line(run: Run) -> None:
+    # go reports no structured cause, and its text is not grepped for a status (README)
+    failure = run.results["tinyzip"].failure
+    assert failure is not None
+    assert (failure.category, failure.subcategory) == ("validation_failed", "install_failed")
+    assert "go install -n example.com/tinyzip@v1.0.0 (download):" in failure.message
+    assert "tinyzip/@v/v1.0.0.zip: 500 " in failure.message
 
 
 def test_a_module_that_needs_a_newer_go_is_this_environments_gap(run: Run) -> None:
