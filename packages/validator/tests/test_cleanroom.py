@@ -195,3 +195,15 @@ def test_an_elf_with_its_library_in_the_prefix_passes(run: Run) -> None:
     (prefix,) = run.work.glob("recipeline-elf-ok-*")
     deps = read_deps((prefix / "bin" / "elfok").resolve())
     assert deps is not None and "libgreet.so" in deps.needed and deps.runpath + deps.rpath == ("$ORIGIN",)
+
+
+def test_the_verify_commands_words_in_command_position(tmp_path: Path) -> None:
+    from recipeline_validator.cleanroom import command_words, missing_command
+
+    assert command_words("cd /tmp && node -e 1 | grep x") == ["cd", "node", "grep"]
+    assert command_words("FOO=1 tool -v; command -v jq; command mytool") == ["tool", "mytool"]
+    assert command_words("if true; then exec foo; fi 2>&1") == ["true", "foo"]
+    path = clean_env(tmp_path)["PATH"]
+    assert missing_command("cd / && type sh && grep -q x /dev/null", path, None) is None  # builtins, base
+    gap = missing_command("cd / && grep x /dev/null | jq .", path, "/nonexistent")
+    assert gap is not None and (gap.name, gap.host_has) == ("jq", "")

@@ -193,22 +193,70 @@ def _entries(directory: str) -> list[Path]:
         return []
 
 
-def missing_command(command: str, path: str, host_path: str | None) -> Gap | None:
-    """For a verify that exited 127: its command word when the clean PATH lacks it."""
+#: Words a POSIX shell runs itself: never looked up on PATH.
+SHELL_WORDS = frozenset(
+    {
+        ":", ".", "!", "{", "}", "[", "alias", "break", "case", "cd", "command", "continue", "do",
+        "done", "elif", "else", "esac", "eval", "exec", "exit", "export", "false", "fi", "for",
+        "getopts", "if", "read", "readonly", "return", "set", "shift", "test", "then", "times",
+        "trap", "true", "type", "ulimit", "umask", "unset", "until", "wait", "while", "echo",
+        "printf", "pwd", "local", "kill",
+    }
+)  # fmt: skip
+SHELL_OPERATORS = frozenset({"&&", "||", ";", "|", "&", "(", ")", ";;"})
+COMMAND = "command"
+#: Words whose next word is run as a command.
+PREFIX_WORDS = frozenset({"exec", COMMAND})
+#: Reserved words after which a command follows.
+SHELL_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{"})
+#: Reserved words that end a compound command (what follows is not a command).
+SHELL_CLOSERS = frozenset({"fi", "done", "}", "esac"})
+
+
+def command_words(command: str) -> list[str]:
+    """The words of ``command`` in command position (after ``&&``, ``|``, ``;``, ``(``...),
+    assignments skipped; an unparsable command has none."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
     try:
-        words = shlex.split(command)
+        tokens = list(lexer)
     except ValueError:
-        return None
-    while words and "=" in words[0] and not words[0].startswith("="):  # VAR=value cmd
-        words = words[1:]
-    if not words:
-        return None
-    word = words[0]
-    if "/" in word:
-        return None if Path(word).exists() else Gap("program", word, "the verify command")
-    if any((Path(d) / word).exists() for d in path.split(os.pathsep) if d):  # there, maybe not runnable
-        return None
-    return Gap("program", word, "the verify command", shutil.which(word, path=host_path) or "")
+        return []
+    words: list[str] = []
+    expecting = True
+    after_command = False  # the previous word was `command`
+    for word in tokens:
+        if word in SHELL_OPERATORS or set(word) <= set("&|;()"):
+            expecting, after_command = True, False
+        elif not expecting or word.startswith(("<", ">")):
+            continue
+        elif after_command and word.startswith("-"):
+            expecting = False  # command -v NAME looks NAME up, it does not run it
+        elif "=" in word and not word.startswith("="):
+            continue  # VAR=value before the command
+        elif word in SHELL_CLOSERS:
+            expecting = False
+        elif word in SHELL_KEYWORDS or word in PREFIX_WORDS:
+            after_command = word == COMMAND  # the next word is a command (exec, command run it)
+        else:
+            words.append(word)
+            expecting = False
+    return words
+
+
+def missing_command(command: str, path: str, host_path: str | None) -> Gap | None:
+    """For a verify that exited 127: the first word in command position that the clean PATH
+    lacks (shell builtins and keywords are the shell's own)."""
+    for word in command_words(command):
+        if word in SHELL_WORDS or word.startswith("-") or "$" in word:
+            continue
+        if "/" in word:
+            if not Path(word).exists():
+                return Gap("program", word, "the verify command")
+            continue
+        if not any((Path(d) / word).exists() for d in path.split(os.pathsep) if d):
+            return Gap("program", word, "the verify command", shutil.which(word, path=host_path) or "")
+    return None
 
 
 def provided_libraries(programs: Iterable[str]) -> set[str]:
