@@ -192,6 +192,26 @@ def _reaching(port: int) -> TinyGem:
     )
 
 
+def _picky() -> list[TinyGem]:
+    """pickygem needs tinylib >= 0 (first: 2.0.0) and midgem, which needs tinylib ~> 1.0 (later)."""
+    exe = '#!/usr/bin/env ruby\nrequire "tinylib"\nputs "pickygem 1.0.0 (tinylib #{Tinylib::VERSION})"\n'
+    return [
+        TinyGem(
+            "pickygem",
+            "1.0.0",
+            {"exe/pickygem": exe},
+            executables=("pickygem",),
+            dependencies=(("tinylib", ">= 0"), ("midgem", "~> 1.0")),
+        ),
+        TinyGem(
+            "midgem",
+            "1.0.0",
+            {"lib/midgem.rb": "module Midgem; end\n"},
+            dependencies=(("tinylib", "~> 1.0"),),
+        ),
+    ]
+
+
 def _platform(platform: str, shown: str) -> TinyGem:
     exe = f'#!/usr/bin/env ruby\nputs "platgem 1.0.0 {shown}"\n'
     return TinyGem("platgem", "1.0.0", {"exe/platgem": exe}, executables=("platgem",), platform=platform)
@@ -248,6 +268,7 @@ def gem_source(tmp_path_factory: pytest.TempPathFactory, loopback_server: Loopba
         _reaching(loopback_server.port),
         _platform("ruby", "from source"),
         _platform("local", "native"),
+        *_picky(),
     ]
     for gem in gems:
         built.setdefault(gem.name, []).append((gem.full_name, gem.version, build_gem(work, gem)))
@@ -311,6 +332,7 @@ SCENARIOS = {
     "missing-exe": gem_recipe("missing-exe", "tinygem", ("tinygem", "nope"), "tinygem", ""),
     "ext": gem_recipe("ext", "extgem", ("extgem",), "extgem", "extgem {version}"),
     "platform": gem_recipe("platform", "platgem", ("platgem",), "platgem", "platgem {version} native"),
+    "picky": gem_recipe("picky", "pickygem", ("pickygem",), "pickygem", "pickygem {version} (tinylib 1.1.0)"),
     "net": gem_recipe("net", "netgem", ("netgem",), "netgem", "netgem {version}"),
     "broken-ext": gem_recipe("broken-ext", "brokenext", ("brokenext",), "brokenext", "{version}"),
     "badsum": gem_recipe("badsum", "badsumgem", ("badsumgem",), "badsumgem", "{version}"),
@@ -373,6 +395,16 @@ def test_a_gem_with_a_dependency_installs_offline_and_passes(run: Run) -> None:
     installed = sorted(p.name for p in (prefix / "gems" / "gems").iterdir())
     assert installed == ["tinygem-1.2.0", "tinylib-1.1.0"]  # ~> 1.0: the newest 1.x, not 2.0.0
     assert (prefix / "bin" / "tinygem").is_symlink()
+
+
+def test_a_later_requirement_re_picks_a_dependency(run: Run) -> None:
+    """tinylib is picked at 2.0.0 for '>= 0', then again at 1.1.0 when midgem needs '~> 1.0'."""
+    result = run.results["picky"]
+    assert result.outcome == "pass", result.failure
+    prefix = _prefix(run, "picky")
+    installed = sorted(p.name for p in (prefix / "gems" / "gems").iterdir())
+    assert installed == ["midgem-1.0.0", "pickygem-1.0.0", "tinylib-1.1.0"]
+    assert not (prefix / "cache" / "gem-1" / "tinylib-2.0.0.gem").exists()
 
 
 def test_the_wrapper_runs_from_anywhere(run: Run) -> None:

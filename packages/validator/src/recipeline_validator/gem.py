@@ -54,6 +54,8 @@ from .runner import Installed, PlannedStep, StepContext, Toolchain, find_program
 from .wrappers import build_programs, compiler_error, write_wrappers
 
 if TYPE_CHECKING:
+    from recipeline_schema.http import HttpClient
+
     from .native import NativeOptions
 
 #: Gem names as RubyGems accepts them; they become URL parts and file names.
@@ -238,7 +240,12 @@ def _cache(step: PlannedStep, ctx: StepContext) -> Path:
 
 
 def _fetch_closure(step: PlannedStep, ctx: StepContext) -> _Pick:
-    """Fetch the step's gem and its runtime dependencies into its cache; the root gem's pick."""
+    """Fetch the step's gem and its runtime dependencies into its cache; the root gem's pick.
+
+    Breadth first; a gem required again with a requirement its pick does not meet is picked
+    again with every requirement seen for it (its newer file replaced), so ``>= 0`` first and
+    ``~> 1.0`` later end with a 1.x, as ``gem install`` would resolve.
+    """
     env = ctx.options.caller_env
     api = base_url("rubygems", env)
     source = base_url("rubygems_source", env)
@@ -246,53 +253,79 @@ def _fetch_closure(step: PlannedStep, ctx: StepContext) -> _Pick:
     cache.mkdir(parents=True, exist_ok=True)
     root_gem = step.text("gem")
     pending: deque[tuple[str, list[str], str]] = deque([(root_gem, [], "")])
-    chosen: dict[str, str] = {}
-    root: _Pick | None = None
+    chosen: dict[str, _Pick] = {}
+    wanted: dict[str, list[str]] = {}  # every requirement seen for a gem
+    releases: dict[str, list[Any]] = {}  # its versions list, asked once
     http = client_for(env)
     while pending:
         name, requirement, needed_by = pending.popleft()
         if name in chosen:
-            continue
-        if len(chosen) >= MAX_GEMS:
-            raise FetchError(fail("install_failed", f"gem {root_gem} needs more than {MAX_GEMS} gems"))
-        if not GEM_RE.match(name) or ".." in name:
-            raise FetchError(fail("install_failed", f"{needed_by} depends on {name!r}, not a gem name"))
-        url = f"{api}/versions/{name}.json"
-        candidates = get_json(http, "rubygems", url, f"versions of gem {name}")
-        if not isinstance(candidates, list):
-            raise bad_response(url, "expected a JSON array of versions")
-        pick = _pick(ctx, step, name, requirement, candidates, needed_by)
-        sha = next(
-            (
-                published_sha256(c.get("sha"), url)
-                for c in candidates
-                if isinstance(c, dict)
-                and c.get("number") == pick.version
-                and c.get("platform") == pick.platform
-            ),
-            None,
+            added = [r for r in requirement if r not in wanted[name]]
+            if not added:
+                continue
+            wanted[name] += added
+            pick = _pick(ctx, step, name, wanted[name], releases[name], needed_by)
+            if pick.full_name(name) == chosen[name].full_name(name):
+                continue
+            (cache / f"{chosen[name].full_name(name)}.gem").unlink(missing_ok=True)
+        else:
+            if len(chosen) >= MAX_GEMS:
+                raise FetchError(fail("install_failed", f"gem {root_gem} needs more than {MAX_GEMS} gems"))
+            if not GEM_RE.match(name) or ".." in name:
+                raise FetchError(fail("install_failed", f"{needed_by} depends on {name!r}, not a gem name"))
+            url = f"{api}/versions/{name}.json"
+            found = get_json(http, "rubygems", url, f"versions of gem {name}")
+            if not isinstance(found, list):
+                raise bad_response(url, "expected a JSON array of versions")
+            releases[name], wanted[name] = found, list(requirement)
+            pick = _pick(ctx, step, name, requirement, found, needed_by)
+        chosen[name] = pick
+        dependencies = _fetch_gem(
+            http, ctx, step, name, pick, f"{api}/versions/{name}.json", source, releases[name]
         )
-        full = pick.full_name(name)
-        gem_file = cache / f"{full}.gem"
-        fetch_file(http, "rubygems", f"{source}/gems/{full}.gem", gem_file, sha256=sha, what=f"{full}.gem")
-        _check_archive(gem_file, ctx.prefix / "stage" / f"gem-{step.step}" / full)
-        spec = helper_json(
-            ctx,
-            [ctx.toolchain.path("ruby"), "-e", RUBY_HELPER, "spec", str(gem_file)],
-            log=ctx.log(f"gem-spec-{full}", step),
-            what=f"{full}.gem metadata",
-        )
-        names = (spec.get("name"), spec.get("version"), spec.get("platform"))
-        if names != (name, pick.version, pick.platform):
-            named = " ".join(repr(value) for value in names)
-            raise FetchError(fail("install_failed", f"{full}.gem: its metadata names {named}"))
-        chosen[name] = pick.version
-        root = root or pick
-        for dep in spec.get("dependencies") or []:
-            if isinstance(dep, dict):
-                pending.append((str(dep.get("name")), [str(r) for r in dep.get("requirement") or []], full))
-    assert root is not None  # the root gem is always fetched or raised
-    return root
+        pending.extend((dep, reqs, pick.full_name(name)) for dep, reqs in dependencies)
+    return chosen[root_gem]
+
+
+def _fetch_gem(
+    http: HttpClient,
+    ctx: StepContext,
+    step: PlannedStep,
+    name: str,
+    pick: _Pick,
+    url: str,
+    source: str,
+    releases: list[Any],
+) -> list[tuple[str, list[str]]]:
+    """Download the picked .gem (sha256 checked), check it unpacks safely, read its metadata;
+    its runtime dependencies as (name, requirement) pairs."""
+    sha = next(
+        (
+            published_sha256(c.get("sha"), url)
+            for c in releases
+            if isinstance(c, dict) and c.get("number") == pick.version and c.get("platform") == pick.platform
+        ),
+        None,
+    )
+    full = pick.full_name(name)
+    gem_file = _cache(step, ctx) / f"{full}.gem"
+    fetch_file(http, "rubygems", f"{source}/gems/{full}.gem", gem_file, sha256=sha, what=f"{full}.gem")
+    _check_archive(gem_file, ctx.prefix / "stage" / f"gem-{step.step}" / full)
+    spec = helper_json(
+        ctx,
+        [ctx.toolchain.path("ruby"), "-e", RUBY_HELPER, "spec", str(gem_file)],
+        log=ctx.log(f"gem-spec-{full}", step),
+        what=f"{full}.gem metadata",
+    )
+    names = (spec.get("name"), spec.get("version"), spec.get("platform"))
+    if names != (name, pick.version, pick.platform):
+        named = " ".join(repr(value) for value in names)
+        raise FetchError(fail("install_failed", f"{full}.gem: its metadata names {named}"))
+    return [
+        (str(dep.get("name")), [str(r) for r in dep.get("requirement") or []])
+        for dep in spec.get("dependencies") or []
+        if isinstance(dep, dict)
+    ]
 
 
 def _pick(
