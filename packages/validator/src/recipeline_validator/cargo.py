@@ -41,6 +41,7 @@ from recipeline_schema.http import ApiError
 from .archive import UnsafeArchiveError, extract_tar
 from .checks import EXECUTABLE_RE
 from .outcome import SandboxOutcome, fail
+from .output import cause_line
 from .registry import api_failure, client_for, json_object, newest, older, version_number
 from .runner import Installed, PlannedStep, StepContext, Toolchain, find_programs, link_executables
 
@@ -155,8 +156,6 @@ def cargo_cause(output: str) -> str:
         line = " ".join(raw.split())
         if line.startswith("error") and not line.startswith("error: aborting due to"):
             return line
-    from .output import cause_line
-
     return cause_line(output)
 
 
