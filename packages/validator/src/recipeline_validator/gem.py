@@ -6,16 +6,18 @@ Phase 1 (network; no gem code runs):
 1. ``GET <api>/versions/<gem>.json`` (RubyGems' JSON API v1, ``API_BASE_URLS["rubygems"]``,
    ``RECIPELINE_RUBYGEMS_URL``): every release with its platform, ``sha`` (sha256) and
    ``ruby_version``. The host's ``ruby`` picks, with RubyGems' own ``Gem::Version`` and
-   ``Gem::Requirement`` (``RUBY_HELPER``), the newest release for the ``ruby`` platform that
-   is not a prerelease, satisfies the requirement, and whose ``required_ruby_version`` this
-   ruby meets; the newest release regardless of ruby is the recorded latest version.
-2. ``GET <source>/gems/<name>-<version>.gem`` from the gem source (``API_BASE_URLS
+   ``Gem::Requirement`` (``RUBY_HELPER``), the newest release for this host (the ``ruby``
+   platform, or this host's own, preferred) that is not a prerelease, satisfies the
+   requirement, and whose ``required_ruby_version`` this ruby meets; the newest release
+   regardless of ruby is the recorded latest version.
+2. ``GET <source>/gems/<name>-<version>[-<platform>].gem`` from the gem source (``API_BASE_URLS
    ["rubygems_source"]``, ``RECIPELINE_RUBYGEMS_SOURCE_URL``), its sha256 checked against the
    API's; the file and its ``data.tar.gz`` are unpacked once under ``stage/`` by
    ``archive.extract_tar``, so a hostile member refuses the gem before ``gem`` ever reads it.
 3. Its metadata is read as data (``Gem::Package#spec``: YAML, no gem code), and each runtime
-   dependency is resolved and fetched the same way (breadth first; the first requirement met
-   for a gem decides its version, and ``gem install`` checks the whole set again offline).
+   dependency is resolved and fetched the same way (breadth first; a gem required again with
+   a requirement its pick does not meet is picked again; ``gem install`` checks the whole set
+   again offline).
 
 Phase 2 (network cut): ``gem install --local --install-dir <prefix>/gems --bindir
 <prefix>/gems/bin --no-document <gem>-<version>.gem`` in the directory holding the fetched
