@@ -29,9 +29,11 @@ from recipeline_validator import (
     PipSource,
     RecipeInput,
     RunSettings,
+    cgroup,
     validate_all,
     workdirs,
 )
+from recipeline_validator.sandbox import probe_containment
 
 ENV_ID = "linux-debian-glibc-x86_64"
 NOW = dt.datetime(2026, 1, 29, 10, 0, tzinfo=dt.UTC)
@@ -107,6 +109,16 @@ def _wait_for(path: Path, within: float) -> int:
     return int(path.read_text())
 
 
+needs_pid_namespace = pytest.mark.skipif(
+    not probe_containment().pid_namespace,
+    reason=f"no PID namespace here ({probe_containment().description}): a daemon leaves the process group",
+)
+
+
+@pytest.mark.skipif(
+    not probe_containment().pid_namespace and not cgroup.probe().dirs,
+    reason="neither a PID namespace nor a cgroup here: a daemon leaves the process group",
+)
 def test_a_daemon_started_by_the_verify_dies_when_it_finishes(
     tmp_path: Path, wheels: Path, isolation: Isolation
 ) -> None:
@@ -138,6 +150,7 @@ def _validator(recipe: Path, wheels: Path, work: Path) -> list[str]:
     ]  # fmt: skip
 
 
+@needs_pid_namespace
 def test_a_validator_killed_mid_verify_leaves_no_process_and_the_next_run_removes_its_prefix(
     tmp_path: Path, wheels: Path
 ) -> None:

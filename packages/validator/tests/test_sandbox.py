@@ -98,7 +98,9 @@ def test_background_processes_do_not_outlive_a_finished_command(tmp_path: Path) 
 
 
 def test_a_daemon_does_not_outlive_its_command(tmp_path: Path) -> None:
-    """Double fork + setsid leaves the process group; the PID namespace (or cgroup) still ends it."""
+    """Double fork + setsid leaves the process group; the PID namespace (or the cgroup) ends it."""
+    if not probe_containment().pid_namespace and not cgroup.probe().dirs:
+        pytest.skip(f"neither a PID namespace nor a cgroup here ({probe_containment().description})")
     pidfile = tmp_path / "daemon.pid"
     done = run(
         [sys.executable, "-c", DAEMON, str(pidfile)],
@@ -110,7 +112,6 @@ def test_a_daemon_does_not_outlive_its_command(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert "daemon started" in done.output
     pid = _pid_of(pidfile)
-    assert os.getsid(pid) != os.getsid(0) if _alive(pid) else True
     assert _gone(pid), f"daemon {pid} outlived the command ({probe_containment().description})"
 
 
