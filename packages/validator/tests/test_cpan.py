@@ -9,6 +9,7 @@ One module-scoped run validates every scenario in parallel.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import io
 import json
@@ -50,6 +51,7 @@ class Dist:
     requires: dict[str, str] = field(default_factory=dict)
     provides: tuple[str, ...] = ()
     hostile: tarfile.TarInfo | None = None
+    module_versions: dict[str, str] = field(default_factory=dict)  # a module's own, if not the release's
 
     @property
     def release(self) -> str:
@@ -77,7 +79,10 @@ def _meta(dist: Dist) -> str:
                 "runtime": {"requires": {"perl": "5.008"} | dist.requires},
             },
             "provides": {
-                module: {"file": "lib/" + module.replace("::", "/") + ".pm", "version": dist.version}
+                module: {
+                    "file": "lib/" + module.replace("::", "/") + ".pm",
+                    "version": dist.module_versions.get(module, dist.version),
+                }
                 for module in dist.provides
             },
         },
@@ -185,6 +190,36 @@ def _reaching(port: int) -> Dist:
     return dist
 
 
+def _multi() -> list[Dist]:
+    """Multi-Lib 1.0 ships Multi::Part 3.5; Multi-Tool needs Multi::Part 3.0 (above the release's)."""
+    part = _module("Multi::Part", "3.5", 'sub banner { "$_[0] $_[1]" }\n')
+    lib = Dist(
+        "Multi-Lib",
+        "1.0",
+        {
+            "Makefile.PL": _makefile_pl("Multi::Lib", [], {}),
+            "lib/Multi/Lib.pm": _module("Multi::Lib", "1.0"),
+            "lib/Multi/Part.pm": part,
+        },
+        provides=("Multi::Lib", "Multi::Part"),
+        module_versions={"Multi::Part": "3.5"},
+    )
+    script = (
+        "#!/usr/bin/perl\nuse Multi::Part 3.0;\nprint Multi::Part::banner('multitool', '1.0'), \"\\n\";\n"
+    )
+    tool = Dist(
+        "Multi-Tool",
+        "1.0",
+        {
+            "Makefile.PL": _makefile_pl("Multi::Tool", ["bin/multitool"], {"Multi::Part": "3.0"}),
+            "lib/Multi/Tool.pm": _module("Multi::Tool", "1.0"),
+            "bin/multitool": script,
+        },
+        requires={"Multi::Part": "3.0"},
+    )
+    return [lib, tool]
+
+
 def _dists(port: int) -> list[Dist]:
     traversal = tarfile.TarInfo("Evil-Tool-1.0/../../escaped.txt")
     traversal.size = len(b"owned\n")
@@ -210,6 +245,7 @@ def _dists(port: int) -> list[Dist]:
         tool("Evil-Tool", "bin/eviltool", hostile=traversal),
         tool("Link-Tool", "bin/linktool", hostile=link),
         _reaching(port),
+        *_multi(),
         Dist(
             "Future-Tool",
             "1.0",
@@ -307,6 +343,7 @@ SCENARIOS = {
     "xstool": cpan_recipe("xstool", "XS-Tool", ("xstool",), "xstool", "xstool {version}"),
     "net": cpan_recipe("net", "Net-Tool", ("nettool",), "nettool", "nettool {version}"),
     "future": cpan_recipe("future", "Future-Tool", ("futuretool",), "futuretool", "{version}"),
+    "multi": cpan_recipe("multi", "Multi-Tool", ("multitool",), "multitool", "multitool {version}"),
     "liar": cpan_recipe("liar", "Liar-Tool", ("liartool",), "liartool", "liartool {version}"),
     "missing-exe": cpan_recipe("missing-exe", "Tiny-Tool", ("tinytool", "nope"), "tinytool", ""),
     "broken": cpan_recipe("broken", "Broken-Tool", ("brokentool",), "brokentool", "{version}"),
@@ -385,6 +422,17 @@ def test_the_wrapper_runs_from_anywhere(run: Run) -> None:
         check=False,
     )
     assert (done.returncode, done.stdout.strip()) == (0, "tinytool 1.0"), done.stderr
+
+
+def test_a_module_versioned_apart_from_its_release_satisfies_its_requirement(run: Run) -> None:
+    """The mini CPAN's index gives Multi::Part its own version (3.5, from META provides), not
+    its release's (1.0), so cpanm accepts it for a 3.0 requirement."""
+    result = run.results["multi"]
+    assert result.outcome == "pass", result.failure
+    index = gzip.decompress(
+        (_prefix(run, "multi") / "mirror" / "modules" / "02packages.details.txt.gz").read_bytes()
+    )
+    assert "Multi::Part 3.5 L/LO/LOCAL/Multi-Lib-1.0.tar.gz" in index.decode()
 
 
 def test_a_script_at_the_distribution_root_is_installed(run: Run) -> None:

@@ -253,7 +253,7 @@ def _fetch_closure(step: PlannedStep, ctx: StepContext) -> _Distribution:
     url = f"{api}/release/{quote(dist)}"
     root = _fetch_distribution(http, ctx, step, url, get_json(http, "cpan", url, f"release of {dist}"))
     packages: dict[str, tuple[str, str]] = {name: (v, root.path) for name, v in root.provides.items()}
-    fetched = {root.path}
+    fetched = {root.path: root}
     pending = deque((module, dist) for module in root.requires)
     seen: set[str] = set()
     while pending:
@@ -270,15 +270,15 @@ def _fetch_closure(step: PlannedStep, ctx: StepContext) -> _Distribution:
         if not isinstance(doc, dict):
             raise bad_response(url, "expected a JSON object")
         path = _author_path(doc.get("download_url"), url)
-        packages[module] = (_version(doc.get("version")), path)
-        if path in fetched:
+        if path in fetched:  # the module's own version when its META says, else the release's
+            packages[module] = (fetched[path].provides.get(module, _version(doc.get("version"))), path)
             continue
         if len(fetched) >= MAX_DISTRIBUTIONS:
             raise FetchError(
                 fail("install_failed", f"{dist} needs more than {MAX_DISTRIBUTIONS} distributions")
             )
-        fetched.add(path)
-        found = _fetch_distribution(http, ctx, step, url, doc)
+        found = fetched[path] = _fetch_distribution(http, ctx, step, url, doc)
+        packages[module] = (found.provides.get(module, _version(doc.get("version"))), path)
         for name, version in found.provides.items():
             packages.setdefault(name, (version, found.path))
         pending.extend((name, Path(found.path).name) for name in found.requires)
