@@ -17,7 +17,8 @@ Phase 1 (network; no distribution code runs):
    is resolved by ``GET <api>/download_url/<Module>`` (its release's ``download_url``,
    ``checksum_sha256``, ``version``) and fetched the same way, breadth first.
 4. ``<prefix>/mirror/modules/02packages.details.txt.gz`` lists every module resolved (and every
-   package a fetched distribution's META ``provides``) with its tarball: a mini CPAN.
+   package a fetched distribution's META ``provides``) with its tarball and version (the one
+   META ``provides`` gives it, else the release's): a mini CPAN.
 
 Phase 2 (network cut): ``perl cpanm --mirror file://<prefix>/mirror --mirror-only --notest
 --local-lib-contained <prefix>/perl5 <tarball>``, with ``make`` and ``cc`` on PATH (XS modules
