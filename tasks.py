@@ -360,6 +360,7 @@ def import_tsuku(c: Context, from_: str, dry_run: bool = False, repo: str | None
         "tier": "highest priority number to take (1-3)",
         "repo": "repository root (default: this checkout)",
         "github_output": "append batch_id, batch_dir, ecosystem, has_packages, macos to $GITHUB_OUTPUT",
+        "check": "only check the inputs (the workflow's first step); write nothing",
     }
 )
 def preflight(
@@ -369,6 +370,7 @@ def preflight(
     tier: int = 3,
     repo: str | None = None,
     github_output: str | None = None,
+    check: bool = False,
 ) -> None:
     """Stage 1: check the controls, select entries, write the batch plan; prints a JSON line.
 
@@ -377,6 +379,8 @@ def preflight(
     """
     root = _repo(c, repo)
     _check_inputs(c, root, ecosystem, batch_size, tier)
+    if check:
+        return
     plan = _preflight(c, root, ecosystem, batch_size, tier)
     print(json.dumps(plan))
     if github_output:
@@ -460,6 +464,40 @@ def validate(
     _stage(c, "validator", *args)
 
 
+@task(
+    name="plan-macos",
+    help={
+        **BATCH_HELP,
+        "github_output": "append recipes=<how many macOS validates> and mode=<budget mode> to $GITHUB_OUTPUT",
+    },
+)
+def plan_macos(
+    c: Context,
+    batch_dir: str | None = None,
+    batch_id: str | None = None,
+    repo: str | None = None,
+    github_output: str | None = None,
+) -> None:
+    """How many recipes macOS validates: those that passed some Linux environment, as the budget allows.
+
+    Reads the Linux results present in the batch directory (a Linux leg that failed has none;
+    the others still count), so one broken leg never skips macOS for the whole batch.
+    """
+    root = _repo(c, repo)
+    directory = _batch_dir(root, batch_dir, batch_id)
+    budget = _last_json(_stage(c, "merger", "budget", "--repo", root, "--batch-dir", directory, capture=True))
+    mode = str(budget["macos_validation"])
+    recipes = 0 if mode == "paused" else len(budget.get("sample") or [])
+    environments = sorted(p.stem for p in (directory / "results").glob("linux-*.json"))
+    line = (f"macOS validates {recipes} recipes ({mode}; Linux results from "
+            f"{', '.join(environments) or 'no environment'})")  # fmt: skip
+    print(line)
+    _step_summary(line)
+    if github_output:
+        with Path(github_output).open("a", encoding="utf-8") as fh:
+            fh.write(f"recipes={recipes}\nmode={mode}\n")
+
+
 def _refuse_when_stopped(c: Context, root: Path, batch_dir: Path) -> None:
     """Every writing stage honours the emergency stop (exit 3 with the reason, from the merger)."""
     plan = batch_dir / "manifest.json"
@@ -536,6 +574,7 @@ def _counts(summary: dict[str, Any]) -> str:
         "remote": "remote to push to (default origin)",
         "branch": "branch to push to (default: the current branch)",
         "attempts": "push attempts, rebasing on the remote between them (default 5)",
+        "github_output": "append commit=<the state commit, or HEAD when nothing changed> to $GITHUB_OUTPUT",
     }
 )
 def push_state(
@@ -545,6 +584,7 @@ def push_state(
     remote: str = "origin",
     branch: str | None = None,
     attempts: int = 5,
+    github_output: str | None = None,
 ) -> None:
     """Commit data/ and batch-control.json and push, rebasing and retrying on a race (CI).
 
@@ -554,7 +594,14 @@ def push_state(
     args: list[object] = ["push-state", "--repo", _repo(c, repo), "--message", message, "--remote", remote]
     if branch:
         args += ["--branch", branch]
-    _stage(c, "merger", *args, "--attempts", attempts)
+    out = _stage(c, "merger", *args, "--attempts", attempts, capture=bool(github_output))
+    if github_output:
+        print(out, end="")
+        # the commit later jobs of the run read the state from (they must not see a newer one)
+        head = f"git -C {shlex.quote(str(_repo(c, repo)))} rev-parse HEAD"
+        commit = _last_json(out).get("commit") or str(c.run(head, hide=True).stdout).strip()
+        with Path(github_output).open("a", encoding="utf-8") as fh:
+            fh.write(f"commit={commit}\n")
 
 
 @task(
@@ -713,6 +760,6 @@ def bench(
 
 ns = Collection(
     batch, dashboard, seed, import_tsuku, preflight, generate, validate, merge, reconcile, push_state,
-    control, rollback, requeue, bench, status, archive_failures, sweep, sweep_record, finish,
+    control, rollback, requeue, bench, status, archive_failures, sweep, sweep_record, plan_macos, finish,
 )  # fmt: skip
 ns.configure({"recipeline": {"repo": None}})
