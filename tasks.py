@@ -12,6 +12,7 @@ Settings live in invoke configuration (``invoke.yaml`` or ``INVOKE_RECIPELINE_*`
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -126,6 +127,28 @@ def _step_summary(text: str) -> None:
             fh.write(text.rstrip("\n") + "\n\n")
 
 
+#: The sandbox's limits for ``batch`` and ``validate``: option, validator flag, the environment
+#: variable a workflow sets instead (repository variables), help.
+SANDBOX_LIMITS = (
+    ("timeout", "--timeout", "RECIPELINE_VERIFY_TIMEOUT", "wall-clock seconds of a verify (default 300)"),
+    ("install_timeout", "--install-timeout", "RECIPELINE_INSTALL_TIMEOUT", "seconds per install (600)"),
+    ("memory_gib", "--memory-gib", "RECIPELINE_MEMORY_GIB", "memory per command in GiB (default 2)"),
+    ("cpus", "--cpus", "RECIPELINE_CPUS", "CPUs per command (default 2)"),
+    ("pids", "--pids", "RECIPELINE_PIDS", "processes per command (default 1024)"),
+)
+SANDBOX_HELP = {name: f"{text}; or ${variable}" for name, _, variable, text in SANDBOX_LIMITS}
+
+
+def _sandbox_args(**given: float) -> list[object]:
+    """The validator's limit flags: an option given (non-zero), else its environment variable."""
+    args: list[object] = []
+    for name, flag, variable, _ in SANDBOX_LIMITS:
+        value = given.get(name) or os.environ.get(variable, "").strip()
+        if value:
+            args += [flag, value]
+    return args
+
+
 @task(
     help={
         "ecosystem": "homebrew cask cargo npm pypi rubygems go cpan, or auto (UTC hour rotation)",
@@ -137,6 +160,7 @@ def _step_summary(text: str) -> None:
         "json": "print only the batch summary as one JSON object (for scripts)",
         "dry_run": "show what preflight would select; write nothing",
         "skip_macos": "never validate on macOS (refuses on a macOS host, where nothing else could)",
+        **SANDBOX_HELP,
     }
 )
 def batch(
@@ -150,6 +174,11 @@ def batch(
     json: bool = False,
     dry_run: bool = False,
     skip_macos: bool = False,
+    timeout: float = 0.0,
+    install_timeout: float = 0.0,
+    memory_gib: float = 0.0,
+    cpus: int = 0,
+    pids: int = 0,
 ) -> None:
     """Run one batch end to end: preflight, generate, validate, merge (resumes an interrupted one first).
 
@@ -175,7 +204,12 @@ def batch(
         return
     try:
         with file_lock(root / "build" / "batch.lock", what="a batch"):
-            summary = _run_batch(c, root, ecosystem, batch_size, tier, environment, workers, quiet=json)
+            limits = _sandbox_args(
+                timeout=timeout, install_timeout=install_timeout, memory_gib=memory_gib, cpus=cpus, pids=pids
+            )
+            summary = _run_batch(
+                c, root, ecosystem, batch_size, tier, environment, workers, quiet=json, limits=limits
+            )
     except LockTimeoutError as exc:
         raise Exit(f"invoke batch: {exc}", code=4) from None
     _report(summary, as_json=json)
@@ -191,6 +225,7 @@ def _run_batch(
     workers: int,
     *,
     quiet: bool,
+    limits: list[object] | None = None,
 ) -> dict[str, Any]:
     """The batch's merge summary, or the preflight summary when nothing was selected.
 
@@ -221,6 +256,7 @@ def _run_batch(
     validate_args: list[object] = ["validate", "--batch-dir", batch_dir, "--environment", environment]
     if workers:
         validate_args += ["--workers", workers]
+    validate_args += limits or []
     if not _generation_complete(batch_dir):
         _generate_and_validate(c, root, batch_dir, validate_args, quiet=quiet)
     elif environment == "auto" or not (batch_dir / "results" / f"{environment}.json").exists():
@@ -426,6 +462,7 @@ def generate(
         "environment": "environment id, or 'auto' to detect the host",
         "workers": "parallel workers (default: number of cores)",
         "only_passed_on": "linux: validate only recipes that passed some Linux environment (macOS jobs)",
+        **SANDBOX_HELP,
     }
 )
 def validate(
@@ -436,6 +473,11 @@ def validate(
     workers: int = 0,
     only_passed_on: str | None = None,
     repo: str | None = None,
+    timeout: float = 0.0,
+    install_timeout: float = 0.0,
+    memory_gib: float = 0.0,
+    cpus: int = 0,
+    pids: int = 0,
 ) -> None:
     """Stage 3: validate a batch on one environment; macOS follows the week's budget (full/sampled/paused)."""
     import platform
@@ -448,6 +490,9 @@ def validate(
         args += ["--workers", workers]
     if only_passed_on:
         args += ["--only-passed-on", only_passed_on]
+    args += _sandbox_args(
+        timeout=timeout, install_timeout=install_timeout, memory_gib=memory_gib, cpus=cpus, pids=pids
+    )
     macos = environment.startswith("darwin") or (environment == "auto" and platform.system() == "Darwin")
     if macos:
         budget = _last_json(
