@@ -618,7 +618,7 @@ def _counts(summary: dict[str, Any]) -> str:
         "repo": "repository root (default: this checkout)",
         "remote": "remote to push to (default origin)",
         "branch": "branch to push to (default: the current branch)",
-        "attempts": "push attempts, rebasing on the remote between them (default 5)",
+        "attempts": "push attempts, rebasing on the remote between them (default 10)",
         "github_output": "append commit=<the state commit, or HEAD when nothing changed> to $GITHUB_OUTPUT",
     }
 )
@@ -628,7 +628,7 @@ def push_state(
     repo: str | None = None,
     remote: str = "origin",
     branch: str | None = None,
-    attempts: int = 5,
+    attempts: int = 10,
     github_output: str | None = None,
 ) -> None:
     """Commit data/ and batch-control.json and push, rebasing and retrying on a race (CI).

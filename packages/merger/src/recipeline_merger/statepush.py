@@ -21,6 +21,7 @@ in any checkout; the repository's ``.gitattributes`` carries the same lines for 
 
 from __future__ import annotations
 
+import random
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -38,7 +39,9 @@ STATE_PATHS = ("data", "batch-control.json")
 #: Files the pipeline only ever appends lines to (or creates whole): merged with ``union``.
 APPEND_ONLY = ("data/metrics/*.jsonl", "data/failures/*.jsonl")
 UNION_ATTRIBUTES = "".join(f"{pattern} merge=union\n" for pattern in APPEND_ONLY)
-DEFAULT_ATTEMPTS = 5
+DEFAULT_ATTEMPTS = 10  # eight writers at the same moment (the seed matrix) all land within it
+#: The pause before attempt n+1 is ``PAUSE_SECONDS * n`` times a jitter in [0.5, 1.5).
+PAUSE_SECONDS = 0.5
 
 PushVerdict = Literal["pushed", "race", "refused"]
 #: Summaries of ``git push --porcelain`` that mean "someone else pushed first".
@@ -96,6 +99,7 @@ def push_state(
     paths: Sequence[str] = STATE_PATHS,
     lock_timeout: float = 60.0,
     sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[], float] = lambda: random.uniform(0.5, 1.5),  # noqa: S311 - not security
     environ: Mapping[str, str] | None = None,
 ) -> PushResult:
     """Commit ``paths`` in ``root`` with ``message`` and push them (see the module doc)."""
@@ -130,7 +134,9 @@ def push_state(
             if attempt == attempts:
                 break
             _rebase_on_remote(root, remote, branch, identity)
-            sleep(0.2 * attempt)
+            # a pause that grows and is jittered, so writers that raced once do not race again
+            # in lockstep (eight seed jobs finishing together all land within the attempts)
+            sleep(PAUSE_SECONDS * attempt * jitter())
     raise GitError(
         f"could not push the state to {remote}/{branch}: every one of {attempts} attempts lost a race "
         "with another writer"
