@@ -42,6 +42,11 @@ LIMITED_SOURCE = """
                 os._exit(0)
         print("bomb 1.0.0")
 
+    def survivor():
+        import subprocess, sys
+        child = subprocess.run([sys.executable, "-c", "bytearray(1 << 30)"], check=False)
+        print(f"survivor 1.0.0 (its helper ended with {child.returncode})")
+
     def writer():
         signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # as a C program has it (Python ignores it)
         with open(os.path.join(os.environ["TMPDIR"], "big"), "wb") as fh:
@@ -53,7 +58,7 @@ LIMITED_SOURCE = """
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory, isolation: Isolation) -> dict[str, RecipeResult]:
     wheels = tmp_path_factory.mktemp("limit-wheels")
-    scripts = {"reserver": "reserve", "bomb": "bomb", "writer": "writer"}
+    scripts = {"reserver": "reserve", "bomb": "bomb", "writer": "writer", "survivor": "survivor"}
     build_wheel(wheels, "limitedpkg", "1.0.0", module_source=LIMITED_SOURCE, scripts=scripts)
     # a .pth file runs when the venv's python starts: the install's version read allocates 1 GiB
     hog_pth = {"hog.pth": b"import sys; sys.flags.isolated or bytearray(1 << 30)\n"}
@@ -125,3 +130,10 @@ def test_an_install_step_stopped_by_a_limit_is_a_resource_limit(results: dict[st
     assert failure.message.startswith(
         "step 1: killed by the 512 MiB memory limit: cannot read the installed version"
     )
+
+
+def test_a_verify_that_passes_although_a_helper_hit_a_limit_passes(results: dict[str, RecipeResult]) -> None:
+    if "memory" not in cgroup.probe().controllers:
+        pytest.skip(f"no memory cgroup here ({cgroup.probe().description})")
+    result = results["survivor"]
+    assert result.outcome == "pass", result  # the tool handled its helper's OOM kill and answered
