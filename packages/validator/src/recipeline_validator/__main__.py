@@ -22,7 +22,7 @@ from .checks import check_recipe, distribution_name
 from .environment import detect_host_environment, resolve_environment
 from .errors import RecipeFileError, ValidatorError
 from .native import NativeOptions, PipSource
-from .sandbox import GIB, NO_ISOLATION, Isolation, Limits, probe_isolation
+from .sandbox import GIB, NO_ISOLATION, Isolation, Limits, describe, probe_isolation
 from .tsuku import TsukuOptions
 from .validation import RecipeInput, RunSettings, batch_toolchains, validate_batch, validate_recipe
 
@@ -203,7 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
     needs.add_argument("--batch-dir", type=Path, required=True, help="the batch directory")
     needs.add_argument("--environment", default="auto", help="'auto' (detect the host) or an environment id")
     sub.add_parser("detect-environment", help="print this host's environment id")
-    sub.add_parser("probe-isolation", help="print how (or why not) the network is cut for sandboxed commands")
+    sub.add_parser(
+        "probe-isolation",
+        help="print how (or why not) the network is cut for sandboxed commands, then their containment "
+        "and how each limit is enforced",
+    )
     return parser
 
 
@@ -353,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "probe-isolation":
             print(probe_isolation().description)
+            print(describe(Limits()))  # containment and how each default limit is enforced here
             return 0
     except (ValidatorError, SchemaError, OSError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
