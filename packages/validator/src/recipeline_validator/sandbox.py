@@ -275,8 +275,11 @@ def _limiter(limits: CommandLimits, *, join_fds: Sequence[int], memory_by_rlimit
         _capped(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 5),
         _capped(resource.RLIMIT_FSIZE, limits.file_size_bytes, limits.file_size_bytes),
     ]
+    # macOS may refuse RLIMIT_DATA below what the process already maps: not fatal there
+    optional: list[tuple[int, int, int]] = []
     if memory_by_rlimit:
-        settings.append(_capped(resource.RLIMIT_DATA, limits.memory_bytes, limits.memory_bytes))
+        data = _capped(resource.RLIMIT_DATA, limits.memory_bytes, limits.memory_bytes)
+        (settings if platform.system() == "Linux" else optional).append(data)
     prctl = _libc_prctl()
     parent = os.getpid()
 
@@ -289,6 +292,9 @@ def _limiter(limits: CommandLimits, *, join_fds: Sequence[int], memory_by_rlimit
                 os._exit(1)
         for which, soft, hard in settings:
             resource.setrlimit(which, (soft, hard))
+        for which, soft, hard in optional:
+            with contextlib.suppress(OSError, ValueError):
+                resource.setrlimit(which, (soft, hard))
 
     return apply
 
