@@ -91,7 +91,8 @@ def test_cgroups_a_dead_validator_left_are_removed(tmp_path: Path) -> None:
     if not support.dirs:
         pytest.skip(f"no usable cgroup here: {support.description}")
     dead = 2**22 + 12345  # above any pid_max: no process has it
-    left = [base / f"{cgroup.NAME_PREFIX}{dead}-1" for base in set(support.dirs.values())]
+    bases = set(support.dirs.values())
+    left = [base / f"{cgroup.NAME_PREFIX}{name}" for base in bases for name in (f"{dead}-1", f"self-{dead}")]
     for group in left:
         group.mkdir()
     cgroup._remove_stale(set(support.dirs.values()))

@@ -176,7 +176,7 @@ def _remove_stale(bases: object) -> None:
     for base in bases:  # type: ignore[attr-defined]
         with contextlib.suppress(OSError):
             for child in Path(base).iterdir():
-                pid = child.name.removeprefix(NAME_PREFIX).split("-")[0]
+                pid = child.name.removeprefix(NAME_PREFIX).removeprefix("self-").split("-")[0]
                 if not child.name.startswith(NAME_PREFIX) or not pid.isdigit() or _alive(int(pid)):
                     continue
                 _kill_members(child)
