@@ -78,6 +78,18 @@ def _add_hostile_data(root: Path) -> None:
         ],
     }
     (root / "data" / "failures" / "npm-2026-05-07T14-05-30Z.jsonl").write_text(json.dumps(failure) + "\n")
+    # a manifest for one of the runs, whose validation installed an older version than the newest
+    package = {
+        "name": "eslint",
+        "package_id": "npm:eslint",
+        "resolved_source": "npm:eslint",
+        "outcome": "merged",
+        "installed_versions": {"linux-debian-glibc-x86_64": "8.57.1"},
+        "latest_version": "9.4.0",
+    }
+    manifest = {"schema_version": 1, "batch_id": "2026-03-11", "ecosystem": "npm", "packages": [package]}
+    (root / "data" / "batches").mkdir(parents=True, exist_ok=True)
+    (root / "data" / "batches" / "2026-03-11.json").write_text(json.dumps(manifest))
 
 
 def _serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
@@ -191,6 +203,13 @@ def test_failure_filters_change_the_rows_and_the_url(browser: webdriver.Chrome, 
     (only,) = rows(browser, "failure-rows")
     assert "cargo:watchexec" in only and "exit code 6 (deterministic)" in only
     assert "linux-alpine-musl-arm64, linux-alpine-musl-x86_64, linux-debian-glibc-x86_64" in only
+
+
+def test_a_run_shows_installed_against_latest(browser: webdriver.Chrome, site: str) -> None:
+    load(browser, site + "run.html?id=2026-03-11")
+    skew = browser.find_element(By.CSS_SELECTOR, ".skew")
+    assert skew.text == "8.57.1 (latest 9.4.0)"
+    assert skew.get_attribute("title") == "the registry's newest is 9.4.0"
 
 
 def test_the_package_page_answers_with_the_right_blocker(browser: webdriver.Chrome, site: str) -> None:

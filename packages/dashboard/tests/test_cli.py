@@ -19,7 +19,7 @@ from recipeline_dashboard.__main__ import main
 from recipeline_dashboard.bench import write_corpus
 from recipeline_dashboard.errors import DashboardError
 from recipeline_dashboard.schema import check_document, schema_drifted
-from recipeline_schema import FailureRecord, Layout, MetricsLine, Queue, save, write_jsonl
+from recipeline_schema import FailureRecord, Layout, MetricsLine, Queue, append_jsonl, save, write_jsonl
 
 MakeRecord = Callable[..., FailureRecord]
 MakeMetrics = Callable[..., MetricsLine]
@@ -364,3 +364,31 @@ def test_a_released_batch_is_read_and_shown_with_its_run(repo: Path, make_metric
     assert [r["cause"] for r in run["released"]] == ["batch_died", "pr_closed"]
     assert run["released"][1]["pull_request"] == "https://github.example/o/r/pull/7"
     assert run["released"][0]["packages"] == ["pypi:black", "pypi:tox"] and run["merged"] == 0
+
+
+def test_a_run_shows_the_version_installed_and_the_newest_where_they_differ(
+    repo: Path, make_metrics: MakeMetrics
+) -> None:
+    """The manifest's per-environment installed versions reach the run page, with the skew."""
+    from recipeline_dashboard import read_repository
+    from recipeline_schema import BatchManifest, ManifestPackage
+
+    layout = Layout(repo)
+    when = dt.datetime(2026, 2, 1, 12, 0, 0, tzinfo=dt.UTC)
+    append_jsonl([make_metrics("2026-02-01-004", "npm", 11, merged=2, total=2)], layout.metrics)
+    linux, alpine = "linux-debian-glibc-x86_64", "linux-alpine-musl-x86_64"
+    eslint = ManifestPackage("eslint", "npm:eslint", "npm:eslint", "merged")
+    packages = (
+        dataclasses.replace(eslint, installed_versions={linux: "8.57.1"}, latest_version="9.4.0"),
+        ManifestPackage(
+            "tldr", "npm:tldr", "npm:tldr", "merged", installed_versions={linux: "3.4", alpine: "3.3"}
+        ),
+    )
+    save(BatchManifest(1, "2026-02-01-004", "npm", when, when, "batch/2026-02-01-004", packages),
+         layout.manifest("2026-02-01-004"))  # fmt: skip
+
+    document = build_dashboard(read_repository(repo), dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
+    check_document(document)
+    (run,) = document["runs"]
+    shown = {p["name"]: (p["installed"], p["latest"]) for p in run["manifest"]["packages"]}
+    assert shown == {"eslint": ("8.57.1", "9.4.0"), "tldr": (f"{alpine}: 3.3, {linux}: 3.4", "")}

@@ -140,6 +140,8 @@ class Make:
         failure: Failure | None = None,
         reason: str = "",
         findings: tuple[str, ...] = (),
+        installed_version: str = "",
+        latest_version: str = "",
     ) -> RecipeResult:
         return RecipeResult(
             name=name,
@@ -151,6 +153,8 @@ class Make:
             ),
             failure=failure,
             reason=reason,
+            installed_version=installed_version,
+            latest_version=latest_version,
         )
 
     def report(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from recipeline_merger import GATE_NAMES, BatchDirError, MergeDecision, PackageDecision, decide
+from recipeline_merger.decision import manifest_packages
 from recipeline_schema import BatchPlan, GenerationReport, ValidationReport
 
 if TYPE_CHECKING:
@@ -120,6 +121,19 @@ def test_every_outcome(batch: Batch, make: Make) -> None:
     assert d["magick"].blocked_by == ("libjpeg", "libpng")
     assert d["needsdep"].blocked_by == ("zlib",)
     assert d["hub"].reason == "github:mislav/hub needs an LLM builder"
+
+
+def test_the_manifest_says_which_version_each_environment_installed(make: Make) -> None:
+    """Installed vs latest reaches the manifest (the dashboard's run page shows the skew)."""
+    plan = make.plan([("eslint", "npm:eslint")])
+    generation = make.generation([make.generated("eslint", "npm:eslint")])
+    linux = make.report(
+        make.linux, [make.result("eslint", "npm:eslint", installed_version="8.57.1", latest_version="9.4.0")]
+    )
+    mac = make.report(make.mac, [make.result("eslint", "npm:eslint", installed_version="9.4.0")])
+    (package,) = manifest_packages(decide(plan, generation, [linux, mac]), {"npm:eslint": "0" * 64})
+    assert package.installed_versions == {make.linux: "8.57.1", make.mac: "9.4.0"}
+    assert package.latest_version == "9.4.0"
 
 
 def test_skipped_results_and_no_results_never_count_as_a_pass(batch: Batch) -> None:

@@ -590,6 +590,8 @@ def _manifest_json(m: Manifest) -> Document:
                 "outcome": p.outcome,
                 "recipe_path": p.recipe_path,
                 "reason": p.reason,
+                "installed": p.installed,
+                "latest": p.latest,
             }
             for p in m.packages
         ],

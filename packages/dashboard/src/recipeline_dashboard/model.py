@@ -169,6 +169,9 @@ class BatchOutcome:
     outcome: str
     recipe_path: str | None = None
     reason: str = ""
+    #: the version validation installed (the same in every environment, or "env: v, ...")
+    installed: str = ""
+    latest: str = ""  # the registry's newest, when validation saw it differ
 
 
 @dataclass(frozen=True, slots=True)

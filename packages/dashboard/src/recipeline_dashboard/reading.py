@@ -1032,6 +1032,16 @@ def _read_curated(path: Path, col: _Collector) -> list[Curated]:
     return out
 
 
+def _installed_text(value: object) -> str:
+    """A manifest package's installed versions: one version, or ``env: version`` pairs."""
+    if not isinstance(value, dict) or not value:
+        return ""
+    versions = {str(k): str(v) for k, v in value.items()}
+    if len(set(versions.values())) == 1:
+        return next(iter(versions.values()))
+    return ", ".join(f"{env}: {version}" for env, version in sorted(versions.items()))
+
+
 def _read_manifests(directory: Path, col: _Collector) -> list[Manifest]:
     if not directory.is_dir():
         return []
@@ -1057,6 +1067,8 @@ def _read_manifests(directory: Path, col: _Collector) -> list[Manifest]:
                 outcome=str(p.get("outcome", "")),
                 recipe_path=p.get("recipe_path") if isinstance(p.get("recipe_path"), str) else None,
                 reason=str(p.get("reason") or ""),
+                installed=_installed_text(p.get("installed_versions")),
+                latest=str(p.get("latest_version") or ""),
             )
             for p in doc["packages"]
             if isinstance(p, dict)

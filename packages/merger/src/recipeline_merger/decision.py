@@ -70,6 +70,9 @@ class PackageDecision:
     #: needs a human (an unsafe merged recipe, or an exclusion for a review reason): its recipe
     #: goes to the batch's review PR, which is never auto-merged
     review: bool = False
+    #: environment -> the version its validation installed; the newest one a validation saw
+    installed_versions: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    latest_version: str = ""
 
     @property
     def passed(self) -> tuple[str, ...]:
@@ -287,6 +290,11 @@ def _decide_generated(
     base: PackageDecision, results: Sequence[tuple[ValidationReport, RecipeResult]]
 ) -> PackageDecision:
     environments = {report.environment: result.outcome for report, result in results}
+    installed = {r.environment: res.installed_version for r, res in results if res.installed_version}
+    latest = next((res.latest_version for _, res in results if res.latest_version), "")
+    base = dataclasses.replace(
+        base, installed_versions=dict(sorted(installed.items())), latest_version=latest
+    )
     failures = tuple(
         EnvironmentFailure(report.environment, _result_failure(report, result))
         for report, result in results
@@ -450,6 +458,8 @@ def manifest_packages(
             sha256=recipe_sha256.get(p.package_id),
             environments=dict(p.environments),
             reason=p.reason,
+            installed_versions=dict(p.installed_versions),
+            latest_version=p.latest_version,
             review=p.review,
         )
         for p in decision.packages

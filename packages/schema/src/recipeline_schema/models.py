@@ -386,6 +386,12 @@ class ManifestPackage:
     environments: Mapping[str, ValidationOutcome] = field(default_factory=dict)
     reason: str = ""
     review: bool = field(default=False, metadata=meta("the recipe is in the batch's review PR"))
+    installed_versions: Mapping[str, str] = field(
+        default_factory=dict, metadata=meta("environment -> the version its validation installed")
+    )
+    latest_version: str = field(
+        default="", metadata=meta("the registry's newest version, when a validation saw it differ")
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,8 @@
     );
   }
   const msgCell = (text) => ({ cls: "msg", node: text });
+  // the version validation installed, and the registry's newest when they differ
+  const versionCell = (p) => (p.latest && p.latest !== p.installed ? el("span", { class: "skew", title: "the registry's newest is " + p.latest }, (p.installed || "?") + " (latest " + p.latest + ")") : p.installed || "—");
 
   function ago(hours) {
     if (hours === null || hours === undefined) return "never";
@@ -413,7 +415,7 @@
       const m = r.manifest;
       if (m) {
         out.push(card("Pull request and gates", el("p", {}, m.pull_request ? el("a", { href: m.pull_request, rel: "noreferrer" }, m.pull_request) : "no pull request recorded", m.rolled_back ? [" ", pill("rolled back", "bad")] : null), table(["gate", "verdict", "detail"], m.gates.map((g) => [g.name, pill(g.passed ? "held" : "failed", g.passed ? "ok" : "bad"), g.detail]))));
-        out.push(card("Packages", table(["package", "outcome", "recipe", "reason"], m.packages.map((p) => [packageLink(p.package_id, p.name), pill(p.outcome), p.recipe_path || "—", msgCell(p.reason)]))));
+        out.push(card("Packages", table(["package", "outcome", "installed", "recipe", "reason"], m.packages.map((p) => [packageLink(p.package_id, p.name), pill(p.outcome), versionCell(p), p.recipe_path || "—", msgCell(p.reason)]))));
       }
       if (r.released.length) out.push(card("Released by reconcile", el("div", { id: "released" }, table(["when", "why", "entries now", "packages", "pull request", "reason"], r.released.map((x) => [when(x.released_at), x.cause === "pr_closed" ? "PR closed without merging" : "run died before merging", pill(x.status), msgCell(x.packages.join(", ")), x.pull_request ? el("a", { href: x.pull_request, rel: "noreferrer" }, x.pull_request) : "—", msgCell(x.reason)])))));
     }
