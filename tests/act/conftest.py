@@ -105,6 +105,10 @@ def registries() -> Iterator[Registries]:
         "PIP_INDEX_URL": index.url,
         "npm_config_registry": npm.url_for("/"),
         "RECIPELINE_NPM_DOWNLOADS_URL": npm.url_for("/").rstrip("/"),
+        # the local registries publish no rate limit (the public ones' 1 request/s would only
+        # make each batch's generate step wait)
+        "RECIPELINE_RATE_LIMIT_PYPI": "50/1",
+        "RECIPELINE_RATE_LIMIT_NPM": "50/1",
         **{f"RECIPELINE_{key.upper()}_URL": f"{elsewhere}/{key}" for key in API_BASE_URLS},
     }
     yield Registries(env, searches)

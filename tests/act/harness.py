@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -78,10 +79,17 @@ def prepare(cache: Path) -> Prepared:
     ``pip wheel -r requirements.txt`` with the test session's own pip configuration is the only
     step that may reach a package index; every job afterwards installs from these two.
     """
-    root = cache / _requirements_key()
+    root = cache.resolve() / _requirements_key()
     prepared = Prepared(root / "wheelhouse", root / "base")
-    if (root / "ready").exists():
-        return prepared
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with (root.parent / f"{root.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test workers: one builds, the others wait
+        if not (root / "ready").exists():
+            _build(root, prepared)
+    return prepared
+
+
+def _build(root: Path, prepared: Prepared) -> None:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     _check(
@@ -120,7 +128,6 @@ def prepare(cache: Path) -> Prepared:
         env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
     )
     (root / "ready").write_text("ok\n")
-    return prepared
 
 
 def _check(args: list[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> str:

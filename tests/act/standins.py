@@ -488,6 +488,44 @@ def _host_image() -> set[str]:
     return {f"{name}:{tag}" for tag in tags}
 
 
+# --- tsuku ------------------------------------------------------------------------------------------
+
+
+def tsuku(argv: Sequence[str]) -> int:
+    """``tsuku create NAME --from pypi:ID --output PATH ... --deterministic-only``, as the generator's
+    second backend calls it (RECIPELINE_TSUKU): the recipe tsuku writes for a PyPI console tool.
+
+    tsuku is not on this machine; this stand-in exists for the one scenario that needs a recipe
+    no deterministic builder of this project writes: one that installs and verifies fine but
+    needs review. A package named in ``RECIPELINE_ACT_TSUKU_REVIEW`` gets a verify command with
+    ``&&`` (the safety analysis flags conditional execution); every other one the plain form.
+    Another ecosystem ends as tsuku's exit 9 with its ``[requires_llm]`` tag.
+    """
+    if len(argv) < 2 or argv[0] != "create":
+        print("tsuku (workflow harness stand-in): only 'create' is known", file=sys.stderr)
+        return 2
+    name, options = argv[1], list(argv[2:])
+    source = options[options.index("--from") + 1]
+    output = Path(options[options.index("--output") + 1])
+    ecosystem, _, identifier = source.partition(":")
+    if ecosystem != "pypi":
+        print(
+            f"Error: deterministic generation failed: [requires_llm] {source} needs an LLM", file=sys.stderr
+        )
+        return 9
+    review = name in os.environ.get("RECIPELINE_ACT_TSUKU_REVIEW", "").split()
+    command = f"{name} --version" + (f" && {name} --help" if review else "")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(
+        f'[metadata]\nname = "{name}"\ndescription = "a test tool"\nhomepage = "https://example.org/{identifier}"\n\n'
+        f'[[steps]]\naction = "pipx_install"\npackage = "{identifier}"\nexecutables = ["{name}"]\n\n'
+        f'[verify]\ncommand = "{command}"\npattern = "{{version}}"\n',
+        encoding="utf-8",
+    )
+    print(f"Recipe written to {output}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[], None]] = {
     "checkout": checkout,
     "setup-python": setup_python,
@@ -501,6 +539,8 @@ COMMANDS: dict[str, Callable[[], None]] = {
 def main(argv: Sequence[str]) -> int:
     if argv and argv[0] == "docker":
         return docker(argv[1:])
+    if argv and argv[0] == "tsuku":
+        return tsuku(argv[1:])
     if not argv or argv[0] not in COMMANDS:
         print(f"usage: standins.py {{{','.join(COMMANDS)},docker}}", file=sys.stderr)
         return 2

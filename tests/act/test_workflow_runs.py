@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from act.harness import Deploy
+from act.harness import HARNESS, Deploy
 from act.scenario import (
     ECOSYSTEMS,
     at,
@@ -25,6 +25,68 @@ from act.scenario import (
 import recipeline_schema as rs
 
 DISPATCH = {"tier": "3", "skip_macos": "true"}
+
+
+def test_a_day_of_hourly_runs_rotates_and_converges(deploy: Deploy) -> None:
+    start = at("2026-02-02T00:17:00Z")  # a Monday: the week's budget starts here
+    long_failed = {"failure_count": 5}  # failed before: the next failure waits 32 hours
+    queues = {
+        "pypi": [
+            entry("daytool", "pypi:daytool", now=start),
+            entry("liar", "pypi:liar", now=start, **long_failed),  # prints another version
+            entry("libonly", "pypi:libonly", now=start, priority=2, **long_failed),
+            entry("hub", "pypi:hub", now=start, priority=3),  # curated: a source no builder has
+        ],
+        "npm": [
+            entry("npmother", "npm:npmother", now=start),
+            entry(
+                "npmlib", "npm:npmlib", now=start, **long_failed, last_attempt_at=start - dt.timedelta(days=9)
+            ),
+        ],
+        "cargo": [entry("ripgrep", "cargo:ripgrep", now=start)],
+    }
+    breaker = rs.BreakerState(
+        state="open", consecutive_failures=10, opened_at=start - dt.timedelta(hours=2),
+        half_open_after=start + dt.timedelta(hours=3, minutes=30), reason="10 consecutive failures",
+    )  # fmt: skip
+    stopped = control(
+        start, disabled_ecosystems=("cargo",), disabled_reasons={"cargo": "crates index incident"},
+        circuit_breaker={"npm": breaker}, macos_used=990.0,  # macOS paused: the week's minutes are used
+    )  # fmt: skip
+    hub = rs.Disambiguation("hub", "github:github/hub", selection_reason="curated")
+    deployment = deploy(state_files(now=start, queues=queues, control=stopped, curated=[hub]))
+
+    batches: dict[int, str] = {}
+    for hour in range(24):
+        run = deployment.run("batch-generate.yml", "schedule", at=start + dt.timedelta(hours=hour))
+        assert run.result("preflight") == "success", run.describe()
+        if "generate" in run.started:
+            assert run.result("merge") == "success", run.describe()
+            assert "plan-macos" not in run.started  # paused by the budget: no macOS job at all
+            batches[hour] = run.summary("preflight")
+        else:
+            assert run.started == {"preflight"}, run.describe()
+    # hour 0 (rotation homebrew, cargo, npm, pypi ...): cargo is stopped, npm's breaker open -> pypi;
+    # hour 4: npm's breaker is half-open -> one probe (npmother); hour 5: closed -> npm's rest
+    assert sorted(batches) == [0, 4, 5], batches
+
+    origin = read_origin(deployment)
+    status = {e.name: e.status for e in origin.entries.values()}
+    assert status == {
+        "daytool": "success", "liar": "failed", "libonly": "failed", "hub": "skipped",
+        "npmother": "success", "npmlib": "failed", "ripgrep": "pending",
+    }, status  # fmt: skip
+    assert origin.recipes == {"daytool", "npmother"}
+    final = rs.load(rs.BatchControl, origin.root / "batch-control.json")
+    assert final.circuit_breaker["npm"].state == "closed"
+    assert final.disabled_ecosystems == ("cargo",)
+    assert [m.ecosystem for m in sorted(origin.manifests.values(), key=lambda m: m.batch_id)] == [
+        "pypi",
+        "npm",
+        "npm",
+    ]
+    check_converged(deployment, origin)
+    assert all(r.returncode == 0 for r in deployment.runs if r.workflow == "update-dashboard.yml")
 
 
 def test_dispatched_pypi_and_npm_batches_merge_and_the_next_run_converges(deploy: Deploy) -> None:
@@ -195,63 +257,35 @@ def test_the_weekly_seed_records_every_ecosystem_and_writers_at_the_same_moment_
     check_converged(deployment, origin)
 
 
-def test_a_day_of_hourly_runs_rotates_and_converges(deploy: Deploy) -> None:
-    start = at("2026-02-02T00:17:00Z")  # a Monday: the week's budget starts here
-    long_failed = {"failure_count": 5}  # failed before: the next failure waits 32 hours
+def test_a_recipe_that_needs_review_goes_to_a_review_pr_and_the_rest_still_auto_merges(
+    deploy: Deploy,
+) -> None:
+    now = at("2026-01-29T16:17:00Z")
     queues = {
-        "pypi": [
-            entry("daytool", "pypi:daytool", now=start),
-            entry("liar", "pypi:liar", now=start, **long_failed),  # prints another version
-            entry("libonly", "pypi:libonly", now=start, priority=2, **long_failed),
-            entry("hub", "pypi:hub", now=start, priority=3),  # curated: a source no builder has
-        ],
-        "npm": [
-            entry("npmother", "npm:npmother", now=start),
-            entry(
-                "npmlib", "npm:npmlib", now=start, **long_failed, last_attempt_at=start - dt.timedelta(days=9)
-            ),
-        ],
-        "cargo": [entry("ripgrep", "cargo:ripgrep", now=start)],
+        "pypi": [entry("goodtool", "pypi:goodtool", now=now), entry("othertool", "pypi:othertool", now=now)]
     }
-    breaker = rs.BreakerState(
-        state="open", consecutive_failures=10, opened_at=start - dt.timedelta(hours=2),
-        half_open_after=start + dt.timedelta(hours=3, minutes=30), reason="10 consecutive failures",
-    )  # fmt: skip
-    stopped = control(
-        start, disabled_ecosystems=("cargo",), disabled_reasons={"cargo": "crates index incident"},
-        circuit_breaker={"npm": breaker}, macos_used=990.0,  # macOS paused: the week's minutes are used
-    )  # fmt: skip
-    hub = rs.Disambiguation("hub", "github:github/hub", selection_reason="curated")
-    deployment = deploy(state_files(now=start, queues=queues, control=stopped, curated=[hub]))
+    # this batch is generated by tsuku's own `create` (the generator's second backend); the
+    # stand-in's recipe for othertool verifies with `&&`, which the safety analysis flags
+    tsuku = {"RECIPELINE_TSUKU": str(HARNESS / "bin" / "tsuku"), "RECIPELINE_ACT_TSUKU_REVIEW": "othertool"}
+    deployment = deploy(state_files(now=now, queues=queues), env=tsuku)
 
-    batches: dict[int, str] = {}
-    for hour in range(24):
-        run = deployment.run("batch-generate.yml", "schedule", at=start + dt.timedelta(hours=hour))
-        assert run.result("preflight") == "success", run.describe()
-        if "generate" in run.started:
-            assert run.result("merge") == "success", run.describe()
-            assert "plan-macos" not in run.started  # paused by the budget: no macOS job at all
-            batches[hour] = run.summary("preflight")
-        else:
-            assert run.started == {"preflight"}, run.describe()
-    # hour 0 (rotation homebrew, cargo, npm, pypi ...): cargo is stopped, npm's breaker open -> pypi;
-    # hour 4: npm's breaker is half-open -> one probe (npmother); hour 5: closed -> npm's rest
-    assert sorted(batches) == [0, 4, 5], batches
-
+    run = deployment.run(
+        "batch-generate.yml",
+        "workflow_dispatch",
+        at=now,
+        inputs={"ecosystem": "pypi", "batch_size": "2", **DISPATCH},
+    )
+    assert run.result("merge") == "success", run.describe()
+    pulls = {pr["head"]: pr for pr in deployment.github()["pulls"]}
+    (batch_id,) = [h.removeprefix("batch/") for h in pulls if not h.endswith("-review")]
+    batch, review = pulls[f"batch/{batch_id}"], pulls[f"batch/{batch_id}-review"]
+    assert batch["merged"] and batch["state"] == "closed"  # the safe recipe auto-merged
+    assert review["state"] == "open" and not review["merged"] and review["auto_merge"] is None
+    assert f"batch_id: {batch_id}" in review["body"] and "othertool" in review["body"]
+    assert any("safety" in comment for comment in review["comments"])
     origin = read_origin(deployment)
-    status = {e.name: e.status for e in origin.entries.values()}
-    assert status == {
-        "daytool": "success", "liar": "failed", "libonly": "failed", "hub": "skipped",
-        "npmother": "success", "npmlib": "failed", "ripgrep": "pending",
-    }, status  # fmt: skip
-    assert origin.recipes == {"daytool", "npmother"}
-    final = rs.load(rs.BatchControl, origin.root / "batch-control.json")
-    assert final.circuit_breaker["npm"].state == "closed"
-    assert final.disabled_ecosystems == ("cargo",)
-    assert [m.ecosystem for m in sorted(origin.manifests.values(), key=lambda m: m.batch_id)] == [
-        "pypi",
-        "npm",
-        "npm",
-    ]
+    assert origin.recipes == {"goodtool"}
+    manifest = origin.manifests[batch_id]
+    assert {p.name: p.review for p in manifest.packages} == {"goodtool": False, "othertool": True}
+    assert origin.entries["pypi:othertool"].status == "in_progress"  # waiting for its review
     check_converged(deployment, origin)
-    assert all(r.returncode == 0 for r in deployment.runs if r.workflow == "update-dashboard.yml")
