@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import sandbox
+from . import cleanroom, sandbox
+from .cargo import CargoRunner
+from .cask import AppBundleRunner
+from .cpan import CpanRunner
+from .gem import GemRunner
+from .gomod import GoRunner
+from .homebrew import HomebrewRunner, InstallBinariesRunner
 from .npm import NpmRunner, NpmTools, find_npm_tools
 from .outcome import SandboxOutcome, fail
 from .pipx import PipSource, PipxRunner
@@ -32,7 +38,20 @@ from .verify import VerifySpec, expand, judge
 __all__ = ["NATIVE_ACTIONS", "RUNNERS", "NativeOptions", "PipSource", "clean_env", "run_native"]
 
 #: Every action the native backend runs, by name.
-RUNNERS: Mapping[str, ActionRunner] = {runner.action: runner for runner in (PipxRunner(), NpmRunner())}
+RUNNERS: Mapping[str, ActionRunner] = {
+    runner.action: runner
+    for runner in (
+        PipxRunner(),
+        NpmRunner(),
+        HomebrewRunner(),
+        InstallBinariesRunner(),
+        AppBundleRunner(),
+        CargoRunner(),
+        GoRunner(),
+        GemRunner(),
+        CpanRunner(),
+    )
+}
 NATIVE_ACTIONS: frozenset[str] = frozenset(RUNNERS)
 
 
@@ -74,21 +93,13 @@ _TOOLCHAINS: dict[tuple[str, str | None, NpmTools | None], Toolchain | str] = {}
 _TOOLCHAIN_LOCK = threading.Lock()
 
 
-def clean_env(prefix: Path, runtime_dirs: Sequence[str] = ()) -> dict[str, str]:
-    """Phase 2's environment: nothing inherited (no tokens), HOME and TMPDIR inside the prefix,
-    PATH the prefix's bin, the declared runtime's directories and the base."""
-    path = [
-        str(prefix / "bin"),
-        *(d for d in runtime_dirs if d not in ("/usr/bin", "/bin")),
-        "/usr/bin",
-        "/bin",
-    ]
-    return {
-        "PATH": os.pathsep.join(path),
-        "HOME": str(prefix / "home"),
-        "LANG": "C.UTF-8",
-        "TMPDIR": str(prefix / "tmp"),
-    }
+def clean_env(
+    prefix: Path, runtime_dirs: Sequence[str] = (), *, build_dirs: Sequence[str] = ()
+) -> dict[str, str]:
+    """Phase 2's environment (``cleanroom.clean_env``): nothing inherited (no tokens), HOME and
+    TMPDIR inside the prefix, PATH the prefix's bin, the declared runtime (programs, linked one by
+    one, or a toolchain's own directory), ``build_dirs`` (installs only) and the base utilities."""
+    return cleanroom.clean_env(prefix, runtime_dirs, build_dirs=build_dirs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +110,7 @@ class _Ran:
     latest_version: str
     toolchain: dict[str, str]
     packages: str
+    notes: tuple[str, ...] = ()  # e.g. why the newest release was not the one installed
 
 
 def run_native(plan: NativePlan, spec: VerifySpec, *, prefix: Path, options: NativeOptions) -> SandboxOutcome:
@@ -108,30 +120,59 @@ def run_native(plan: NativePlan, spec: VerifySpec, *, prefix: Path, options: Nat
     contexts: list[StepContext] = []
     toolchain_versions: dict[str, str] = {}
     runtime: list[str] = []
+    programs: set[str] = set()
     for step in plan.installs:
         found = options.toolchain(step.action)
         if isinstance(found, str):  # an environment's gap, not the package's failure
             return SandboxOutcome(False, f"step {step.step}: {step.action}: {found}", skipped=True)
         contexts.append(StepContext(prefix, options, found))
         toolchain_versions |= {k: v for k, v in found.versions.items() if v}
-        runtime += [d for d in found.runtime_dirs() if d not in runtime]
+        runtime += [p for p in found.runtime_programs() if p not in runtime]
+        programs.update(found.programs.values())
     # phase 1: everything that needs the network, before any package code runs
     for step, ctx in zip(plan.installs, contexts, strict=True):
         failure = RUNNERS[step.action].download(step, ctx)
         if failure is not None:
-            return failure
+            return _limited(failure, step.step, ctx)
     # phase 2: offline (network namespace when the host allows it)
     installed: list[Installed] = []
     for step, ctx in zip(plan.installs, contexts, strict=True):
         done = RUNNERS[step.action].install(step, ctx)
         if isinstance(done, SandboxOutcome):
-            return done
+            return _limited(done, step.step, ctx)
         installed.append(done)
     # the first step that knows its version is the recipe's version (tsuku's {version})
     first = next((i for i in installed if i.version), Installed("", ""))
     packages = ", ".join(i.package for i in installed if i.package)
-    ran = _Ran(first.version, first.latest_version, toolchain_versions, packages)
+    notes = tuple(i.note for i in installed if i.note)
+    ran = _Ran(first.version, first.latest_version, toolchain_versions, packages, notes)
+    gap = _undeclared(plan, prefix, options, runtime, programs)
+    if gap is not None:
+        return (
+            fail("undeclared_dependency", gap.message())
+            if not ran.version
+            else SandboxOutcome(False, gap.message(), subcategory="undeclared_dependency", **_recorded(ran))
+        )
     return _verify(plan, spec, prefix=prefix, options=options, ran=ran, runtime=runtime)
+
+
+def _limited(failure: SandboxOutcome, step: int, ctx: StepContext) -> SandboxOutcome:
+    """A failed step whose commands a limit stopped is ``resource_limit``, naming the limit."""
+    if failure.passed or failure.skipped or not ctx.limit_hits:
+        return failure
+    return fail("resource_limit", f"step {step}: {ctx.limit_hits[-1]}: {failure.message}")
+
+
+def _undeclared(
+    plan: NativePlan, prefix: Path, options: NativeOptions, runtime: list[str], programs: set[str]
+) -> cleanroom.Gap | None:
+    """The first thing the installed tool needs that the clean room lacks (see ``cleanroom``)."""
+    path = clean_env(prefix, runtime)["PATH"]
+    executables = [exe for step in plan.installs for exe in step.executables]
+    gaps = cleanroom.shebang_gaps(prefix, executables, path, options.search_path)
+    if not gaps:
+        gaps = cleanroom.library_gaps(prefix, cleanroom.provided_libraries(programs))
+    return gaps[0] if gaps else None
 
 
 def _verify(
@@ -148,20 +189,32 @@ def _verify(
         limits=limits.for_command(limits.timeout),
         isolation=options.isolation,
     )
+    limited = SandboxOutcome(
+        False, f"verify command `{command}` {done.limit}", subcategory="resource_limit", **recorded
+    )
     if done.exit_code is None:
+        if done.limit:  # stopped by a limit first (a fork bomb spinning until the wall clock)
+            return limited
         message = f"verify command `{command}` did not finish within {limits.timeout:g}s"
         return SandboxOutcome(False, message, subcategory="verify_timeout", **recorded)
     verdict = judge(
         spec, exit_code=done.exit_code, output=done.output, version=ran.version, install_dir=str(prefix)
     )
     if not verdict.passed:
+        if done.limit:  # a verify that failed after a limit stopped it (or a process of it)
+            return limited
+        if done.exit_code == 127:
+            gap = cleanroom.missing_command(command, clean_env(prefix, runtime)["PATH"], options.search_path)
+            if gap is not None:
+                return SandboxOutcome(False, gap.message(), subcategory="undeclared_dependency", **recorded)
         failed = fail(verdict.subcategory or "install_failed", verdict.message)
         return SandboxOutcome(False, failed.message, failed.category, failed.subcategory, **recorded)
     checked = (
         f"matched {list(spec.patterns)}" if spec.patterns else f"exited {spec.exit_code} (mode {spec.mode})"
     )
     isolation = options.isolation.description
-    message = f"installed {ran.packages} {ran.version}; `{command}` {checked}; isolation: {isolation}"
+    notes = "".join(f"; {note}" for note in ran.notes)
+    message = f"installed {ran.packages} {ran.version}{notes}; `{command}` {checked}; isolation: {isolation}"
     return SandboxOutcome(True, message, **recorded)
 
 
