@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from act.harness import Deploy, Deployment, Prepared, prepare
 from flowsupport import PROJECT, LocalIndex, Wheel
 from pytest_httpserver import HTTPServer
+from registries.npm import build_npm_tarball, packument  # the shared local registries (tests/support)
 from werkzeug import Request, Response
 
 from recipeline_schema.endpoints import API_BASE_URLS
-
-sys.path.insert(0, str(PROJECT / "packages" / "validator" / "tests"))  # the npm tarball builders
-
-from act.harness import Deploy, Deployment, Prepared, prepare
-from validator_helpers import build_npm_tarball, packument
 
 #: PyPI tools of the scenarios: name -> (version, what its console script prints, or None: a library)
 PYPI_TOOLS: dict[str, tuple[str, str | None]] = {

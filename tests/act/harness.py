@@ -225,6 +225,7 @@ class Run:
     head_before: str
     head_after: str
     records: list[dict[str, Any]]
+    artifacts: Path = Path()
     killed: bool = False
     cause: str = ""
 
@@ -418,6 +419,23 @@ class Deployment:
         )
         hook.chmod(0o755)
         return barrier / "waiting"
+
+    def refuse_pushes(self, subject: str, reason: str) -> None:
+        """origin's pre-receive hook refuses a push to the default branch of a commit whose
+        subject starts with ``subject`` (what a protected branch or a server hook does)."""
+        hook = self.origin / "hooks" / "pre-receive"
+        hook.write_text(
+            "#!/bin/sh\n"
+            "# the workflow harness: refuse some pushes to main, as a protected branch would\n"
+            "while read -r old new ref; do\n"
+            '  [ "$ref" = refs/heads/main ] || continue\n'
+            f'  if git log -1 --format=%s "$new" | grep -q "^{subject}"; then\n'
+            f'    echo "{reason}" >&2; exit 1\n'
+            "  fi\n"
+            "done\n"
+            "exit 0\n"
+        )
+        hook.chmod(0o755)
 
     def head(self, branch: str = DEFAULT_BRANCH) -> str:
         return git(self.origin, "rev-parse", f"refs/heads/{branch}").strip()
@@ -632,6 +650,7 @@ class Deployment:
             head_before=head,
             head_after=self.head(),
             records=records,
+            artifacts=run_dir / "artifacts",
             killed=killed,
         )
 

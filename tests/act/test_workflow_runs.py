@@ -289,3 +289,35 @@ def test_a_recipe_that_needs_review_goes_to_a_review_pr_and_the_rest_still_auto_
     assert {p.name: p.review for p in manifest.packages} == {"goodtool": False, "othertool": True}
     assert origin.entries["pypi:othertool"].status == "in_progress"  # waiting for its review
     check_converged(deployment, origin)
+
+
+def test_a_state_push_refused_for_another_reason_than_a_race_keeps_the_batch(deploy: Deploy) -> None:
+    now = at("2026-01-29T18:17:00Z")
+    deployment = deploy(state_files(now=now, queues={"pypi": [entry("goodtool", "pypi:goodtool", now=now)]}))
+    deployment.refuse_pushes(
+        "chore(data): record batch", "GH006: Protected branch update failed for refs/heads/main."
+    )
+
+    run = deployment.run(
+        "batch-generate.yml",
+        "workflow_dispatch",
+        at=now,
+        inputs={"ecosystem": "pypi", "batch_size": "1", **DISPATCH},
+    )
+    assert run.result("merge") == "failure", run.describe()
+    steps = run.steps("merge")
+    assert steps["Merge"] == "success" and steps["Record the batch's state"] == "failure"
+    assert "Finish the PR" not in steps  # no wait after a state that was not recorded
+    assert steps["Keep the batch for a manual finish"] == "success"
+    said = run.output("merge")
+    assert "origin" in said and "main" in said and "GH006" in said, said[-2000:]
+    assert "attempt 2" not in said  # refused, not a race: no retry
+    (kept,) = run.artifacts.glob("batch-unfinished-*")
+    batch_id = kept.name.removeprefix("batch-unfinished-")
+    assert (kept / "build" / "batches" / batch_id / "manifest.json").is_file()
+    assert (kept / "data" / "batches" / f"{batch_id}.json").is_file()  # the state merge wrote
+    assert batch_id in (kept / "data" / "metrics" / "batch-runs.jsonl").read_text()
+    origin = read_origin(deployment)  # the PR landed (with its manifest); the state did not
+    assert "chore(data): record batch " + batch_id not in origin.log
+    assert batch_id not in {m.batch_id for m in origin.metrics}
+    assert origin.entries["pypi:goodtool"].status == "in_progress"
