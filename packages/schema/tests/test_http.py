@@ -15,6 +15,7 @@ pytest.importorskip("requests", reason="recipeline_schema.http needs the 'http' 
 pytest.importorskip("ratelimit", reason="recipeline_schema.http needs the 'http' extra")
 pytest.importorskip("pytest_httpserver", reason="these tests serve HTTP with pytest-httpserver")
 
+from pytest_httpserver import HTTPServer
 from werkzeug import Request
 from werkzeug import Response as WerkzeugResponse
 
@@ -251,6 +252,42 @@ def test_redirects_are_followed_and_each_hop_is_limited(
     resp = client.get("pypi", httpserver.url_for("/old"))
     assert (resp.body, resp.url) == (b"moved", httpserver.url_for("/new"))
     assert fake.sleeps == [pytest.approx(1.0)]  # two requests to one host at 1 request/s
+
+
+def test_an_authorization_header_never_follows_a_redirect_to_another_origin(
+    client: HttpClient, httpserver: Any
+) -> None:
+    """A registry redirecting a blob to its storage host: the token stays with the registry."""
+    storage = HTTPServer(host="127.0.0.1", port=0)
+    storage.start()
+    try:
+        seen: list[str | None] = []
+
+        def stored(request: Request) -> WerkzeugResponse:
+            seen.append(request.headers.get("Authorization"))
+            return WerkzeugResponse("blob")
+
+        storage.expect_request("/blob").respond_with_handler(stored)
+        httpserver.expect_request("/same").respond_with_handler(
+            lambda request: WerkzeugResponse(request.headers.get("Authorization", "none"))
+        )
+        httpserver.expect_request("/v2/blob").respond_with_data(
+            "", status=307, headers={"Location": storage.url_for("/blob")}
+        )
+        httpserver.expect_request("/v2/moved").respond_with_data(
+            "", status=302, headers={"Location": "/same"}
+        )
+        token = {"Authorization": "Bearer registry-token"}
+        assert client.get("homebrew", httpserver.url_for("/v2/blob"), headers=token).body == b"blob"
+        assert seen == [None]
+        # a redirect on the same origin keeps it
+        assert (
+            client.get("homebrew", httpserver.url_for("/v2/moved"), headers=token).body
+            == b"Bearer registry-token"
+        )
+    finally:
+        storage.clear()
+        storage.stop()
 
 
 def test_redirect_loop_is_a_bad_response(client: HttpClient, httpserver: Any) -> None:

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import platform
 import re
 import shutil
 import subprocess
-import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from pytest_httpserver import HTTPServer
+from registries.bottles import Member, build_bottle
 from werkzeug import Request, Response
 
 from recipeline_schema import RecipeResult, parse_environment
@@ -67,29 +66,6 @@ PROGRAM_C = (
 
 
 # --- bottles ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Member:
-    """One tar member: a file (``data``), a symlink (``link``) or a directory."""
-
-    data: bytes = b""
-    mode: int = 0o444
-    link: str | None = None
-
-
-def build_bottle(members: dict[str, Member]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, member in members.items():
-            info = tarfile.TarInfo(name)
-            if member.link is not None:
-                info.type, info.linkname = tarfile.SYMTYPE, member.link
-                tar.addfile(info)
-            else:
-                info.size, info.mode = len(member.data), member.mode
-                tar.addfile(info, io.BytesIO(member.data))
-    return buffer.getvalue()
 
 
 def script(name: str, says: str, keg: str) -> Member:
@@ -487,12 +463,20 @@ def test_a_cask_recipe_is_skipped_on_linux_with_the_reason(run: Run) -> None:
 
 @needs_tools
 def test_the_storage_host_rejects_a_forwarded_authorization(registry: Registry) -> None:
-    """The fixture bites: the shared client forwarding the header on a redirect fails there."""
+    """The fixture bites: a request carrying the header fails at the storage host, and the shared
+    client drops a caller's header on the redirect there (another origin), as requests and curl do."""
     url = f"{registry.ghcr}/v2/homebrew/core/tinyblob-test/blobs/sha256:{'0' * 64}"
     settings = HttpSettings(max_attempts=1).with_rate_limits({"homebrew": RateLimit(1000, 1.0)})
+    stored = f"{registry.storage}/blobs/{'0' * 64}"
     with HttpClient(settings) as http, pytest.raises(ApiError) as raised:
-        http.get("homebrew", url, headers={"Authorization": f"Bearer {TOKEN}"})
+        http.get("homebrew", stored, headers={"Authorization": f"Bearer {TOKEN}"})
     assert raised.value.status == 400
+    with HttpClient(settings) as http:
+        assert http.get("homebrew", url, headers={"Authorization": f"Bearer {TOKEN}"}).body == (
+            b"blob for the client test"
+        )
+    assert registry.storage_saw_authorization == [f"/blobs/{'0' * 64}"]  # the direct request only
+    registry.storage_saw_authorization.clear()
     with HttpClient(settings) as http:
         bearer_of(http).grant(registry.ghcr, "homebrew/core/tinyblob-test", TOKEN)
         assert http.get("homebrew", url).body == b"blob for the client test"

@@ -11,7 +11,10 @@ What ``HttpClient`` guarantees:
 - retries with exponential backoff for 5xx, connection errors and timeouts; ``Retry-After`` honoured
   on 429 (and 503) up to a bound, beyond which the request fails at once as ``rate_limited``;
 - a rate limiter per host (``ratelimit``), with the ecosystem's limit; redirects are followed by
-  hand so that every hop passes the limiter of its own host;
+  hand so that every hop passes the limiter of its own host; a caller's ``Authorization`` header
+  goes to the origin (scheme, host, port) of the URL asked for only, never to a hop on another
+  origin (as requests and curl do: a registry's redirect to its storage host must not carry the
+  registry's token, and signed-URL storage refuses a request that does);
 - ``sleep``, the monotonic clock and the wall clock are injectable, so tests never wait.
 
 Every failure is one exception whose ``subcategory`` is an ``api_error`` subcategory of the
@@ -48,6 +51,19 @@ from .meta import installed_version
 ApiSubcategory = Literal["rate_limited", "upstream_unavailable", "timeout", "not_found", "bad_response"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``, the default port made explicit."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
 _CHUNK = 64 * 1024
 
 
@@ -482,16 +498,22 @@ class HttpClient:
         """One attempt: follow redirects hop by hop, each hop through its host's limiter."""
         session = self.session(ecosystem)
         current = url
+        origin = _origin(url)
         for _hop in range(self.settings.max_redirects + 1):
             parts = urlsplit(current)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ApiError("bad_response", current, "only http(s) URLs with a host can be fetched")
             self.limiter(ecosystem, parts.hostname.lower()).acquire()
             started = self._clock()
+            hop_headers = (
+                headers
+                if _origin(current) == origin
+                else {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            )
             try:
                 raw = session.get(
                     current,
-                    headers=headers,
+                    headers=hop_headers,
                     stream=True,
                     allow_redirects=False,
                     timeout=(self.settings.connect_timeout, self.settings.read_timeout),
