@@ -10,15 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
+from registries.npm import build_npm_tarball, packument
 from validator_helpers import (
     NODE_HELPER,
     NODE_TOOL,
     TOOL_SOURCE,
     LoopbackServer,
     Wheelhouse,
-    build_npm_tarball,
     build_wheel,
-    packument,
 )
 
 from recipeline_validator import Isolation, probe_isolation

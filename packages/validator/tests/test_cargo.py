@@ -7,10 +7,8 @@ loopback by ``pytest-httpserver``; one module-scoped run validates every scenari
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
-import tarfile
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from registries.crates import build_crate
 from validator_helpers import LoopbackServer
 
 from recipeline_schema import RecipeResult, parse_environment
@@ -35,26 +34,6 @@ def _manifest(name: str, version: str, *, deps: str = "", lib: bool = False) -> 
     return f'[package]\nname = "{name}"\nversion = "{version}"\nedition = "2021"\n{target}' + (
         f"\n[dependencies]\n{deps}" if deps else ""
     )
-
-
-def build_crate(
-    name: str, version: str, files: dict[str, str], *, links: dict[str, str] | None = None
-) -> bytes:
-    """A ``.crate`` (gzipped tar of ``<name>-<version>/...``, as ``cargo package`` writes it)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for path, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(path if path.startswith("../") else f"{name}-{version}/{path}")
-            info.size = len(data)
-            info.mode = 0o644
-            tar.addfile(info, io.BytesIO(data))
-        for path, target in (links or {}).items():
-            info = tarfile.TarInfo(f"{name}-{version}/{path}")
-            info.type = tarfile.SYMTYPE
-            info.linkname = target
-            tar.addfile(info)
-    return buffer.getvalue()
 
 
 def _bin(name: str, version: str, *, prints: str | None = None) -> dict[str, str]:

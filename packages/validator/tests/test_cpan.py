@@ -11,19 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
-import io
-import json
 import os
 import shutil
 import subprocess
 import tarfile
-import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from registries.cpan import Dist, pack
+from registries.cpan import makefile_pl as _makefile_pl
+from registries.cpan import perl_module as _module
 from validator_helpers import LoopbackServer
 
 from recipeline_schema import Recipe, RecipeResult, Step, Verify, parse_environment, recipe_to_toml
@@ -33,89 +33,11 @@ from recipeline_validator.cpan import cpanm_cause
 ENV = parse_environment("linux-debian-glibc-x86_64")
 NOW = dt.datetime(2026, 1, 29, 10, 0, tzinfo=dt.UTC)
 SECRET = "sekrit-token-value-1234"
-AUTHOR_DIR = "L/LO/LOCAL"
 MISSING_TOOLS = [name for name in ("perl", "cpanm", "make", "cc") if shutil.which(name) is None]
 
 pytestmark = pytest.mark.skipif(
     bool(MISSING_TOOLS), reason=f"cpan_install tests need {', '.join(MISSING_TOOLS)} (.ci/run installs them)"
 )
-
-
-@dataclass(frozen=True)
-class Dist:
-    """A distribution to pack: name, version, files (path -> text), executables, prerequisites."""
-
-    name: str
-    version: str
-    files: dict[str, str]
-    requires: dict[str, str] = field(default_factory=dict)
-    provides: tuple[str, ...] = ()
-    hostile: tarfile.TarInfo | None = None
-    module_versions: dict[str, str] = field(default_factory=dict)  # a module's own, if not the release's
-
-    @property
-    def release(self) -> str:
-        return f"{self.name}-{self.version}"
-
-    @property
-    def path(self) -> str:
-        return f"{AUTHOR_DIR}/{self.release}.tar.gz"
-
-
-def _meta(dist: Dist) -> str:
-    return json.dumps(
-        {
-            "name": dist.name,
-            "version": dist.version,
-            "abstract": "a test distribution",
-            "author": ["recipeline tests"],
-            "license": ["perl_5"],
-            "dynamic_config": 0,
-            "release_status": "stable",
-            "generated_by": "recipeline tests",
-            "meta-spec": {"version": 2},
-            "prereqs": {
-                "configure": {"requires": {"ExtUtils::MakeMaker": "0"}},
-                "runtime": {"requires": {"perl": "5.008"} | dist.requires},
-            },
-            "provides": {
-                module: {
-                    "file": "lib/" + module.replace("::", "/") + ".pm",
-                    "version": dist.module_versions.get(module, dist.version),
-                }
-                for module in dist.provides
-            },
-        },
-        indent=2,
-    )
-
-
-def pack(dist: Dist) -> bytes:
-    """``<release>.tar.gz`` with a top directory, as ``make dist`` writes it."""
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as tar:
-        for path, text in {"META.json": _meta(dist), **dist.files}.items():
-            data = textwrap.dedent(text).lstrip().encode()
-            info = tarfile.TarInfo(f"{dist.release}/{path}")
-            info.size = len(data)
-            info.mode = 0o755 if not path.endswith((".pm", ".PL", ".json", ".xs")) else 0o644
-            tar.addfile(info, io.BytesIO(data))
-        if dist.hostile is not None:
-            tar.addfile(dist.hostile, io.BytesIO(b"owned\n") if dist.hostile.isfile() else None)
-    return out.getvalue()
-
-
-def _makefile_pl(module: str, exe_files: list[str], prereqs: dict[str, str]) -> str:
-    return (
-        "use ExtUtils::MakeMaker;\n"
-        f"WriteMakefile(NAME => '{module}', VERSION_FROM => 'lib/{module.replace('::', '/')}.pm',\n"
-        f"  EXE_FILES => [{', '.join(repr(e) for e in exe_files)}],\n"
-        f"  PREREQ_PM => {{{', '.join(f'{k!r} => {v!r}' for k, v in prereqs.items())}}});\n"
-    )
-
-
-def _module(module: str, version: str, body: str = "") -> str:
-    return f"package {module};\nour $VERSION = '{version}';\n{body}1;\n"
 
 
 SCRIPT = """

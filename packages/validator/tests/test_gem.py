@@ -17,13 +17,13 @@ import os
 import shutil
 import subprocess
 import tarfile
-import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from registries.gems import TinyGem, build_gem, local_platform
 from validator_helpers import LoopbackServer
 
 from recipeline_schema import Recipe, RecipeResult, Step, Verify, parse_environment, recipe_to_toml
@@ -39,68 +39,11 @@ MISSING_TOOLS = [name for name in ("ruby", "gem", "make", "cc") if shutil.which(
     if subprocess.run(["ruby", "-e", RUBY_HEADERS], capture_output=True, check=False).returncode != 0
 ]
 
-LOCAL_PLATFORM = (
-    ""
-    if MISSING_TOOLS
-    else subprocess.run(["ruby", "-e", "print Gem::Platform.local"], capture_output=True, text=True).stdout
-)
+LOCAL_PLATFORM = "" if MISSING_TOOLS else local_platform()
 
 pytestmark = pytest.mark.skipif(
     bool(MISSING_TOOLS), reason=f"gem_install tests need {', '.join(MISSING_TOOLS)} (.ci/run installs them)"
 )
-
-
-@dataclass(frozen=True)
-class TinyGem:
-    """A gem to build: its files (path -> text), executables, dependencies, extensions."""
-
-    name: str
-    version: str
-    files: dict[str, str]
-    executables: tuple[str, ...] = ()
-    dependencies: tuple[tuple[str, str], ...] = ()
-    extensions: tuple[str, ...] = ()
-    platform: str = "ruby"  # "local": this host's (Gem::Platform.local)
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.name}-{self.version}" + ("" if self.platform == "ruby" else f"-{LOCAL_PLATFORM}")
-
-
-def _gemspec(gem: TinyGem) -> str:
-    lines = [
-        "Gem::Specification.new do |s|",
-        f"  s.name = {gem.name!r}",
-        f"  s.version = {gem.version!r}",
-        '  s.summary = "a test gem"',
-        '  s.authors = ["recipeline tests"]',
-        '  s.license = "MIT"',
-        f"  s.files = {sorted(gem.files)!r}",
-        '  s.bindir = "exe"',
-        f"  s.executables = {list(gem.executables)!r}",
-        f"  s.extensions = {list(gem.extensions)!r}",
-        *(["  s.platform = Gem::Platform.local"] if gem.platform == "local" else []),
-        *(f"  s.add_runtime_dependency {name!r}, {req!r}" for name, req in gem.dependencies),
-        "end",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def build_gem(work: Path, gem: TinyGem) -> bytes:
-    """``gem build`` of ``gem`` in a directory of its own; the .gem file's bytes."""
-    src = work / gem.full_name
-    for path, text in gem.files.items():
-        target = src / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-        if path.startswith("exe/"):
-            target.chmod(0o755)
-    (src / f"{gem.name}.gemspec").write_text(_gemspec(gem), encoding="utf-8")
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), "SOURCE_DATE_EPOCH": "0"}
-    subprocess.run(
-        ["gem", "build", f"{gem.name}.gemspec"], cwd=src, env=env, check=True, capture_output=True, timeout=60
-    )
-    return (src / f"{gem.full_name}.gem").read_bytes()
 
 
 def with_hostile_data(gem_bytes: bytes, member: tarfile.TarInfo) -> bytes:

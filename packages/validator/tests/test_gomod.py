@@ -9,20 +9,17 @@ environment), as it must be for modules no public database knows.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
 import json
 import os
 import sys
 import textwrap
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from registries.gomodules import Module, h1
 
 from recipeline_schema import RecipeResult, parse_environment
 from recipeline_validator import Isolation, Limits, NativeOptions, RecipeInput, RunSettings, validate_all
@@ -50,35 +47,6 @@ func main() {
 \tfmt.Println(tinylib.Banner("%(name)s", version))
 }
 """
-
-
-def h1(files: dict[str, bytes]) -> str:
-    """Go's ``h1:`` directory hash (dirhash.Hash1) of named files."""
-    summary = "".join(f"{hashlib.sha256(files[name]).hexdigest()}  {name}\n" for name in sorted(files))
-    return "h1:" + base64.b64encode(hashlib.sha256(summary.encode()).digest()).decode()
-
-
-@dataclass
-class Module:
-    """One module version of the proxy: its files (relative to the module root)."""
-
-    path: str
-    version: str
-    files: dict[str, str]
-
-    def zip(self) -> bytes:
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
-            for name, data in self.named().items():
-                archive.writestr(name, data)
-        return buffer.getvalue()
-
-    def named(self) -> dict[str, bytes]:
-        return {f"{self.path}@{self.version}/{name}": text.encode() for name, text in self.files.items()}
-
-    def go_sum_lines(self) -> str:
-        mod = h1({"go.mod": self.files["go.mod"].encode()})
-        return f"{self.path} {self.version} {h1(self.named())}\n{self.path} {self.version}/go.mod {mod}\n"
 
 
 def _tool(

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
-from validator_helpers import PIP_ISOLATED_ENV, build_npm_tarball, build_wheel, npm_recipe, recipe_toml
+from registries.npm import build_npm_tarball
+from validator_helpers import PIP_ISOLATED_ENV, build_wheel, npm_recipe, recipe_toml
 
 from recipeline_schema import RecipeResult, parse_environment
 from recipeline_validator import (

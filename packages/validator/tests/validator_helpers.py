@@ -147,41 +147,6 @@ class LoopbackServer:
     accepted: list[str]
 
 
-def build_npm_tarball(
-    manifest: dict[str, object], files: dict[str, str], executable: tuple[str, ...] = ()
-) -> bytes:
-    """An npm package tarball (``package/...`` entries, as ``npm pack`` writes them)."""
-    import io
-    import json
-    import tarfile
-
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        entries = {"package.json": json.dumps(manifest, indent=2), **files}
-        for path, text in entries.items():
-            data = textwrap.dedent(text).lstrip().encode()
-            info = tarfile.TarInfo(f"package/{path}")
-            info.size = len(data)
-            info.mode = 0o755 if path in executable else 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def packument(manifest: dict[str, object], tarball: bytes, url: str) -> dict[str, object]:
-    """The registry document of a one-version package whose tarball is served at ``url``."""
-    import json
-
-    integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
-    version = str(manifest["version"])
-    dist = {
-        "tarball": url,
-        "shasum": hashlib.sha1(tarball, usedforsecurity=False).hexdigest(),
-        "integrity": integrity,
-    }
-    entry = json.loads(json.dumps(manifest)) | {"dist": dist}
-    return {"name": manifest["name"], "dist-tags": {"latest": version}, "versions": {version: entry}}
-
-
 def npm_recipe(name: str, package: str, executables: list[str], command: str, pattern: str) -> str:
     """An npm_install recipe as the generator writes it."""
     exes = ", ".join(f'"{e}"' for e in executables)
