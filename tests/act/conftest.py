@@ -129,6 +129,12 @@ def deploy(tmp_path: Path, prepared: Prepared, registries: Registries) -> Iterat
         deployment.close()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # the session runs the day of hourly runs on one worker and the other scenarios on the other
+    # (pytest-xdist --dist loadgroup); without xdist the marker means nothing
+    config.addinivalue_line("markers", "xdist_group(name): the scenarios that share a test worker")
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The session's figures: wall time per scenario and per workflow run (RECIPELINE_ACT_TIMINGS)."""
     path = os.environ.get("RECIPELINE_ACT_TIMINGS")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from act.harness import HARNESS, Deploy
 from act.scenario import (
     ECOSYSTEMS,
@@ -27,6 +28,7 @@ import recipeline_schema as rs
 DISPATCH = {"tier": "3", "skip_macos": "true"}
 
 
+@pytest.mark.xdist_group("day")
 def test_a_day_of_hourly_runs_rotates_and_converges(deploy: Deploy) -> None:
     start = at("2026-02-02T00:17:00Z")  # a Monday: the week's budget starts here
     long_failed = {"failure_count": 5}  # failed before: the next failure waits 32 hours
@@ -89,6 +91,7 @@ def test_a_day_of_hourly_runs_rotates_and_converges(deploy: Deploy) -> None:
     assert all(r.returncode == 0 for r in deployment.runs if r.workflow == "update-dashboard.yml")
 
 
+@pytest.mark.xdist_group("rest")
 def test_dispatched_pypi_and_npm_batches_merge_and_the_next_run_converges(deploy: Deploy) -> None:
     now = at("2026-01-29T10:17:00Z")
     state = state_files(
@@ -149,6 +152,7 @@ def test_dispatched_pypi_and_npm_batches_merge_and_the_next_run_converges(deploy
     assert len(deployments(deployment)) == 3
 
 
+@pytest.mark.xdist_group("rest")
 def test_an_empty_selection_starts_nothing_and_a_bad_input_is_refused(deploy: Deploy) -> None:
     now = at("2026-01-29T03:17:00Z")
     done = entry("goodtool", "pypi:goodtool", now=now, status="failed", failure_count=3,
@@ -178,6 +182,7 @@ def test_an_empty_selection_starts_nothing_and_a_bad_input_is_refused(deploy: De
     assert board["queue"]["total"] == 1
 
 
+@pytest.mark.xdist_group("rest")
 def test_a_closed_pr_and_a_run_killed_in_merge_are_released_by_the_next_run(deploy: Deploy) -> None:
     now = at("2026-01-29T14:17:00Z")
     queues = {
@@ -230,6 +235,7 @@ def test_a_closed_pr_and_a_run_killed_in_merge_are_released_by_the_next_run(depl
     assert released == {b: [x.cause for x in rec.releases] for b, rec in origin.releases.items()}
 
 
+@pytest.mark.xdist_group("rest")
 def test_the_weekly_seed_records_every_ecosystem_and_writers_at_the_same_moment_both_land(
     deploy: Deploy,
 ) -> None:
@@ -257,6 +263,7 @@ def test_the_weekly_seed_records_every_ecosystem_and_writers_at_the_same_moment_
     check_converged(deployment, origin)
 
 
+@pytest.mark.xdist_group("rest")
 def test_a_recipe_that_needs_review_goes_to_a_review_pr_and_the_rest_still_auto_merges(
     deploy: Deploy,
 ) -> None:
@@ -291,6 +298,7 @@ def test_a_recipe_that_needs_review_goes_to_a_review_pr_and_the_rest_still_auto_
     check_converged(deployment, origin)
 
 
+@pytest.mark.xdist_group("rest")
 def test_a_state_push_refused_for_another_reason_than_a_race_keeps_the_batch(deploy: Deploy) -> None:
     now = at("2026-01-29T18:17:00Z")
     deployment = deploy(state_files(now=now, queues={"pypi": [entry("goodtool", "pypi:goodtool", now=now)]}))
