@@ -151,6 +151,15 @@ def test_dispatched_pypi_and_npm_batches_merge_and_the_next_run_converges(deploy
     check_converged(deployment, origin)
     assert len(deployments(deployment)) == 3
 
+    # the weekly macOS sweep re-validates both merged recipes: its legs cannot on this Linux host
+    # (the validator refuses darwin here) and the record job records nothing, pushing nothing
+    head = deployment.head()
+    sweep = deployment.run("macos-sweep.yml", "schedule", at=now + dt.timedelta(days=3))
+    assert sweep.legs("sweep") == {"darwin-arm64": "failure", "darwin-x86_64": "failure"}, sweep.describe()
+    assert "does not match this host" in sweep.output("sweep")
+    assert sweep.result("record") == "success" and deployment.head() == head
+    assert len(deployments(deployment)) == 4  # its completion rebuilt the dashboard all the same
+
 
 @pytest.mark.xdist_group("rest")
 def test_an_empty_selection_starts_nothing_and_a_bad_input_is_refused(deploy: Deploy) -> None:
