@@ -3,10 +3,13 @@ PyGithub uses, and a bare "origin" repository the branch is really pushed to."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import subprocess
+import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -282,20 +285,37 @@ def test_an_open_pr_of_the_branch_is_reused(
     assert list(fake.pulls) == [1] and BATCH in fake.pulls[1]["title"]
 
 
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        lambda t: t,
+        lambda t: "Basic " + base64.b64encode(f"x-access-token:{t}".encode()).decode(),
+        lambda t: "Basic " + base64.b64encode(f"u:{t}".encode()).decode(),
+        lambda t: urllib.parse.quote(t, safe=""),
+    ],
+    ids=["literal", "basic-x-access-token", "basic-short-user", "url-encoded"],
+)
 def test_api_errors_become_one_line_without_the_token(
-    repo: Path, make: Make, git: Git, write_batch: WriteBatch, httpserver: HTTPServer, origin: Path
+    repo: Path,
+    make: Make,
+    git: Git,
+    write_batch: WriteBatch,
+    httpserver: HTTPServer,
+    origin: Path,
+    echoed: Callable[[str], str],
 ) -> None:
+    token = TOKEN + "+/="  # a secret that percent-encoding changes
     httpserver.expect_request(re.compile(r"^/.*")).respond_with_json(
-        {"message": f"Bad credentials {TOKEN}"}, status=401
+        {"message": f"Bad credentials {echoed(token)}"}, status=401
     )
     bdir = make_batch(repo, make, git, write_batch)
     pub = GitHubPublisher(
-        repo, token=TOKEN, repository=REPO, api_url=httpserver.url_for("/").rstrip("/"), pacing=(0, 0)
+        repo, token=token, repository=REPO, api_url=httpserver.url_for("/").rstrip("/"), pacing=(0, 0)
     )
     with pytest.raises(GitHubError) as info:
         merge(repo, bdir.path, now=make.now.replace(hour=11), publisher=pub)
-    assert "HTTP 401" in str(info.value) and "Bad credentials ***" in str(info.value)
-    assert TOKEN not in str(info.value)
+    assert "HTTP 401" in str(info.value) and str(info.value).endswith("***")
+    assert TOKEN not in str(info.value) and echoed(token) not in str(info.value)
 
 
 def test_askpass_answers_from_the_environment_only(tmp_path: Path) -> None:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 
 from recipeline_schema import API_BASE_URLS, EndpointError, api_base_url, npm_registry_url, pypi_index_url
-from recipeline_schema.endpoints import parse_pip_config_list
+from recipeline_schema.endpoints import parse_pip_config_list, scrub_secret
 
 
 def pip_env(tmp_path: Path, config: str | None) -> dict[str, str]:
@@ -179,3 +182,31 @@ def test_api_base_url_refuses_unknown_keys_and_bad_overrides() -> None:
         api_base_url("pip", {})
     with pytest.raises(EndpointError, match="RECIPELINE_CPAN_URL: expected an http"):
         api_base_url("cpan", {"RECIPELINE_CPAN_URL": "metacpan"})
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda s: s,
+        lambda s: quote(s, safe=""),
+        lambda s: quote_plus(s),
+        lambda s: base64.b64encode(s.encode()).decode(),
+        lambda s: base64.b64encode(f"x-access-token:{s}".encode()).decode(),
+        lambda s: base64.b64encode(f"ab:{s}".encode()).decode(),
+        lambda s: base64.urlsafe_b64encode(f"user:{s}".encode()).decode().rstrip("="),
+        lambda s: "x" + base64.b64encode(f"user1:{s}".encode()).decode(),
+    ],
+    ids=["literal", "quote", "quote_plus", "b64", "basic", "basic-short-user", "urlsafe-unpadded", "glued"],
+)
+def test_scrub_secret_hides_every_encoded_form(form: Callable[[str], str]) -> None:
+    secret = "ghp_s3cret+/= value"
+    text = f"remote: invalid credentials {form(secret)} for o/r"
+    scrubbed = scrub_secret(text, secret)
+    assert form(secret) not in scrubbed and "***" in scrubbed
+    assert scrubbed.startswith("remote: invalid credentials ") and scrubbed.endswith(" for o/r")
+
+
+def test_scrub_secret_leaves_other_text_alone() -> None:
+    text = "Basic " + base64.b64encode(b"user:other").decode() + " aGVsbG8gd29ybGQ="
+    assert scrub_secret(text, "ghp_s3cret") == text
+    assert scrub_secret("nothing", "") == "nothing"

@@ -42,6 +42,7 @@ from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from recipeline_schema import Gate, PullRequestRef
+from recipeline_schema.endpoints import scrub_secret
 
 from .errors import GitError, GitHubError
 from .gitrepo import BATCH_BRANCH_PREFIX, REVIEW_SUFFIX, git, local_branch_exists
@@ -358,7 +359,7 @@ class GitHubPublisher:
             self._sleep(self.checks_interval)
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+        return scrub_secret(text, self._token)
 
 
 def _state(pr: PullRequest) -> PullRequestState:

@@ -11,13 +11,16 @@ what recipeline uses too.
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 from .errors import SchemaError
 
@@ -65,6 +68,38 @@ def redact_url(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
+
+
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
+
+
+def scrub_secret(text: str, secret: str, mask: str = "***") -> str:
+    """``text`` without ``secret`` in any form a remote or a library may echo it in.
+
+    Literal, percent-encoded (``quote`` and ``quote_plus``), and inside base64 (standard or URL-safe),
+    whatever comes before it: HTTP Basic credentials are ``base64("user:" + secret)``, and the user
+    name shifts the alignment, so every base64-looking run of ``text`` is decoded and replaced when
+    the decoded bytes contain the secret.
+    """
+    if not secret:
+        return text
+    for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+        text = text.replace(form, mask)
+    needle = secret.encode()
+
+    def hide(match: re.Match[str]) -> str:
+        run = match.group(0)
+        for decode in (base64.b64decode, base64.urlsafe_b64decode):
+            for cut in range(4):  # a run glued to a neighbouring word: try the aligned tails
+                chunk = run[cut:]
+                try:
+                    if needle in decode(chunk + "=" * (-len(chunk) % 4)):
+                        return mask
+                except (binascii.Error, ValueError):
+                    continue
+        return run
+
+    return _BASE64_RUN.sub(hide, text)
 
 
 def _check_url(url: str, origin: str) -> str:

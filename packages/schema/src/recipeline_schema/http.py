@@ -1,6 +1,6 @@
 """The HTTP rules every stage that talks to a package registry follows (ARCHITECTURE §5).
 
-Needs the ``http`` extra (``recipeline-schema[http]``: requests, ratelimit). This module is not
+Needs the ``http`` extra (``recipeline-schema[http]``: requests). This module is not
 imported by ``recipeline_schema/__init__.py``, so ``import recipeline_schema`` works without the
 extra; users write ``from recipeline_schema.http import HttpClient``.
 
@@ -10,7 +10,7 @@ What ``HttpClient`` guarantees:
   and the transfer aborted as soon as it passes the cap);
 - retries with exponential backoff for 5xx, connection errors and timeouts; ``Retry-After`` honoured
   on 429 (and 503) up to a bound, beyond which the request fails at once as ``rate_limited``;
-- a rate limiter per host (``ratelimit``), with the ecosystem's limit; redirects are followed by
+- a rate limiter per host (a sliding window), with the ecosystem's limit; redirects are followed by
   hand so that every hop passes the limiter of its own host; a caller's ``Authorization`` header
   goes to the origin (scheme, host, port) of the URL asked for only, never to a hop on another
   origin (as requests and curl do: a registry's redirect to its storage host must not carry the
@@ -35,12 +35,12 @@ import email.utils
 import json
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
-import ratelimit
 import requests
 import urllib3.exceptions
 
@@ -219,27 +219,19 @@ class Tail:
     ranged: bool
 
 
-_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", re.IGNORECASE)
 
 
-def _content_range(resp: Response) -> tuple[int, int, int | None]:
-    m = _CONTENT_RANGE.match(resp.headers.get("content-range", ""))
+def _content_range(resp: Response) -> tuple[int, int, int | None] | None:
+    """``(start, end, total)`` of a 206 answer; ``None`` when the header is malformed or does not
+    match the body (the caller then reads the file with a plain ``GET``)."""
+    m = _CONTENT_RANGE.fullmatch(resp.headers.get("content-range", ""))
     if not m:
-        raise ApiError(
-            "bad_response",
-            resp.url,
-            f"206 with Content-Range {resp.headers.get('content-range')!r}, expected 'bytes a-b/n'",
-            status=206,
-        )
+        return None
     start, end = int(m.group(1)), int(m.group(2))
     total = None if m.group(3) == "*" else int(m.group(3))
     if end < start or len(resp.body) != end - start + 1 or (total is not None and end >= total):
-        raise ApiError(
-            "bad_response",
-            resp.url,
-            f"206 body of {len(resp.body)} bytes does not match Content-Range {start}-{end}/{m.group(3)}",
-            status=206,
-        )
+        return None
     return start, end, total
 
 
@@ -256,21 +248,27 @@ class _TransientError(Exception):
 
 
 class _HostLimiter:
-    """``ratelimit``'s window counter, with our injectable sleep instead of ``time.sleep``."""
+    """A sliding window per host: at most ``limit.calls`` requests in any ``limit.period`` seconds.
+
+    ``acquire`` computes the wait from the oldest request in the window and sleeps once (through
+    the injectable ``sleep``), so a test clock that the sleep advances never spins.
+    """
 
     def __init__(self, limit: RateLimit, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
-        self._gate = ratelimit.limits(calls=limit.calls, period=limit.period, clock=clock)(lambda: None)
-        self._sleep = sleep
         self.limit = limit
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: deque[float] = deque()
 
     def acquire(self) -> None:
-        for _ in range(10_000):
-            try:
-                self._gate()
-                return
-            except ratelimit.RateLimitException as exc:
-                self._sleep(max(float(exc.period_remaining), 0.001))
-        raise RuntimeError("rate limiter never opened: the injected sleep does not advance the clock")
+        now = self._clock()
+        while self._sent and now - self._sent[0] >= self.limit.period:
+            self._sent.popleft()
+        if len(self._sent) >= self.limit.calls:
+            self._sleep(self._sent[0] + self.limit.period - now)
+            now = max(self._clock(), self._sent[0] + self.limit.period)
+            self._sent.popleft()
+        self._sent.append(now)
 
 
 class HttpClient:
@@ -360,45 +358,47 @@ class HttpClient:
     ) -> bytes:
         """Bytes ``[start, start + length)`` of ``url`` (fewer at the end of the file).
 
-        A server that ignores ``Range`` (answers 200) is detected: the whole body is then read
-        under the size cap and sliced.
+        A server that ignores ``Range`` (answers 200), or answers 206 with a ``Content-Range``
+        that is malformed or does not match its body, is read with one plain ``GET`` under the
+        size cap and sliced.
         """
         if start < 0 or length < 1:
             raise ValueError(f"range needs start >= 0 and length >= 1, got {start}, {length}")
-        resp = self._send(
-            ecosystem,
-            url,
-            {"Range": f"bytes={start}-{start + length - 1}", "Accept-Encoding": "identity"},
-            max_bytes,
-            ok=(200, 206),
+        resp, got = self._ranged(
+            ecosystem, url, f"bytes={start}-{start + length - 1}", max_bytes, start=start
         )
-        if resp.status == 200:
+        if got is None:
             return resp.body[start : start + length]
-        got_start, _end, _total = _content_range(resp)
-        if got_start != start:
-            raise ApiError("bad_response", resp.url, f"asked for bytes from {start}, got from {got_start}")
         return resp.body[:length]
 
     def get_tail(self, ecosystem: str, url: str, length: int, *, max_bytes: int | None = None) -> Tail:
         """The last ``length`` bytes of ``url`` and the file's size (suffix range ``bytes=-n``).
 
-        When the server ignores ``Range`` the whole file comes back (``Tail.ranged`` false).
+        When the server ignores ``Range``, or its range answer is unusable, the whole file comes
+        back from one plain ``GET`` (``Tail.ranged`` false).
         """
         if length < 1:
             raise ValueError(f"tail length must be >= 1, got {length}")
-        resp = self._send(
-            ecosystem,
-            url,
-            {"Range": f"bytes=-{length}", "Accept-Encoding": "identity"},
-            max_bytes,
-            ok=(200, 206),
-        )
-        if resp.status == 200:
+        resp, got = self._ranged(ecosystem, url, f"bytes=-{length}", max_bytes, start=None)
+        if got is None or got[2] is None:
             return Tail(resp.body, 0, len(resp.body), ranged=False)
-        start, _end, total = _content_range(resp)
-        if total is None:
-            raise ApiError("bad_response", resp.url, "206 without the file size in Content-Range", status=206)
-        return Tail(resp.body, start, total, ranged=True)
+        return Tail(resp.body, got[0], got[2], ranged=True)
+
+    def _ranged(
+        self, ecosystem: str, url: str, byte_range: str, max_bytes: int | None, *, start: int | None
+    ) -> tuple[Response, tuple[int, int, int | None] | None]:
+        """A range request and its checked ``Content-Range``; ``None`` with a whole-file answer."""
+        headers = {"Accept-Encoding": "identity"}
+        resp = self._send(ecosystem, url, {**headers, "Range": byte_range}, max_bytes, ok=(200, 206))
+        if resp.status == 200:
+            return resp, None
+        got = _content_range(resp)
+        usable = got is not None and (
+            got[0] == start if start is not None else got[2] is not None and got[1] == got[2] - 1
+        )
+        if not usable:  # a range the server got wrong: the whole file, once, under the cap
+            return self._send(ecosystem, url, headers, max_bytes, ok=(200,)), None
+        return resp, got
 
     # --- retries ------------------------------------------------------------------------------
 
