@@ -23,6 +23,11 @@ def test_a_generated_recipe_is_valid() -> None:
     ("text", "words"),
     [
         ("[metadata\nname = 1", ["bad.toml", "valid TOML"]),
+        (
+            GOOD.replace('name = "tool"', 'name = "tool"\nname = "other"'),
+            ["bad.toml", "duplicate key 'name'"],
+        ),
+        (GOOD + '\n[metadata]\nname = "again"\n', ["bad.toml", "valid TOML", "metadata"]),
         ('[metadata]\nname = "tool"\n', ["bad.toml", "steps"]),
         (GOOD.replace('name = "tool"', 'name = "../etc"'), ["metadata.name"]),
         (GOOD.replace('action = "pipx_install"', 'action = "Run-Command"'), ["steps[0].action"]),

@@ -137,7 +137,12 @@ def test_validate_recipe_prints_the_result(
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [(OK, 0), (NO_STEPS, 1), (OK.replace('"pipx_install"', '"run_command"\ncommand = "make"'), 3)],
+    [
+        (OK, 0),
+        (NO_STEPS, 1),
+        (OK.replace('"pipx_install"', '"run_command"\ncommand = "make"'), 3),
+        (OK.replace("[metadata]\n", '[metadata]\nname = "dup"\n', 1), 1),
+    ],
 )
 def test_check_exit_codes(tmp_path: Path, text: str, code: int, capsys: pytest.CaptureFixture[str]) -> None:
     recipe = tmp_path / "r.toml"

@@ -226,6 +226,11 @@ def parse_recipe_toml(text: str, file: str = "<recipe>") -> dict[str, Any]:
         doc = tomlkit.parse(text)
     except tomlkit.exceptions.ParseError as exc:
         raise DataFileError(file, f"line {exc.line}, column {exc.col}", "valid TOML", str(exc)) from None
+    except tomlkit.exceptions.KeyAlreadyPresent as exc:  # a table's key written twice
+        key = str(exc).split('"')[1] if str(exc).count('"') >= 2 else str(exc)
+        raise DataFileError(file, key, "each key once per table", f"duplicate key {key!r}") from None
+    except tomlkit.exceptions.TOMLKitError as exc:  # any other structural refusal
+        raise DataFileError(file, "(document)", "valid TOML", str(exc)) from None
     return copy.deepcopy(doc.unwrap())
 
 
