@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 
@@ -28,17 +30,55 @@ def test_parse_source_splits_at_the_first_colon(text: str, ecosystem: str, ident
 
 
 @pytest.mark.parametrize(
-    "text", ["ripgrep", "pypi:", ":x", "npm:../etc", "npm:a/../../b", "pypi:a b", "pypi:a\nb"]
+    "text",
+    ["ripgrep", "pypi:", ":x", "npm:../etc", "npm:a/../../b", "pypi:a b", "pypi:a\nb", "pypi:httpie\n"],
 )
 def test_parse_source_rejects_unsafe_or_incomplete(text: str) -> None:
     with pytest.raises(rs.InvalidValueError):
         rs.parse_source(text)
 
 
-@pytest.mark.parametrize("name", ["../x", "a/b", "x\x00", "", "a" * 200, " x", "a..b", "-rf"])
+@pytest.mark.parametrize("name", ["../x", "a/b", "x\x00", "", "a" * 200, " x", "a..b", "-rf", "rg\n", "rg\r"])
 def test_check_name_rejects_hostile_names(name: str) -> None:
     with pytest.raises(rs.InvalidValueError):
         rs.check_name(name)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "rg\n"), ("source", "cargo:ripgrep\n"), ("batch_id", "2026-01-29-001\n"), ("name", "rg\r")],
+)
+def test_a_queue_file_s_names_match_as_whole_strings(tmp_path: Path, field: str, value: str) -> None:
+    """A trailing newline would become part of a file name: the contract refuses it on load."""
+    entry = {
+        "name": "rg",
+        "source": "cargo:ripgrep",
+        "priority": 1,
+        "status": "pending",
+        "confidence": "auto",
+        "popularity": None,
+        "added_at": "2026-01-01T00:00:00Z",
+        "disambiguated_at": None,
+        "failure_count": 0,
+        "next_retry_at": None,
+        "last_attempt_at": None,
+        "batch_id": None,
+        "blocked_by": [],
+        "reason": "",
+    }
+    queue = {
+        "schema_version": 1,
+        "ecosystem": "cargo",
+        "updated_at": "2026-01-01T00:00:00Z",
+        "entries": [entry],
+    }
+    path = tmp_path / "priority-queue-cargo.json"
+    path.write_text(json.dumps(queue), encoding="utf-8")
+    assert rs.load(rs.Queue, path).entries[0].name == "rg"
+    entry[field] = value
+    path.write_text(json.dumps(queue), encoding="utf-8")
+    with pytest.raises(rs.DataFileError, match=rf"{path.name}.*{field}"):
+        rs.load(rs.Queue, path)
 
 
 def test_ecosystem_aliases() -> None:

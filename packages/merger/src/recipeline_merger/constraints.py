@@ -30,9 +30,9 @@ KEYS = ("supported_os", "supported_libc", "unsupported_platforms")
 
 def _platform(environment: str) -> tuple[str, str | None, str] | None:
     """``(os, libc, arch)`` of an environment id; ``None`` for one we cannot read."""
-    if m := _LINUX.match(environment):
+    if m := _LINUX.fullmatch(environment):
         return "linux", m["libc"], m["arch"]
-    if m := _DARWIN.match(environment):
+    if m := _DARWIN.fullmatch(environment):
         return "darwin", None, m["arch"]
     return None
 

@@ -66,7 +66,7 @@ def parse_source(text: str) -> Source:
         raise InvalidValueError(f"source {text!r}: expected '<ecosystem>:<identifier>'")
     eco = eco.strip().lower()
     eco = ALIASES.get(eco, eco)
-    if not IDENTIFIER_RE.match(ident) or ".." in ident.split("/"):
+    if not IDENTIFIER_RE.fullmatch(ident) or ".." in ident.split("/"):
         raise InvalidValueError(
             f"source {text!r}: identifier must match {IDENTIFIER_RE.pattern} without '..' segments"
         )
@@ -75,6 +75,6 @@ def parse_source(text: str) -> Source:
 
 def check_name(name: str) -> str:
     """Return ``name`` if it is a safe tool/recipe name; raise with the rule otherwise."""
-    if not isinstance(name, str) or not NAME_RE.match(name) or ".." in name:
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name) or ".." in name:
         raise InvalidValueError(f"name {name!r}: expected {NAME_PATTERN} and no '..'")
     return name

@@ -12,6 +12,6 @@ _BATCH_ID = re.compile(BATCH_ID_PATTERN)
 
 def check_batch_id(batch_id: str) -> str:
     """Return ``batch_id`` if it has the form ``YYYY-MM-DD-NNN``; raise otherwise."""
-    if not isinstance(batch_id, str) or not _BATCH_ID.match(batch_id):
+    if not isinstance(batch_id, str) or not _BATCH_ID.fullmatch(batch_id):
         raise InvalidValueError(f"batch id {batch_id!r}: expected YYYY-MM-DD-NNN")
     return batch_id

@@ -100,7 +100,7 @@ def mark_in_progress(
 def next_batch_id(day: dt.date, existing: Iterable[str]) -> str:
     """``YYYY-MM-DD-NNN``: one more than the highest sequence of ``day`` among ``existing``."""
     prefix = day.isoformat() + "-"
-    used = [int(b[len(prefix) :]) for b in existing if b.startswith(prefix) and _BATCH_ID.match(b)]
+    used = [int(b[len(prefix) :]) for b in existing if b.startswith(prefix) and _BATCH_ID.fullmatch(b)]
     seq = max(used, default=0) + 1
     if seq > 999:
         raise InvalidValueError(f"more than 999 batches on {day.isoformat()}")

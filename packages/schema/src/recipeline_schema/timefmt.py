@@ -63,7 +63,7 @@ def format_date(value: dt.date) -> str:
 
 def parse_time(text: str) -> dt.datetime:
     """Parse the strict form written by recipeline; raises ``ValueError`` otherwise."""
-    if not isinstance(text, str) or not _STRICT.match(text):
+    if not isinstance(text, str) or not _STRICT.fullmatch(text):
         raise ValueError(f"not an RFC 3339 UTC time with Z: {text!r}")
     return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
 
@@ -91,6 +91,6 @@ def parse_time_lenient(text: object) -> dt.datetime | None:
 
 
 def parse_date(text: str) -> dt.date:
-    if not isinstance(text, str) or not re.match(DATE_PATTERN, text):
+    if not isinstance(text, str) or not re.fullmatch(DATE_PATTERN, text):
         raise ValueError(f"not a date: {text!r}")
     return dt.date.fromisoformat(text)

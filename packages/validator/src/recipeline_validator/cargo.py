@@ -197,9 +197,9 @@ class CargoRunner:
 
     def download(self, step: PlannedStep, ctx: StepContext) -> SandboxOutcome | None:
         crate = step.text("crate")
-        if not CRATE_RE.match(crate):
+        if not CRATE_RE.fullmatch(crate):
             return fail("schema_invalid", f"step {step.step}: crate {crate!r} is not a crate name")
-        bad = [exe for exe in step.executables if not EXECUTABLE_RE.match(exe) or ".." in exe]
+        bad = [exe for exe in step.executables if not EXECUTABLE_RE.fullmatch(exe) or ".." in exe]
         if bad:
             return fail("schema_invalid", f"step {step.step}: executable {bad[0]!r} is not a file name")
         try:

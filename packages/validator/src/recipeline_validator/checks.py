@@ -90,11 +90,11 @@ def _installer_problems(step: Mapping[str, Any]) -> list[str]:
         return []
     problems = []
     package = step.get("package")
-    if action == "pipx_install" and (not isinstance(package, str) or not REQUIREMENT_RE.match(package)):
+    if action == "pipx_install" and (not isinstance(package, str) or not REQUIREMENT_RE.fullmatch(package)):
         problems.append(
             f"package: expected a distribution name (optional [extras] and ==version), got {package!r}"
         )
-    if action == "npm_install" and (not isinstance(package, str) or not NPM_SPEC_RE.match(package)):
+    if action == "npm_install" and (not isinstance(package, str) or not NPM_SPEC_RE.fullmatch(package)):
         problems.append(
             f"package: expected an npm package name (optional @scope/ and @version), got {package!r}"
         )
@@ -103,12 +103,12 @@ def _installer_problems(step: Mapping[str, Any]) -> list[str]:
         problems.extend(
             f"executables: {exe!r} is not a valid executable name (expected {EXECUTABLE_RE.pattern})"
             for exe in executables
-            if not isinstance(exe, str) or not EXECUTABLE_RE.match(exe) or ".." in exe
+            if not isinstance(exe, str) or not EXECUTABLE_RE.fullmatch(exe) or ".." in exe
         )
     return problems
 
 
 def distribution_name(requirement: str) -> str:
     """The distribution part of a checked requirement (``black[d]==24.1`` -> ``black``)."""
-    match = REQUIREMENT_RE.match(requirement)
+    match = REQUIREMENT_RE.fullmatch(requirement)
     return match.group("name") if match else requirement

@@ -131,12 +131,12 @@ class _Distribution:
 def step_problem(step: PlannedStep) -> str | None:
     """Why the step's parameters cannot go to MetaCPAN or cpanm, or None."""
     dist = step.text("distribution")
-    if len(dist) > 128 or not DISTRIBUTION_RE.match(dist):
+    if len(dist) > 128 or not DISTRIBUTION_RE.fullmatch(dist):
         return f"step {step.step}: distribution: expected a CPAN distribution name, got {dist!r}"
     module = step.params.get("module")
-    if module is not None and (not isinstance(module, str) or not MODULE_RE.match(module)):
+    if module is not None and (not isinstance(module, str) or not MODULE_RE.fullmatch(module)):
         return f"step {step.step}: module: expected a Perl module name, got {module!r}"
-    bad = [exe for exe in step.executables if not EXECUTABLE_RE.match(exe) or ".." in exe]
+    bad = [exe for exe in step.executables if not EXECUTABLE_RE.fullmatch(exe) or ".." in exe]
     if bad:
         return f"step {step.step}: executables: {bad[0]!r} is not a valid executable name"
     return None
@@ -162,14 +162,14 @@ def _author_path(download_url: object, url: str) -> str:
     if not isinstance(download_url, str):
         raise bad_response(url, "expected a 'download_url' string")
     _, sep, path = urlsplit(download_url).path.partition("/authors/id/")
-    if not sep or not AUTHOR_PATH_RE.match(path) or ".." in path:
+    if not sep or not AUTHOR_PATH_RE.fullmatch(path) or ".." in path:
         raise bad_response(url, f"download_url {download_url[:120]!r} is not a CPAN authors/id/ path")
     return path
 
 
 def _version(value: object) -> str:
     text = str(value) if isinstance(value, str | int | float) else ""
-    return text if VERSION_RE.match(text) else "undef"
+    return text if VERSION_RE.fullmatch(text) else "undef"
 
 
 class CpanRunner:
@@ -262,7 +262,7 @@ def _fetch_closure(step: PlannedStep, ctx: StepContext) -> _Distribution:
         if module in seen:
             continue
         seen.add(module)
-        if not MODULE_RE.match(module):
+        if not MODULE_RE.fullmatch(module):
             raise FetchError(
                 fail("install_failed", f"{needed_by} requires {module[:80]!r}, not a module name")
             )
@@ -296,7 +296,7 @@ def _fetch_distribution(
     path = _author_path(doc.get("download_url"), url)
     sha = published_sha256(doc.get("checksum_sha256"), url)
     version = doc.get("version")
-    if not isinstance(version, str | int | float) or not VERSION_RE.match(str(version)):
+    if not isinstance(version, str | int | float) or not VERSION_RE.fullmatch(str(version)):
         raise bad_response(url, f"version {str(version)[:60]!r} is not a CPAN version")
     mirror = base_url("cpan_mirror", ctx.options.caller_env)
     name = Path(path).name
@@ -327,7 +327,7 @@ def _fetch_distribution(
         path,
         str(version),
         {str(k): str(v) for k, v in (requires or {}).items()},
-        {str(k): _version(v) for k, v in (provides or {}).items() if MODULE_RE.match(str(k))},
+        {str(k): _version(v) for k, v in (provides or {}).items() if MODULE_RE.fullmatch(str(k))},
     )
 
 

@@ -86,7 +86,7 @@ def published_sha256(value: object, url: str) -> str | None:
     """A registry's sha256 field: None when absent, a bad_response when it is not 64 hex digits."""
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not SHA256_RE.match(value):
+    if not isinstance(value, str) or not SHA256_RE.fullmatch(value):
         raise bad_response(url, f"sha256 {str(value)[:80]!r} is not 64 hex digits")
     return value
 

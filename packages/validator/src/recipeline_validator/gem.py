@@ -145,9 +145,9 @@ class _Pick:
 def step_problem(step: PlannedStep) -> str | None:
     """Why the step's parameters cannot go to RubyGems or become file names, or None."""
     gem = step.text("gem")
-    if not GEM_RE.match(gem) or ".." in gem:
+    if not GEM_RE.fullmatch(gem) or ".." in gem:
         return f"step {step.step}: gem: expected a gem name ({GEM_RE.pattern}), got {gem!r}"
-    bad = [exe for exe in step.executables if not EXECUTABLE_RE.match(exe) or ".." in exe]
+    bad = [exe for exe in step.executables if not EXECUTABLE_RE.fullmatch(exe) or ".." in exe]
     if bad:
         return f"step {step.step}: executables: {bad[0]!r} is not a valid executable name"
     return None
@@ -273,7 +273,7 @@ def _fetch_closure(step: PlannedStep, ctx: StepContext) -> _Pick:
         else:
             if len(chosen) >= MAX_GEMS:
                 raise FetchError(fail("install_failed", f"gem {root_gem} needs more than {MAX_GEMS} gems"))
-            if not GEM_RE.match(name) or ".." in name:
+            if not GEM_RE.fullmatch(name) or ".." in name:
                 raise FetchError(fail("install_failed", f"{needed_by} depends on {name!r}, not a gem name"))
             url = f"{api}/versions/{name}.json"
             found = get_json(http, "rubygems", url, f"versions of gem {name}")
@@ -363,9 +363,9 @@ def _pick(
         )
         raise FetchError(SandboxOutcome(False, message, skipped=True))
     for version in (newest, usable):
-        if not VERSION_RE.match(version) or ".." in version:
+        if not VERSION_RE.fullmatch(version) or ".." in version:
             raise bad_response(f"versions of gem {name}", f"version {version[:60]!r} is not a gem version")
-    if not isinstance(platform, str) or not PLATFORM_RE.match(platform):
+    if not isinstance(platform, str) or not PLATFORM_RE.fullmatch(platform):
         raise bad_response(
             f"versions of gem {name}", f"platform {str(platform)[:60]!r} is not a gem platform"
         )

@@ -154,9 +154,9 @@ class GoRunner:
 
     def download(self, step: PlannedStep, ctx: StepContext) -> SandboxOutcome | None:
         package = step.text("module")
-        if not PACKAGE_RE.match(package) or ".." in package.split("/"):
+        if not PACKAGE_RE.fullmatch(package) or ".." in package.split("/"):
             return fail("schema_invalid", f"step {step.step}: module {package!r} is not a Go package path")
-        bad = [exe for exe in step.executables if not EXECUTABLE_RE.match(exe) or ".." in exe]
+        bad = [exe for exe in step.executables if not EXECUTABLE_RE.fullmatch(exe) or ".." in exe]
         if bad:
             return fail("schema_invalid", f"step {step.step}: executable {bad[0]!r} is not a file name")
         try:

@@ -190,10 +190,10 @@ def bottle_of(formula: str, doc: Any, tag: str) -> Bottle:
     field = f"{where}: bottle.stable.files.{chosen}"
     sha = entry.get("sha256") if isinstance(entry, Mapping) else None
     url = entry.get("url") if isinstance(entry, Mapping) else None
-    if not isinstance(sha, str) or not SHA256_RE.match(sha):
+    if not isinstance(sha, str) or not SHA256_RE.fullmatch(sha):
         raise BottleError("bad_response", f"{field}.sha256: expected 64 hex digits, got {sha!r:.80}")
     path = urlsplit(url).path if isinstance(url, str) else ""
-    match = BLOB_PATH_RE.match(path)
+    match = BLOB_PATH_RE.fullmatch(path)
     if match is None:
         raise BottleError(
             "bad_response",
@@ -239,7 +239,7 @@ class HomebrewRunner:
 
     def download(self, step: PlannedStep, ctx: StepContext) -> SandboxOutcome | None:
         formula = step.text("formula")
-        if not FORMULA_RE.match(formula) or ".." in formula:
+        if not FORMULA_RE.fullmatch(formula) or ".." in formula:
             return fail(
                 "install_failed", f"step {step.step}: formula {formula!r:.60} is not a name tsuku accepts"
             )

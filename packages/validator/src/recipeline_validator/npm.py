@@ -123,7 +123,7 @@ def resolve_registry(
 
 def package_name(spec: str) -> str:
     """The package of an npm spec (``@scope/name@1.2`` -> ``@scope/name``)."""
-    match = NPM_SPEC_RE.match(spec)
+    match = NPM_SPEC_RE.fullmatch(spec)
     return match.group("name") if match else spec
 
 

@@ -148,7 +148,7 @@ def analyze(document: Mapping[str, Any]) -> SafetyVerdict:
 
 
 def _plain_package(value: str) -> bool:
-    return bool(PLAIN_PACKAGE_RE.match(value)) and "://" not in value and ".." not in value.split("/")
+    return bool(PLAIN_PACKAGE_RE.fullmatch(value)) and "://" not in value and ".." not in value.split("/")
 
 
 def _hidden_actions(value: Any, where: str) -> list[str]:
