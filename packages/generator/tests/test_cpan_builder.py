@@ -12,15 +12,32 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from recipeline_generator.__main__ import main
-from recipeline_generator.cpan import CpanBuilder, script_names
+from recipeline_generator.cpan import CpanBuilder, ReleaseFile, script_names
 from recipeline_schema import Failure, Recipe, recipe_from_toml, recipe_to_toml
 from recipeline_schema.http import HttpClient
 
 FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "tsuku" / "recipes"
 
 
+#: MIME types MetaCPAN's indexer gives (Plack::MIME by extension; a file without a ``.`` whose
+#: first line is ``#!...perl`` is ``text/x-script.perl``, other extension-less files get none).
+_MIMES = {".pm": "application/x-perl", ".pl": "text/x-script.perl", ".json": "application/json"}
+
+
+def metacpan_mime(path: str, scripts: frozenset[str]) -> str | None:
+    name = path.rsplit("/", 1)[-1]
+    if "." not in name:
+        return "text/x-script.perl" if path in scripts else None
+    return _MIMES.get("." + name.rsplit(".", 1)[-1].lower(), "text/plain")
+
+
 class FakeMetaCpan:
-    """``/v1/release/<dist>``, ``/v1/module/<Module>`` and ``/v1/file/_search`` on a local server."""
+    """``/v1/release/<dist>``, ``/v1/module/<Module>`` and ``/v1/file/_search`` on a local server.
+
+    The search answers as MetaCPAN does since its Elasticsearch 8 client: hits with ``_source``
+    (only the fields ``_source`` asks for), ``hits.total`` as ``{"value", "relation"}``, and HTTP
+    500 for a ``fields`` parameter (the client forwards it and Elasticsearch 8 knows none).
+    """
 
     def __init__(self, server: HTTPServer) -> None:
         self.server = server
@@ -37,11 +54,13 @@ class FakeMetaCpan:
         release: str | None = None,
         author: str = "PETDANCE",
         paths: list[str] | None = None,
+        scripts: tuple[str, ...] = ("ack",),
         provides: list[str] | None = None,
         main_module: str | None = None,
         resources: dict[str, Any] | None = None,
         abstract: str = "A grep-like program for searching source code",
-        field_style: str = "list",
+        total: Any = None,
+        hit_source: Any = None,
     ) -> None:
         name = release or f"{dist}-v3.7.0"
         doc = {
@@ -56,19 +75,27 @@ class FakeMetaCpan:
             "status": "latest",
         }
         self.server.expect_request(f"/v1/release/{dist}").respond_with_json(doc)
-        files = paths if paths is not None else ["script/ack", "lib/App/Ack.pm", "Makefile.PL"]
+        # ack 3.x ships its script at the root of the distribution (Makefile.PL: EXE_FILES => ['ack'])
+        files = paths if paths is not None else ["ack", "lib/App/Ack.pm", "Makefile.PL", "README.md"]
+        known_scripts = frozenset(scripts)
 
         def search(request: Request) -> Response:
+            if "fields" in request.args:
+                body = {"code": 500, "message": "Internal Server Error"}
+                return Response(json.dumps(body), 500, content_type="application/json")
             query = request.args.get("q", "")
             self.queries.append(query)
-            if query != f'release:"{name}" AND author:{author} AND directory:false AND level:1':
-                return Response('{"hits": {"total": 0, "hits": []}}', 200, content_type="application/json")
+            wanted = f'release:"{name}" AND author:{author} AND directory:false AND (level:0 OR level:1)'
+            listed = files if query == wanted else []
+            keys = request.args.get("_source", "").split(",")
             hits = []
-            for path in files:
-                value: Any = [path] if field_style == "list" else path
-                key = "_source" if field_style == "source" else "fields"
-                hits.append({"_index": "cpan", "_id": path, key: {"path": value}})
-            body = json.dumps({"took": 3, "hits": {"total": len(hits), "hits": hits}})
+            for path in listed:
+                full = {"path": path, "mime": metacpan_mime(path, known_scripts)}
+                source = {k: full[k] for k in keys if k in full and full[k] is not None}
+                hit = {"_index": "cpan_v1_01", "_id": f"id-{path}", "_score": 1.0, "_source": source}
+                hits.append(hit if hit_source is None else hit | {"_source": hit_source})
+            count = {"value": len(hits), "relation": "eq"} if total is None else total
+            body = json.dumps({"took": 3, "timed_out": False, "hits": {"total": count, "hits": hits}})
             return Response(body, 200, content_type="application/json")
 
         self.server.expect_request("/v1/file/_search").respond_with_handler(search)
@@ -126,7 +153,6 @@ def test_distribution_identifier_and_main_module(http: HttpClient, metacpan: Fak
             "repository": {"web": "https://github.com/perl-carton/carton"},
         },
         abstract="Perl module dependency manager",
-        field_style="source",
     )
     result = build(http, metacpan, "Carton", "carton")
     assert isinstance(result, Recipe)
@@ -146,14 +172,17 @@ def test_pl_generators_name_the_generated_script(http: HttpClient, metacpan: Fak
         paths=["bin/perltidy.PL", "bin/perltidy"],
         provides=["Perl::Tidy"],
         resources={},
-        field_style="scalar",
     )
     result = build(http, metacpan, "Perl-Tidy", "perltidy")
     assert isinstance(result, Recipe)
     assert result.steps[0].params["executables"] == ("perltidy",)
     assert result.homepage == "https://metacpan.org/dist/Perl-Tidy"
     assert "module" not in result.steps[0].params  # Perl::Tidy is the distribution's own name
-    assert script_names(["script/a.PL", "bin/b.cmd", "README", "bin/c"]) == ["a", "c"]
+    listing = [ReleaseFile(p, None) for p in ("script/a.PL", "bin/b.cmd", "README", "bin/c")]
+    assert script_names(listing) == ["a", "c"]
+    assert script_names(
+        [ReleaseFile("ack", "text/x-script.perl"), ReleaseFile("Build.PL", "text/x-script.perl")]
+    ) == ["ack"]
 
 
 def test_library_only_and_empty_release(http: HttpClient, metacpan: FakeMetaCpan) -> None:
@@ -164,6 +193,83 @@ def test_library_only_and_empty_release(http: HttpClient, metacpan: FakeMetaCpan
     metacpan.release("Empty", author="NOBODY", paths=["README"], provides=[])
     result = build(http, metacpan, "Empty", "empty")
     assert isinstance(result, Failure) and result.subcategory == "binary_discovery_failed"
+
+
+def test_root_level_script_is_an_executable_not_library_only(
+    http: HttpClient, metacpan: FakeMetaCpan
+) -> None:
+    """ack keeps ``ack`` at the distribution root, next to Makefile.PL: MetaCPAN's mime says it is Perl."""
+    metacpan.release("ack")
+    result = build(http, metacpan, "ack", "ack")
+    assert isinstance(result, Recipe), result
+    assert result.steps[0].params["executables"] == ("ack",)
+    # the same root file without a mime (MetaCPAN could not tell) is not a confident library_only
+    metacpan.server.clear()
+    metacpan.release("ack", scripts=())
+    result = build(http, metacpan, "ack", "ack")
+    assert isinstance(result, Failure) and result.subcategory == "binary_discovery_failed"
+    assert "no mime for ack" in result.message
+
+
+def test_a_cut_listing_is_never_library_only(http: HttpClient, metacpan: FakeMetaCpan) -> None:
+    metacpan.release(
+        "Big-Dist",
+        author="BIG",
+        paths=["lib/Big.pm"],
+        provides=["Big"],
+        total={"value": 10000, "relation": "gte"},
+    )
+    result = build(http, metacpan, "Big-Dist", "big")
+    assert isinstance(result, Failure) and result.subcategory == "binary_discovery_failed"
+    assert "the file listing is cut" in result.message
+
+
+def test_the_search_asks_for_source_fields_never_fields(http: HttpClient, metacpan: FakeMetaCpan) -> None:
+    """MetaCPAN answers a ``fields`` parameter with HTTP 500; the builder must not send one."""
+    metacpan.release("Perl-Critic", author="PETDANCE", paths=["bin/perlcritic"], provides=["Perl::Critic"])
+    assert isinstance(build(http, metacpan, "Perl-Critic", "perlcritic"), Recipe)
+    log = [req for req, _ in metacpan.server.log if req.path == "/v1/file/_search"]
+    assert log and all("fields" not in req.args and req.args["_source"] == "path,mime" for req in log)
+
+
+@pytest.mark.parametrize(
+    ("hit_source", "field"),
+    [
+        ({}, "hits.hits[0]._source.path"),
+        ({"path": None}, "hits.hits[0]._source.path"),
+        ({"path": 7}, "._source.path"),
+    ],
+)
+def test_search_hit_without_a_path_is_bad_response(
+    http: HttpClient, metacpan: FakeMetaCpan, hit_source: Any, field: str
+) -> None:
+    metacpan.release("ack", hit_source=hit_source)
+    result = build(http, metacpan, "ack", "ack")
+    assert isinstance(result, Failure) and (result.category, result.subcategory) == (
+        "api_error",
+        "bad_response",
+    )
+    assert field in result.message
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"name": "x-1", "author": "A", "distribution": None}, "'distribution'"),
+        ({"name": "x-1", "author": 3, "distribution": "x"}, "'author'"),
+        ({"name": "x-1", "author": "A", "distribution": "x", "provides": "X"}, "'provides'"),
+    ],
+)
+def test_release_with_missing_null_or_wrong_typed_fields(
+    http: HttpClient, metacpan: FakeMetaCpan, doc: dict[str, Any], field: str
+) -> None:
+    metacpan.server.expect_request("/v1/release/x").respond_with_json(doc)
+    result = build(http, metacpan, "x", "x")
+    assert isinstance(result, Failure) and (result.category, result.subcategory) == (
+        "api_error",
+        "bad_response",
+    )
+    assert field in result.message
 
 
 @pytest.mark.parametrize("script", ["script/a;b", "script/$(id)", "bin/'x'", 'script/a"b', "bin/new\nline"])

@@ -171,7 +171,7 @@ class MiniCpan(Registry):
 
     def __init__(self) -> None:
         super().__init__()
-        self.files: dict[str, list[str]] = {}  # release name -> its paths one directory deep
+        self.files: dict[str, list[dict[str, str]]] = {}  # release name -> its files one directory deep
         self.server.expect_request("/v1/file/_search").respond_with_handler(self._search)
 
     def publish(self, dist: Dist, *, main_module: str) -> None:
@@ -198,16 +198,27 @@ class MiniCpan(Registry):
             self.server.expect_request(f"/v1/download_url/{module}").respond_with_json(
                 download | {"release": dist.release, "status": "latest"}
             )
-        self.files[dist.release] = sorted(p for p in ["META.json", *dist.files] if p.count("/") <= 1)
+        texts = {"META.json": "{}", **dist.files}
+        self.files[dist.release] = [
+            _metacpan_file(path, texts[path]) for path in sorted(texts) if path.count("/") <= 1
+        ]
 
     def _search(self, request: Request) -> Response:
+        # MetaCPAN's Elasticsearch 8 client knows no ``fields`` parameter: HTTP 500 for it
+        if "fields" in request.args:
+            return Response(
+                '{"code":500,"message":"Internal Server Error"}', 500, content_type="application/json"
+            )
         query = request.args.get("q", "")
         found = re.search(r'release:"([^"]+)"', query)
-        paths = self.files.get(found[1], []) if found else []
-        hits = [{"fields": {"path": [path]}} for path in paths]
-        return Response(
-            json.dumps({"hits": {"total": len(hits), "hits": hits}}), content_type="application/json"
-        )
+        files = self.files.get(found[1], []) if found else []
+        keys = request.args.get("_source", "").split(",")
+        hits = [
+            {"_index": "cpan_v1_01", "_id": f["path"], "_source": {k: f[k] for k in keys if k in f}}
+            for f in files
+        ]
+        total = {"value": len(hits), "relation": "eq"}
+        return Response(json.dumps({"hits": {"total": total, "hits": hits}}), content_type="application/json")
 
     def env(self) -> dict[str, str]:
         return {
@@ -215,6 +226,20 @@ class MiniCpan(Registry):
             "RECIPELINE_CPAN_MIRROR_URL": self.base,
             "RECIPELINE_RATE_LIMIT_CPAN": UNTHROTTLED,
         }
+
+
+def _metacpan_file(path: str, text: str) -> dict[str, str]:
+    """A file as MetaCPAN indexes it: ``path`` and ``mime`` (``text/x-script.perl`` for a file
+    without a ``.`` whose first line is ``#!...perl``; none for other extension-less files)."""
+    name = path.rsplit("/", 1)[-1]
+    if "." in name:
+        return {
+            "path": path,
+            "mime": "text/x-script.perl" if name.lower().endswith((".pl", ".t")) else "text/plain",
+        }
+    if re.match(r"#!.*?perl", text.lstrip()):
+        return {"path": path, "mime": "text/x-script.perl"}
+    return {"path": path}
 
 
 @dataclass

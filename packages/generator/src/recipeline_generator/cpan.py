@@ -7,15 +7,19 @@ Requests (ecosystem ``cpan``) against MetaCPAN's v1 API (base from
 2. ``GET <api>/release/<Distribution>``: the latest release (``name``, ``author``,
    ``distribution``, ``abstract``, ``main_module``, ``provides``, ``resources``);
 3. ``GET <api>/file/_search?q=release:"<name>" AND author:<AUTHOR> AND directory:false AND
-   level:1&fields=path&size=500``: the release's files one directory deep (MetaCPAN's documented
-   GET search), of which ``script/<x>`` and ``bin/<x>`` are the executables (ExtUtils::MakeMaker's
-   ``EXE_FILES`` convention; ``<x>.PL`` generates ``<x>``).
+   (level:0 OR level:1)&_source=path,mime&size=500``: the release's files at the root and one
+   directory deep. Executables are ``script/<x>`` and ``bin/<x>`` (ExtUtils::MakeMaker's
+   ``EXE_FILES`` convention; ``<x>.PL`` generates ``<x>``) and root files MetaCPAN indexed as Perl
+   scripts (no ``.`` in the name and a ``#!...perl`` line: ``mime`` ``text/x-script.perl``; ack
+   ships ``ack`` at its root). MetaCPAN's Elasticsearch 8 client has no ``fields`` parameter and
+   answers it with HTTP 500, so only ``_source`` is asked for.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -42,37 +46,65 @@ PAUSE_ID_RE = re.compile(r"^[A-Z][A-Z0-9-]{0,63}$")
 RELEASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$")
 #: Where a release keeps its executables, one level deep.
 _SCRIPT_PATH = re.compile(r"^(?:script|bin)/([^/]+)$")
+#: MetaCPAN's ``mime`` for a file without an extension whose first line is a ``#!...perl`` line.
+PERL_SCRIPT_MIME = "text/x-script.perl"
 _NOT_EXECUTABLES = (".bat", ".cmd", ".exe", ".pod", ".md", ".txt")
 SEARCH_SIZE = 500
 #: The distribution page used when a release names no https homepage or repository.
 DIST_PAGE = "https://metacpan.org/dist/{}"
 
 
-def _field(hit: Any, key: str) -> str | None:
-    """A field of a search hit: ``fields.<key>`` (a string or a one-element list) or ``_source.<key>``."""
-    if not isinstance(hit, Mapping):
-        return None
-    for section in ("fields", "_source"):
-        data = hit.get(section)
-        if isinstance(data, Mapping):
-            value = data.get(key)
-            if isinstance(value, list) and len(value) == 1:
-                value = value[0]
-            if isinstance(value, str):
-                return value
-    return None
+@dataclass(frozen=True, slots=True)
+class ReleaseFile:
+    """One file of a release's listing: its path and MetaCPAN's ``mime`` (``None`` when absent)."""
+
+    path: str
+    mime: str | None
 
 
-def script_names(paths: list[str]) -> list[str]:
-    """Executable names from release file paths: ``script/x``/``bin/x``, ``x.PL`` -> ``x``."""
+def release_files(doc: Mapping[str, Any], what: str) -> tuple[list[ReleaseFile], bool]:
+    """The files of a ``file/_search`` answer, and whether the listing is complete.
+
+    Hits carry ``_source.path`` (a string) and ``_source.mime`` (a string, or absent when MetaCPAN
+    could not tell); a hit without a string ``path`` is ``bad_response`` naming the field.
+    ``hits.total`` is an integer (Elasticsearch 6) or ``{"value": n, "relation": ...}`` (7 and
+    later); a listing is complete when the total is exact and every hit was returned.
+    """
+    hits = doc.get("hits")
+    listed = hits.get("hits") if isinstance(hits, Mapping) else None
+    if not isinstance(listed, list):
+        raise UpstreamError("bad_response", f"{what}: 'hits.hits' is not an array")
+    files = []
+    for i, hit in enumerate(listed):
+        source = hit.get("_source") if isinstance(hit, Mapping) else None
+        path = source.get("path") if isinstance(source, Mapping) else None
+        if not isinstance(path, str):
+            raise UpstreamError(
+                "bad_response", f"{what}: 'hits.hits[{i}]._source.path' is missing or not a string"
+            )
+        mime = source.get("mime") if isinstance(source, Mapping) else None
+        files.append(ReleaseFile(path, mime if isinstance(mime, str) else None))
+    total = hits.get("total") if isinstance(hits, Mapping) else None
+    if isinstance(total, Mapping):
+        exact = total.get("relation") == "eq"
+        total = total.get("value") if exact else None
+    complete = isinstance(total, int) and not isinstance(total, bool) and total <= len(files)
+    return sorted(files, key=lambda f: f.path), complete
+
+
+def script_names(files: list[ReleaseFile]) -> list[str]:
+    """Executable names: ``script/x``/``bin/x`` (``x.PL`` -> ``x``), and root Perl scripts."""
     names = []
-    for path in paths:
-        m = _SCRIPT_PATH.match(path)
-        if m is None:
+    for file in files:
+        m = _SCRIPT_PATH.match(file.path)
+        if m is not None:
+            name = m.group(1)
+            if name.endswith(".PL"):
+                name = name[:-3]
+        elif "/" not in file.path and file.mime == PERL_SCRIPT_MIME and "." not in file.path:
+            name = file.path
+        else:
             continue
-        name = m.group(1)
-        if name.endswith(".PL"):
-            name = name[:-3]
         if not name or name.startswith(".") or name.lower().endswith(_NOT_EXECUTABLES):
             continue
         names.append(name)
@@ -114,20 +146,31 @@ class CpanBuilder(ApiBuilder):
             raise UpstreamError(
                 "bad_response", f"release of {distribution}: 'distribution', 'name' or 'author' is malformed"
             )
-        provides = [p for p in release.get("provides") or [] if isinstance(p, str)]
+        raw_provides = release.get("provides")
+        if raw_provides is not None and not isinstance(raw_provides, list):
+            raise UpstreamError("bad_response", f"release of {distribution}: 'provides' is not an array")
+        provides = [p for p in raw_provides or [] if isinstance(p, str)]
         main_module = text_field(release, "main_module")
         if module is None and PACKAGE_RE.match(main_module) and main_module in provides:
             module = main_module
         if module == dist.replace("-", "::"):
             module = None  # cpanm finds the distribution by that name anyway (tsuku's carton recipe)
-        names = script_names(self._paths(release_name, author))
+        files, complete = self._files(release_name, author)
+        names = script_names(files)
         if not names:
-            if provides:
+            # library_only is a claim: only from a complete listing in which every root file's
+            # kind is known (a root file without a mime could be the script)
+            unknown = [f.path for f in files if "/" not in f.path and "." not in f.path and f.mime is None]
+            if provides and complete and not unknown:
                 raise InsufficientError(
-                    "library_only", f"release {release_name} has modules but no script/ or bin/ files"
+                    "library_only",
+                    f"release {release_name} has modules but no script/, bin/ or root Perl script files",
                 )
+            why = "the file listing is cut" if not complete else ("no mime for " + ", ".join(unknown[:3]))
             raise InsufficientError(
-                "binary_discovery_failed", f"release {release_name} has no script/ or bin/ files"
+                "binary_discovery_failed",
+                f"release {release_name} has no script/, bin/ or root Perl script files"
+                + (f" ({why})" if provides and (not complete or unknown) else ""),
             )
         executables = safe_executables(names, f"release {release_name}")
         resources = release.get("resources")
@@ -151,12 +194,8 @@ class CpanBuilder(ApiBuilder):
             verify=Verify(command=f"{exe} --version", pattern="{version}"),
         )
 
-    def _paths(self, release_name: str, author: str) -> list[str]:
-        query = f'release:"{release_name}" AND author:{author} AND directory:false AND level:1'
-        params = urlencode({"q": query, "fields": "path", "size": SEARCH_SIZE})
-        doc = self._get(f"file/_search?{params}", f"file list of {release_name}")
-        hits = doc.get("hits")
-        hits = hits.get("hits") if isinstance(hits, Mapping) else None
-        if not isinstance(hits, list):
-            raise UpstreamError("bad_response", f"file list of {release_name}: 'hits.hits' is not an array")
-        return sorted(path for path in (_field(hit, "path") for hit in hits) if path is not None)
+    def _files(self, release_name: str, author: str) -> tuple[list[ReleaseFile], bool]:
+        query = f'release:"{release_name}" AND author:{author} AND directory:false AND (level:0 OR level:1)'
+        params = urlencode({"q": query, "_source": "path,mime", "size": SEARCH_SIZE})
+        what = f"file list of {release_name}"
+        return release_files(self._get(f"file/_search?{params}", what), what)
