@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import tarfile
 import time
 from collections.abc import Iterator
@@ -35,8 +36,6 @@ from recipeline_schema import (
 )
 from recipeline_schema.http import HttpClient, HttpSettings
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 NOW = dt.datetime(2026, 1, 29, 10, 0, tzinfo=dt.UTC)
 
 
@@ -74,10 +73,20 @@ def bottle(
 
 @dataclass
 class FakeBrew:
-    """Formula API under ``/api`` and a GHCR registry under ``/v2`` on one local server."""
+    """Formula API under ``/api`` and GHCR's blobs under ``/v2`` on one local server, and a second
+    server standing in for GHCR's storage host.
+
+    As GHCR does, a blob request with ``Authorization: Bearer QQ==`` is answered ``307`` with a
+    ``Location`` on the storage host (a signed URL); without the token, ``401`` with a
+    ``WWW-Authenticate`` challenge. The storage host refuses any request carrying
+    ``Authorization`` (``400``, as signed-URL storage does) and records it.
+    """
 
     server: HTTPServer
+    storage: HTTPServer
     auth_seen: list[str] = field(default_factory=list)
+    storage_auth_seen: list[str] = field(default_factory=list)
+    blobs: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def api_url(self) -> str:
@@ -97,83 +106,100 @@ class FakeBrew:
         libs: tuple[str, ...] = (),
         deps: list[Any] | None = None,
         bottle_tags: tuple[str, ...] = ("x86_64_linux", "arm64_sonoma"),
-        index_tags: tuple[str, ...] | None = None,
-        annotate: bool = True,
         revision: int = 0,
         rebuild: int = 0,
         homepage: str = "https://example.com/demo",
         desc: str = "A demo tool",
         blob: bytes | None = None,
-        formula_sha: str | None = None,
+        formula_sha: Any = None,
         extra: dict[str, Any] | None = None,
     ) -> bytes:
-        """Serve formula JSON, image index (+ manifests) and the bottle; return the bottle bytes."""
+        """Serve the formula JSON and its bottle blob; return the bottle bytes."""
         pkg = f"{version}_{revision}" if revision else version
-        tag = f"{pkg}-{rebuild}" if rebuild else pkg
         payload = data if data is not None else bottle(formula, pkg, bins=bins, libs=libs)
-        digest = "sha256:" + hashlib.sha256(payload).hexdigest()
+        sha = hashlib.sha256(payload).hexdigest()
         repo = formula.replace("@", "/").replace("+", "x")
+        cellars = {
+            "x86_64_linux": "/home/linuxbrew/.linuxbrew/Cellar",
+            "arm64_sonoma": "/opt/homebrew/Cellar",
+        }
         files = {
-            t: {"cellar": ":any", "url": f"https://ghcr.invalid/{t}", "sha256": formula_sha or digest[7:]}
+            t: {
+                "cellar": cellars.get(t, ":any"),
+                "url": f"https://ghcr.invalid/v2/homebrew/core/{repo}/blobs/sha256:{sha}",
+                "sha256": sha if formula_sha is None else formula_sha,
+            }
             for t in bottle_tags
         }
         doc = {
             "name": formula,
+            "full_name": formula,
+            "tap": "homebrew/core",
             "desc": desc,
             "homepage": homepage,
             "versions": {"stable": version, "head": None, "bottle": bool(bottle_tags)},
             "revision": revision,
-            "bottle": {"stable": {"rebuild": rebuild, "root_url": "https://ghcr.invalid", "files": files}},
+            "bottle": {
+                "stable": {
+                    "rebuild": rebuild,
+                    "root_url": "https://ghcr.invalid/v2/homebrew/core",
+                    "files": files,
+                }
+            }
+            if bottle_tags
+            else {},
             "dependencies": deps or [],
             "build_dependencies": ["pkgconf"],
             **(extra or {}),
         }
         self.server.expect_request(f"/api/formula/{formula}.json").respond_with_json(doc)
-        manifests = []
-        for t in index_tags if index_tags is not None else bottle_tags:
-            manifest = {
-                "schemaVersion": 2,
-                "mediaType": OCI_MANIFEST,
-                "layers": [
-                    {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": digest, "size": 1}
-                ],
-            }
-            body = json.dumps(manifest).encode()
-            mdigest = "sha256:" + hashlib.sha256(body).hexdigest()
-            ref = f"{pkg}.{t}" + (f".{rebuild}" if rebuild else "")
-            annotations = {"org.opencontainers.image.ref.name": ref}
-            if annotate:
-                annotations["sh.brew.bottle.digest"] = digest
-            manifests.append({"mediaType": OCI_MANIFEST, "digest": mdigest, "annotations": annotations})
-            self._serve(f"/v2/homebrew/core/{repo}/manifests/{mdigest}", body, OCI_MANIFEST, OCI_MANIFEST)
-        index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}).encode()
-        self._serve(f"/v2/homebrew/core/{repo}/manifests/{tag}", index, OCI_INDEX, OCI_INDEX)
-        self._serve(
-            f"/v2/homebrew/core/{repo}/blobs/{digest}",
-            blob if blob is not None else payload,
-            None,
-            "application/gzip",
+        self.blobs[sha] = blob if blob is not None else payload
+        self.server.expect_request(f"/v2/homebrew/core/{repo}/blobs/sha256:{sha}").respond_with_handler(
+            self._blob
         )
         return payload
 
-    def _serve(self, path: str, body: bytes, accept: str | None, content_type: str) -> None:
-        def handler(request: Request) -> Response:
-            self.auth_seen.append(request.headers.get("Authorization", ""))
-            if request.headers.get("Authorization") != "Bearer QQ==":
-                return Response("unauthorized", 401)
-            if accept is not None and accept not in request.headers.get("Accept", ""):
-                return Response("wrong accept", 406)
-            return Response(body, 200, content_type=content_type)
+    def _blob(self, request: Request) -> Response:
+        self.auth_seen.append(request.headers.get("Authorization", ""))
+        if request.headers.get("Authorization") != "Bearer QQ==":
+            challenge = (
+                'Bearer realm="https://ghcr.invalid/token",service="ghcr.invalid",scope="repository:x:pull"'
+            )
+            body = '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
+            return Response(
+                body, 401, headers={"WWW-Authenticate": challenge}, content_type="application/json"
+            )
+        sha = request.path.rsplit("sha256:", 1)[1]
+        location = (
+            self.storage.url_for(f"/ghcr1/blobs/sha256:{sha}") + "?se=2026-12-02T22%3A00%3A00Z&sig=s1gned"
+        )
+        return Response("", 307, headers={"Location": location}, content_type="text/html; charset=utf-8")
 
-        self.server.expect_request(path).respond_with_handler(handler)
+    def _stored(self, request: Request) -> Response:
+        if "Authorization" in request.headers:
+            self.storage_auth_seen.append(request.headers["Authorization"])
+            return Response(
+                "<Error><Code>InvalidArgument</Code></Error>", 400, content_type="application/xml"
+            )
+        data = self.blobs.get(request.path.rsplit("sha256:", 1)[1])
+        return Response(data, 200, content_type="application/octet-stream") if data else Response("", 404)
 
 
 @pytest.fixture
 def brew(httpserver: HTTPServer) -> Iterator[FakeBrew]:
-    """An empty fake Homebrew API + GHCR; unknown paths answer 404."""
+    """An empty fake Homebrew API + GHCR, and GHCR's storage host; unknown paths answer 404."""
     httpserver.no_handler_status_code = 404
-    yield FakeBrew(httpserver)
+    storage = HTTPServer(host="127.0.0.1", port=0)
+    storage.no_handler_status_code = 404
+    storage.start()
+    fake = FakeBrew(httpserver, storage)
+    storage.expect_request(re.compile(r"^/ghcr1/blobs/sha256:[0-9a-f]{64}$")).respond_with_handler(
+        fake._stored
+    )
+    yield fake
     httpserver.clear()
+    storage.clear()
+    storage.stop()
 
 
 def builder_for(http: HttpClient, brew: FakeBrew, **kw: Any) -> HomebrewBuilder:
@@ -268,9 +294,71 @@ def test_no_bottle_for_the_target_platform(http: HttpClient, brew: FakeBrew) -> 
     assert "x86_64_linux" in fail.message and "arm64_sonoma, sonoma" in fail.message
 
 
-def test_index_without_the_platform_image_is_no_bottle(http: HttpClient, brew: FakeBrew) -> None:
-    brew.publish("odd", bottle_tags=("x86_64_linux",), index_tags=("arm64_sonoma",))
-    assert failure_of(builder_for(http, brew).generate("odd", name="odd")).subcategory == "no_bottle"
+def test_bottle_comes_from_the_formula_sha_through_a_cross_host_redirect(
+    http: HttpClient, brew: FakeBrew
+) -> None:
+    """The formula names the blob: no image index or manifest request; GHCR's 307 to its storage
+    host is followed and the storage host never sees the registry's token."""
+    brew.publish("jq", "1.7.1", bins=("jq",))
+    assert recipe_of(builder_for(http, brew).generate("jq", name="jq")).steps[1].params == {
+        "binaries": ("bin/jq",)
+    }
+    paths = [req.path for req, _ in brew.server.log]
+    assert not [p for p in paths if "/manifests/" in p]
+    assert len([p for p in paths if "/blobs/" in p]) == 1
+    assert [req.path for req, _ in brew.storage.log] == [
+        f"/ghcr1/blobs/sha256:{hashlib.sha256(brew.blobs[next(iter(brew.blobs))]).hexdigest()}"
+    ]
+    assert brew.storage_auth_seen == [] and brew.auth_seen == ["Bearer QQ=="]
+
+
+@pytest.mark.parametrize(
+    ("sha", "bottle_field"),
+    [(None, None), ("", "sha256"), ("not-hex", "sha256"), (7, "sha256")],
+)
+def test_missing_null_or_wrong_typed_bottle_sha_is_bad_response(
+    http: HttpClient, brew: FakeBrew, sha: Any, bottle_field: str | None
+) -> None:
+    if bottle_field is None:  # the key is absent
+        doc = {
+            "name": "nosha",
+            "homepage": "https://example.com/demo",
+            "versions": {"stable": "1.0"},
+            "bottle": {"stable": {"rebuild": 0, "files": {"x86_64_linux": {"cellar": ":any", "url": "u"}}}},
+        }
+        brew.server.expect_request("/api/formula/nosha.json").respond_with_json(doc)
+    else:
+        brew.publish("nosha", formula_sha=sha)
+    fail = failure_of(builder_for(http, brew).generate("nosha", name="nosha"))
+    assert (fail.category, fail.subcategory) == ("api_error", "bad_response")
+    assert "'bottle.stable.files.x86_64_linux.sha256'" in fail.message
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"versions": {"stable": None}}, "versions.stable"),
+        ({"versions": {"stable": "1.0"}, "bottle": {"stable": {"files": []}}}, "bottle.stable.files"),
+        ({"versions": {"stable": "1.0"}, "revision": "1"}, "revision"),
+        (
+            {
+                "versions": {"stable": "1.0"},
+                "bottle": {"stable": {"rebuild": None, "files": {"x86_64_linux": {"sha256": "a" * 64}}}},
+                "dependencies": "x",
+            },
+            "dependencies",
+        ),
+    ],
+)
+def test_formula_fields_missing_null_or_wrong_typed(
+    http: HttpClient, brew: FakeBrew, doc: dict[str, Any], field: str
+) -> None:
+    brew.server.expect_request("/api/formula/odd.json").respond_with_json(
+        {"name": "odd", "homepage": "https://x.example"} | doc
+    )
+    fail = failure_of(builder_for(http, brew).generate("odd", name="odd"))
+    assert (fail.category, fail.subcategory) == ("api_error", "bad_response")
+    assert field in fail.message
 
 
 def test_target_platform_is_configurable_and_all_bottles_serve_any(http: HttpClient, brew: FakeBrew) -> None:
@@ -281,13 +369,6 @@ def test_target_platform_is_configurable_and_all_bottles_serve_any(http: HttpCli
     script = recipe_of(builder_for(http, brew).generate("script-tool", name="st"))
     assert script.verify is not None and script.verify.command == "st --version"
     assert script.metadata["dependencies"] == ("ruby",)  # an `all` bottle on Linux: Linux dependencies
-
-
-def test_unannotated_index_reads_the_image_manifest_layer(http: HttpClient, brew: FakeBrew) -> None:
-    brew.publish("plain", bins=("plain",), annotate=False)
-    assert recipe_of(builder_for(http, brew).generate("plain", name="plain")).steps[0].params == {
-        "formula": "plain"
-    }
 
 
 def test_broken_archive_is_archive_extraction_failed(http: HttpClient, brew: FakeBrew) -> None:
@@ -330,11 +411,7 @@ def test_digest_mismatch_is_bad_response(http: HttpClient, brew: FakeBrew) -> No
     brew.publish("tampered", blob=bottle("tampered", "1.0", bins=("other",)))
     fail = failure_of(builder_for(http, brew).generate("tampered", name="tampered"))
     assert (fail.category, fail.subcategory, fail.transient) == ("api_error", "bad_response", True)
-    brew.publish("formula-sha", formula_sha="0" * 64)
-    assert (
-        "differs from the formula's sha256"
-        in failure_of(builder_for(http, brew).generate("formula-sha", name="formula-sha")).message
-    )
+    assert "does not match its sha256 digest" in fail.message
 
 
 def test_unknown_formula_is_not_found_and_http_homepage_fails(http: HttpClient, brew: FakeBrew) -> None:

@@ -1,10 +1,8 @@
-"""Pure reading of Homebrew bottles: the formula's bottle facts, the GHCR image index, the tarball.
+"""Pure reading of Homebrew bottles: the formula's bottle facts and the tarball.
 
-Homebrew publishes each bottle as an OCI image in ``ghcr.io/homebrew/core/<repo>``: the tag is the
-formula's package version (``<stable>[_<revision>]``, ``-<rebuild>`` appended when rebuilt), the
-image index lists one manifest per platform, annotated with ``org.opencontainers.image.ref.name``
-= ``<tag version>.<bottle tag>[.<rebuild>]`` and ``sh.brew.bottle.digest`` = the layer (the bottle
-``.tar.gz``). The tarball holds ``<formula>/<pkg version>/{bin,lib,include,share,...}``.
+Homebrew publishes each bottle as a blob of ``ghcr.io/homebrew/core/<repo>``, named in the formula
+JSON (``bottle.stable.files.<tag>`` = ``{cellar, url, sha256}``, the url ending in
+``/blobs/sha256:<sha256>``). The tarball holds ``<formula>/<pkg version>/{bin,lib,include,share,...}``.
 """
 
 from __future__ import annotations
@@ -23,16 +21,6 @@ from .recipes import EXECUTABLE_RE
 FORMULA_RE = re.compile(r"^[a-z0-9][a-z0-9@+._-]{0,99}$")
 #: A version string we put into a URL path (Homebrew versions: digits, letters, ``._+-``).
 VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
-DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-REF_NAME = "org.opencontainers.image.ref.name"
-BOTTLE_DIGEST = "sh.brew.bottle.digest"
-#: Bottle tag -> OCI platform, for the fallback match when an index carries no ref names.
-PLATFORMS: Mapping[str, tuple[str, str]] = {
-    "x86_64_linux": ("linux", "amd64"),
-    "arm64_linux": ("linux", "arm64"),
-}
 _LIBRARY_SUFFIX = re.compile(r"\.(a|dylib|so|pc)$|\.so\.\d")
 
 
@@ -52,15 +40,6 @@ class BottleFacts:
     @property
     def pkg_version(self) -> str:
         return f"{self.stable}_{self.revision}" if self.revision else self.stable
-
-    @property
-    def image_tag(self) -> str:
-        """The GHCR tag (Homebrew's ``GitHubPackages.version_rebuild`` without a bottle tag)."""
-        return f"{self.pkg_version}-{self.rebuild}" if self.rebuild else self.pkg_version
-
-    def ref_name(self, bottle_tag: str) -> str:
-        suffix = f".{self.rebuild}" if self.rebuild else ""
-        return f"{self.pkg_version}.{bottle_tag}{suffix}"
 
     def bottle_for(self, target: str) -> str | None:
         """The bottle tag serving ``target``: itself, or ``all`` (platform-independent bottles)."""
@@ -92,6 +71,9 @@ def bottle_facts(formula: Mapping[str, Any]) -> BottleFacts:
     if isinstance(stable_bottle, Mapping):
         rebuild = _int(stable_bottle.get("rebuild"), "bottle.stable.rebuild")
         raw_files = stable_bottle.get("files")
+        if raw_files is not None and not isinstance(raw_files, Mapping):
+            kind = type(raw_files).__name__
+            raise BottleFormatError(f"bottle.stable.files: expected an object, got {kind}")
         if isinstance(raw_files, Mapping):
             for tag, info in raw_files.items():
                 if isinstance(tag, str) and re.fullmatch(r"[a-z0-9_]{1,40}", tag):
@@ -104,68 +86,6 @@ def bottle_facts(formula: Mapping[str, Any]) -> BottleFacts:
 def ghcr_repository(formula: str) -> str:
     """The GHCR image name of a formula (Homebrew's ``image_formula_name``: ``@``->``/``, ``+``->``x``)."""
     return formula.replace("@", "/").replace("+", "x")
-
-
-def select_manifest(index: Any, facts: BottleFacts, bottle_tag: str) -> Mapping[str, Any] | None:
-    """The image index entry of ``bottle_tag``: by exact ref name, then ref name suffix, then platform."""
-    manifests = index.get("manifests") if isinstance(index, Mapping) else None
-    if not isinstance(manifests, list):
-        raise BottleFormatError("image index: 'manifests' is not an array")
-    entries = [m for m in manifests if isinstance(m, Mapping)]
-
-    def ref(entry: Mapping[str, Any]) -> str:
-        ann = entry.get("annotations")
-        value = ann.get(REF_NAME) if isinstance(ann, Mapping) else None
-        return value if isinstance(value, str) else ""
-
-    wanted = facts.ref_name(bottle_tag)
-    for entry in entries:
-        if ref(entry) == wanted:
-            return entry
-    suffixes = (f".{bottle_tag}", f".{bottle_tag}.{facts.rebuild}")
-    for entry in sorted(entries, key=ref):
-        name = ref(entry)
-        if name.startswith(facts.stable) and name.endswith(suffixes):
-            return entry
-    platform = PLATFORMS.get(bottle_tag)
-    if platform is not None:
-        for entry in entries:
-            plat = entry.get("platform")
-            if isinstance(plat, Mapping) and (plat.get("os"), plat.get("architecture")) == platform:
-                return entry
-    return None
-
-
-def annotated_digest(entry: Mapping[str, Any]) -> str | None:
-    """The bottle blob digest from the entry's ``sh.brew.bottle.digest`` annotation, if valid."""
-    ann = entry.get("annotations")
-    value = ann.get(BOTTLE_DIGEST) if isinstance(ann, Mapping) else None
-    if isinstance(value, str):
-        digest = value if value.startswith("sha256:") else f"sha256:{value}"
-        if DIGEST_RE.match(digest):
-            return digest
-    return None
-
-
-def manifest_digest(entry: Mapping[str, Any]) -> str:
-    digest = entry.get("digest")
-    if not isinstance(digest, str) or not DIGEST_RE.match(digest):
-        raise BottleFormatError("image index entry: 'digest' is not sha256:<64 hex>")
-    return digest
-
-
-def layer_digest(manifest: Any) -> str:
-    """The digest of the image manifest's (single) gzip tar layer."""
-    layers = manifest.get("layers") if isinstance(manifest, Mapping) else None
-    if not isinstance(layers, list):
-        raise BottleFormatError("image manifest: 'layers' is not an array")
-    for layer in layers:
-        if isinstance(layer, Mapping):
-            digest = layer.get("digest")
-            media = str(layer.get("mediaType", ""))
-            if isinstance(digest, str) and DIGEST_RE.match(digest) and "tar" in media:
-                return digest
-    raise BottleFormatError("image manifest: no tar layer with a sha256 digest")
 
 
 @dataclass(frozen=True, slots=True)

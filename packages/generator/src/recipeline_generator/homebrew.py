@@ -5,12 +5,12 @@ Requests (ecosystem ``homebrew``; bases from ``recipeline_schema.api_base_url``,
 ``RECIPELINE_HOMEBREW_URL`` / ``RECIPELINE_GHCR_URL`` or the constructor):
 1. ``GET <homebrew>/formula/<name>.json``: description, homepage, runtime ``dependencies``,
    ``versions.stable``, ``revision``, ``bottle.stable.{rebuild,files}``;
-2. ``GET <ghcr>/v2/homebrew/core/<repo>/manifests/<tag>`` (OCI image index, anonymous bearer
-   token ``QQ==`` as Homebrew itself sends), the entry of the target bottle tag;
-3. only when that entry has no ``sh.brew.bottle.digest``: ``GET .../manifests/<digest>`` (the
-   image manifest) for its layer;
-4. ``GET <ghcr>/v2/homebrew/core/<repo>/blobs/<digest>``: the bottle, sha256 checked, and its
-   member list read in memory (nothing is extracted to disk).
+2. ``GET <ghcr>/v2/homebrew/core/<repo>/blobs/sha256:<bottle.stable.files.<tag>.sha256>`` with
+   the anonymous bearer token ``QQ==`` (as Homebrew itself sends): the bottle, sha256 checked, and
+   its member list read in memory (nothing is extracted to disk). GHCR answers with a redirect to
+   its signed-URL storage host; the shared ``HttpClient`` drops ``Authorization`` on a redirect
+   to another origin. No image index or manifest is asked for: the formula JSON already names the
+   blob (``bottle.stable.files.<tag>.url`` is ``.../blobs/sha256:<sha256>``).
 """
 
 from __future__ import annotations
@@ -26,19 +26,13 @@ from recipeline_schema.http import ApiError, HttpClient, Response
 
 from .bottle import (
     FORMULA_RE,
-    OCI_INDEX,
-    OCI_MANIFEST,
     ArchiveError,
     BottleContents,
     BottleFacts,
     BottleFormatError,
-    annotated_digest,
     bottle_facts,
     ghcr_repository,
-    layer_digest,
     list_bottle,
-    manifest_digest,
-    select_manifest,
 )
 from .builder_support import (
     InsufficientError,
@@ -60,8 +54,6 @@ DEFAULT_BOTTLE_TAG = "x86_64_linux"
 ANONYMOUS_TOKEN = "QQ=="  # noqa: S105 - public, documented anonymous value, not a secret
 #: Bottles are bigger than API answers; the cap still bounds memory (a 400 MiB bottle fails).
 DEFAULT_MAX_BOTTLE_BYTES = 256 * 1024 * 1024
-_INDEX_TYPES = (OCI_INDEX, "application/vnd.docker.distribution.manifest.list.v2+json", "application/json")
-_MANIFEST_TYPES = (OCI_MANIFEST, "application/vnd.docker.distribution.manifest.v2+json", "application/json")
 
 
 class MissingDependenciesError(Exception):
@@ -222,71 +214,33 @@ class HomebrewBuilder:
             )
         return tuple(sorted({recipe for recipe in found.values() if recipe is not None}))
 
-    def _ghcr_get(
-        self, formula: str, path: str, what: str, *, accept: str | None, max_bytes: int | None
-    ) -> Response:
+    def _ghcr_get(self, formula: str, path: str, what: str, *, max_bytes: int | None) -> Response:
         url = f"{self._ghcr}/v2/homebrew/core/{quote(ghcr_repository(formula), safe='/')}/{path}"
         try:
             return self._http.get(
                 self.ecosystem,
                 url,
-                accept=accept,
                 headers={"Authorization": f"Bearer {ANONYMOUS_TOKEN}"},
                 max_bytes=max_bytes,
             )
         except ApiError as exc:
             raise upstream(exc, f"{what} of {formula}") from None
 
-    def _bottle_digest(self, formula: str, facts: BottleFacts, bottle_tag: str) -> str:
-        what = f"bottle index {facts.image_tag}"
-        resp = self._ghcr_get(
-            formula,
-            f"manifests/{quote(facts.image_tag)}",
-            what,
-            accept=", ".join(_INDEX_TYPES),
-            max_bytes=None,
-        )
-        try:
-            index = resp.json(_INDEX_TYPES)
-            entry = select_manifest(index, facts, bottle_tag)
-        except ApiError as exc:
-            raise upstream(exc, f"{what} of {formula}") from None
-        except BottleFormatError as exc:
-            raise UpstreamError("bad_response", f"{what} of {formula}: {exc}") from None
-        if entry is None:
-            raise InsufficientError(
-                "no_bottle",
-                f"formula {formula}: the bottle index {facts.image_tag} has no {bottle_tag} image",
-            )
-        digest = annotated_digest(entry)
-        if digest is None:
-            try:
-                ref = manifest_digest(entry)
-                manifest = self._ghcr_get(
-                    formula,
-                    f"manifests/{ref}",
-                    "bottle manifest",
-                    accept=", ".join(_MANIFEST_TYPES),
-                    max_bytes=None,
-                ).json(_MANIFEST_TYPES)
-                digest = layer_digest(manifest)
-            except ApiError as exc:
-                raise upstream(exc, f"bottle manifest of {formula}") from None
-            except BottleFormatError as exc:
-                raise UpstreamError("bad_response", f"bottle manifest of {formula}: {exc}") from None
-        expected = facts.files.get(bottle_tag)
-        if expected and digest != f"sha256:{expected}":
+    @staticmethod
+    def _bottle_digest(formula: str, facts: BottleFacts, bottle_tag: str) -> str:
+        """The blob digest the formula names for ``bottle_tag`` (``bottle.stable.files.<tag>.sha256``)."""
+        sha = facts.files.get(bottle_tag)
+        if not sha:
             raise UpstreamError(
                 "bad_response",
-                f"formula {formula}: the {bottle_tag} bottle digest differs from the formula's sha256",
+                f"formula {formula}: 'bottle.stable.files.{bottle_tag}.sha256' "
+                "is missing or not 64 hex digits",
             )
-        return digest
+        return f"sha256:{sha}"
 
     def _contents(self, formula: str, facts: BottleFacts, bottle_tag: str, digest: str) -> BottleContents:
         what = f"bottle {facts.pkg_version}.{bottle_tag}"
-        data = self._ghcr_get(
-            formula, f"blobs/{digest}", what, accept=None, max_bytes=self._max_bottle_bytes
-        ).body
+        data = self._ghcr_get(formula, f"blobs/{digest}", what, max_bytes=self._max_bottle_bytes).body
         if hashlib.sha256(data).hexdigest() != digest.removeprefix("sha256:"):
             raise UpstreamError("bad_response", f"{what} of {formula} does not match its sha256 digest")
         try:
