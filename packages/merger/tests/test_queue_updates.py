@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from recipeline_merger import MergeDecision, QueueMismatchError, apply_decision, decide, reconcile_queue
-from recipeline_schema import Queue, QueueEntry
+from recipeline_schema import Queue, QueueEntry, select_batch
 
 if TYPE_CHECKING:
     from .conftest import Make
@@ -188,3 +188,68 @@ def test_an_entry_whose_pr_was_closed_fails_with_backoff_and_a_dead_batch_s_retu
     assert (e["orphan"].status, e["orphan"].batch_id) == ("pending", None)
     assert "batch 2026-01-28-009 ended before it was merged" in e["orphan"].reason
     assert (counts.success, counts.pr_closed, counts.requeued) == (1, 1, 1)
+
+
+# --- retry by cause: a permanent failure waits for another version of the stage that decided it
+
+
+def test_a_permanent_failure_waits_for_its_producer_and_a_new_version_releases_exactly_those(
+    make: Make,
+) -> None:
+    gen, val = "recipeline-generator 0.3.1", "recipeline-validator 0.2.0"
+    f = make.failure
+    names = ["lib", "verify", "flaky", "gone", "legacy"]
+    queue = make.queue(
+        [make.entry(n, status="in_progress", batch_id=BATCH) for n in names] + [make.entry("idle")]
+    )
+    plan = make.plan([(n, f"cargo:{n}") for n in names])
+    failures = {
+        "lib": dataclasses.replace(
+            f("cargo:lib", "deterministic_insufficient", "library_only", "no bin"), producer=gen
+        ),
+        "flaky": dataclasses.replace(f("cargo:flaky", "api_error", "timeout", "slow"), producer=gen),
+        "gone": dataclasses.replace(f("cargo:gone", "api_error", "not_found", "HTTP 404"), producer=gen),
+        "legacy": f("cargo:legacy", "deterministic_insufficient", "no_bottle", "tsuku said so"),
+    }
+    generation = make.generation(
+        [make.generated("verify", "cargo:verify")]
+        + [make.generated(n, f"cargo:{n}", "failed", failure=failures[n]) for n in failures]
+    )
+    verify_failure = dataclasses.replace(
+        f("cargo:verify", "validation_failed", "verify_pattern_mismatch", "no version"), producer=val
+    )
+    reports = [
+        make.report(make.linux, [make.result("verify", "cargo:verify", "fail", failure=verify_failure)])
+    ]
+    later = make.now + HOUR
+    e = entries(apply_decision(queue, decide(plan, generation, reports), now=later))
+    assert (e["lib"].waits_for, e["lib"].next_retry_at) == (gen, None)
+    assert (e["verify"].waits_for, e["verify"].next_retry_at) == (val, None)
+    for name in ("flaky", "gone", "legacy"):  # transient, upstream-fixable, no producer: backoff
+        assert (e[name].waits_for, e[name].next_retry_at) == ("", later + HOUR), name
+    parked = make.queue(list(e.values()))
+    far = later + 30 * 24 * HOUR
+    assert not {x.name for x in select_batch(parked, now=far, size=10)} & {"lib", "verify"}
+
+    same, counts = reconcile_queue(
+        parked,
+        on_default_branch=set(),
+        live_batches=set(),
+        now=far,
+        versions={"recipeline-generator": "0.3.1"},
+    )
+    assert same is parked and counts.released == 0
+
+    released, counts = reconcile_queue(
+        parked,
+        on_default_branch=set(),
+        live_batches=set(),
+        now=far,
+        versions={"recipeline-generator": "0.3.2", "recipeline-validator": "0.2.0"},
+    )
+    r = entries(released)
+    assert counts.released == 1
+    assert (r["lib"].status, r["lib"].waits_for, r["lib"].failure_count) == ("failed", "", 1)
+    assert r["lib"].reason.startswith("released: recipeline-generator 0.3.1 -> 0.3.2")
+    assert r["verify"].waits_for == val  # the validator did not change
+    assert "lib" in {x.name for x in select_batch(released, now=far, size=10)}

@@ -113,6 +113,7 @@ def test_reconcile_after_a_squash_merge(
         "requeued": 3,
         "unblocked": 0,
         "pr_closed": 0,
+        "released_waiting": 0,
         "released_batches": 3,
         "closed_prs": 0,
         "deleted_branches": 1,

@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from recipeline_schema import InvalidValueError, Queue, QueueEntry, one_line, recipe_path, replace_entries
+from recipeline_schema.retry import release_waiting, waits_for
 
 from .backoff import next_retry_at
 from .decision import MergeDecision, PackageDecision
@@ -60,13 +61,15 @@ def updated_entry(entry: QueueEntry, package: PackageDecision, *, now: dt.dateti
         return entry
     if package.outcome in ("failed", "excluded"):
         count = entry.failure_count + 1
+        producer = "" if package.transient else waits_for(f.failure for f in package.failures)
         return dataclasses.replace(
             entry,
             status="failed",
             failure_count=count,
-            next_retry_at=next_retry_at(now, count, transient=package.transient),
+            next_retry_at=None if producer else next_retry_at(now, count, transient=package.transient),
             blocked_by=(),
             reason=reason,
+            waits_for=producer,
         )
     if package.outcome == "blocked":
         return dataclasses.replace(
@@ -81,6 +84,7 @@ class ReconcileCounts:
     requeued: int = 0  # in_progress entries of a dead batch -> pending
     unblocked: int = 0
     pr_closed: int = 0  # in_progress entries whose PR was closed without merging -> failed
+    released: int = 0  # failed entries that waited for a stage now at another version
 
     def __add__(self, other: ReconcileCounts) -> ReconcileCounts:
         return ReconcileCounts(
@@ -88,6 +92,7 @@ class ReconcileCounts:
             self.requeued + other.requeued,
             self.unblocked + other.unblocked,
             self.pr_closed + other.pr_closed,
+            self.released + other.released,
         )
 
 
@@ -104,6 +109,7 @@ def reconcile_queue(
     now: dt.datetime,
     rolled_back: Collection[str] = (),
     closed: Mapping[tuple[str, str], str] | None = None,
+    versions: Mapping[str, str] | None = None,
 ) -> tuple[Queue, ReconcileCounts]:
     """Statuses from what is true, in this order:
 
@@ -114,7 +120,9 @@ def reconcile_queue(
        is retried later, not at once;
     3. an ``in_progress`` entry whose batch is not live (no batch directory with a plan, no
        manifest: its run died) goes back to ``pending`` without its batch id;
-    4. a ``blocked`` entry whose every ``blocked_by`` recipe is on the default branch is ``pending``.
+    4. a ``blocked`` entry whose every ``blocked_by`` recipe is on the default branch is ``pending``;
+    5. a ``failed`` entry that ``waits_for`` a stage now at another version (``versions``) is
+       released (``recipeline_schema.retry``).
 
     ``on_default_branch`` holds repository paths (``recipes/<x>/<name>.toml``).
     """
@@ -162,9 +170,11 @@ def reconcile_queue(
                 )
             )
             unblocked += 1
-    if not changed:
+    updated = replace_entries(queue, changed, now=now) if changed else queue
+    updated, released = release_waiting(updated, versions or {}, now=now)
+    if updated is queue:
         return queue, ReconcileCounts()
-    return replace_entries(queue, changed, now=now), ReconcileCounts(success, requeued, unblocked, pr_closed)
+    return updated, ReconcileCounts(success, requeued, unblocked, pr_closed, released)
 
 
 def _all_present(names: tuple[str, ...], on_default_branch: Collection[str]) -> bool:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +51,7 @@ from recipeline_schema import (
     recipe_path,
     save,
 )
+from recipeline_schema.retry import running_versions
 
 from .gitrepo import (
     batch_branch,
@@ -94,6 +96,7 @@ class ReconcileResult:
             "requeued": self.counts.requeued,
             "unblocked": self.counts.unblocked,
             "pr_closed": self.counts.pr_closed,
+            "released_waiting": self.counts.released,
             "released_batches": self.released_batches,
             "closed_prs": self.closed_prs,
             "deleted_branches": self.deleted_branches,
@@ -119,8 +122,14 @@ def reconcile(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     publisher: PullRequestPublisher | None = None,
     remote: str | None = None,
+    versions: Mapping[str, str] | None = None,
 ) -> ReconcileResult:
-    """Converge every ``data/queues/priority-queue-*.json`` (see the module doc)."""
+    """Converge every ``data/queues/priority-queue-*.json`` (see the module doc).
+
+    ``versions`` (default: the installed stages, ``retry.running_versions``) releases the
+    entries that waited for another version of the stage that failed them.
+    """
+    versions = running_versions() if versions is None else versions
     layout = Layout(Path(root))
     publisher = publisher or default_publisher(layout)
     remote = remote or str(getattr(publisher, "git_remote", "origin"))
@@ -167,6 +176,7 @@ def reconcile(
                 now=now,
                 rolled_back=rolled_back,
                 closed=survey.closed,
+                versions=versions,
             )
             if updated is not queue:
                 save(updated, path)

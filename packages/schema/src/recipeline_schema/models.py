@@ -67,6 +67,13 @@ class QueueEntry:
         default=(), metadata=meta("missing recipes (status blocked)", items={"pattern": NAME_PATTERN})
     )
     reason: str = field(default="", metadata=meta("why skipped/excluded/requires_manual"))
+    waits_for: str = field(
+        default="",
+        metadata=meta(
+            "a permanent failure's producer, '<distribution> <version>': the entry is not retried "
+            "until another version of that stage runs (ARCHITECTURE §12.2; see taxonomy.waits_for)"
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +101,9 @@ class Failure:
     blocked_by: tuple[str, ...] = field(default=(), metadata=meta(items={"pattern": NAME_PATTERN}))
     transient: bool = False
     exit_code: int | None = None
+    producer: str = field(
+        default="", metadata=meta("the stage that recorded it, '<distribution> <version>' ('' unknown)")
+    )
 
     def __post_init__(self) -> None:
         if not is_valid(self.category, self.subcategory):
@@ -118,6 +128,7 @@ class Failure:
         timestamp: dt.datetime,
         blocked_by: tuple[str, ...] = (),
         exit_code: int | None = None,
+        producer: str = "",
     ) -> Failure:
         """Build a failure with a cleaned one-line message and ``transient`` from the taxonomy."""
         return cls(
@@ -129,6 +140,7 @@ class Failure:
             blocked_by=tuple(sorted(set(blocked_by))),
             transient=is_transient(category, subcategory) if is_valid(category, subcategory) else False,
             exit_code=exit_code,
+            producer=producer,
         )
 
 

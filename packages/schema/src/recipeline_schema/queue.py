@@ -37,9 +37,11 @@ def is_eligible(
 
     pending and failed entries are eligible once ``next_retry_at`` has passed; an
     ``in_progress`` entry only when ``live_batches`` is given and its batch is not in it
-    (its batch vanished). Every other status is not the batch's to touch.
+    (its batch vanished). An entry that ``waits_for`` another version of a stage is not
+    eligible at all (``retry.release_waiting`` frees it). Every other status is not the
+    batch's to touch.
     """
-    if entry.priority > tier:
+    if entry.priority > tier or entry.waits_for:
         return False
     if entry.next_retry_at is not None and entry.next_retry_at > now:
         return False

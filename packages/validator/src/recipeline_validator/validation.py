@@ -31,6 +31,7 @@ from recipeline_schema import (
     parse_environment,
     save,
 )
+from recipeline_schema.retry import producer
 
 from . import sandbox, workdirs
 from .checks import check_recipe
@@ -42,6 +43,8 @@ from .tsuku import TsukuOptions, run_tsuku
 from .verify import verify_spec
 
 Clock = Callable[[], dt.datetime]
+#: What this stage's failures name as their producer (a new version releases the entries they parked).
+PRODUCER = producer("recipeline-validator")
 
 
 def utc_now() -> dt.datetime:
@@ -135,6 +138,7 @@ def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) 
             timestamp=settings.now(),
             blocked_by=blocked_by,
             exit_code=exit_code,
+            producer=PRODUCER,
         )
 
     if item.text is None:
@@ -202,7 +206,12 @@ def _guarded(item: RecipeInput, env: Environment, settings: RunSettings) -> Reci
             duration_seconds=round(time.monotonic() - started, 3),
             safety=SafetyVerdict(auto_merge=False, findings=("not analysed: validator error",)),
             failure=Failure.create(
-                item.package_id, "validation_failed", "install_failed", message, timestamp=settings.now()
+                item.package_id,
+                "validation_failed",
+                "install_failed",
+                message,
+                timestamp=settings.now(),
+                producer=PRODUCER,
             ),
         )
 
