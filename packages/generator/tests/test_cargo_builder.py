@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -127,20 +129,150 @@ def test_prerelease_only_crate_uses_its_newest_prerelease(cargo: CargoBuilder, c
     assert isinstance(recipe, Recipe) and recipe.steps[0].params["executables"] == ("a",)
 
 
-def test_versions_and_bin_names_from_the_older_endpoints(cargo: CargoBuilder, crates: HTTPServer) -> None:
-    serve(crates, "legacy", crate_doc("legacy", None))
-    crates.expect_request("/api/v1/crates/legacy/versions").respond_with_json(
-        {"versions": [{"num": "2.0.0", "yanked": False}, {"num": "1.0.0", "yanked": False}], "meta": {}}
+def crate_file(name: str, num: str, files: dict[str, str]) -> bytes:
+    """A ``.crate`` as ``cargo package`` writes it: a gzipped tar of ``<name>-<num>/...``."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for path, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(path if path.startswith("../") else f"{name}-{num}/{path}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+@pytest.fixture
+def static_host() -> Iterator[HTTPServer]:
+    """A second server standing in for crates.io's static download host."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.no_handler_status_code = 404
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+def serve_crate(crates: HTTPServer, static: HTTPServer, name: str, num: str, data: bytes) -> None:
+    """``/api/v1/crates/<name>/<num>/download`` answers 302 to the static host, as crates.io does."""
+    location = static.url_for(f"/crates/{name}/{name}-{num}.crate")
+    crates.expect_request(f"/api/v1/crates/{name}/{num}/download").respond_with_data(
+        "", status=302, headers={"Location": location}
     )
-    crates.expect_request("/api/v1/crates/legacy/2.0.0").respond_with_json(
-        {"version": version("2.0.0", ["zeta", "alpha", "legacy"])}
+    static.expect_request(f"/crates/{name}/{name}-{num}.crate").respond_with_data(
+        data, content_type="application/gzip"
     )
 
-    recipe = cargo.generate("legacy", name="legacy")
 
-    assert isinstance(recipe, Recipe)
-    assert recipe.steps[0].params["executables"] == ("alpha", "legacy", "zeta")
+#: What crates.io answers for a version published before it analysed targets (mid-2024).
+def old_version(num: str) -> dict[str, Any]:
+    return {
+        "id": 1,
+        "crate": "x",
+        "num": num,
+        "dl_path": f"/api/v1/crates/x/{num}/download",
+        "yanked": False,
+        "bin_names": None,
+        "has_lib": None,
+        "lib_links": None,
+        "crate_size": 1000,
+        "edition": None,
+        "rust_version": None,
+    }
+
+
+def test_null_bin_names_read_the_crate_archive_as_cargo_does(
+    cargo: CargoBuilder, crates: HTTPServer, static_host: HTTPServer
+) -> None:
+    serve(crates, "legacy", crate_doc("legacy", [old_version("2.0.0"), old_version("1.0.0")]))
+    manifest = (
+        '[package]\nname = "legacy"\nversion = "2.0.0"\nedition = "2021"\n\n'
+        '[[bin]]\nname = "zeta"\npath = "tools/z.rs"\n\n'
+        '[[bin]]\nname = "gui"\nrequired-features = ["gui"]\n\n[features]\ndefault = []\ngui = []\n'
+    )
+    files = {
+        "Cargo.toml": manifest,
+        "Cargo.toml.orig": "not read",
+        "src/main.rs": "fn main() {}",
+        "src/bin/alpha.rs": "fn main() {}",
+        "src/bin/beta/main.rs": "fn main() {}",
+        "src/bin/beta/helper.rs": "",
+        "src/bin/gui.rs": "fn main() {}",
+        "tools/z.rs": "fn main() {}",
+    }
+    serve_crate(crates, static_host, "legacy", "2.0.0", crate_file("legacy", "2.0.0", files))
+
+    recipe = recipe_of(cargo.generate("legacy", name="legacy"))
+
+    assert recipe.steps[0].params["executables"] == ("alpha", "beta", "legacy", "zeta")
     assert recipe.verify is not None and recipe.verify.command == "legacy --version"
+    paths = [req.path for req, _ in crates.log]
+    assert "/api/v1/crates/legacy/2.0.0" not in paths  # the per-version answer has the same null
+
+
+@pytest.mark.parametrize(
+    ("manifest", "files", "outcome"),
+    [
+        # autobins = false: only [[bin]] tables count
+        (
+            '[package]\nname = "t"\nversion = "1.0.0"\nautobins = false\n',
+            {"src/main.rs": ""},
+            "binary_discovery_failed",
+        ),
+        # the 2015 edition turns inference off when a [[bin]] is written
+        (
+            '[package]\nname = "t"\nversion = "1.0.0"\n\n[[bin]]\nname = "only"\n',
+            {"src/main.rs": ""},
+            ("only",),
+        ),
+        (
+            '[package]\nname = "t"\nversion = "1.0.0"\nedition = "2018"\n\n[[bin]]\nname = "x"\n',
+            {"src/main.rs": ""},
+            ("t", "x"),
+        ),
+        ('[package]\nname = "t"\nversion = "1.0.0"\n', {"src/lib.rs": ""}, "library_only"),
+        ('[package]\nname = "other"\nversion = "1.0.0"\n', {"src/main.rs": ""}, "archive_extraction_failed"),
+        (
+            '[package]\nname = "t"\nversion = "1.0.0"\n\n[[bin]]\npath = "src/main.rs"\n',
+            {},
+            "archive_extraction_failed",
+        ),
+        ("[package\nname = ", {}, "archive_extraction_failed"),
+        (None, {"src/main.rs": ""}, "archive_extraction_failed"),
+        ('[package]\nname = "t"\nversion = "1.0.0"\n', {"../../escape": ""}, "archive_extraction_failed"),
+    ],
+)
+def test_crate_archive_rules(
+    cargo: CargoBuilder,
+    crates: HTTPServer,
+    static_host: HTTPServer,
+    manifest: str | None,
+    files: dict[str, str],
+    outcome: Any,
+) -> None:
+    serve(crates, "t", crate_doc("t", [old_version("1.0.0")]))
+    content = ({"Cargo.toml": manifest} if manifest is not None else {}) | files
+    serve_crate(crates, static_host, "t", "1.0.0", crate_file("t", "1.0.0", content))
+
+    result = cargo.generate("t", name="t")
+
+    if isinstance(outcome, tuple):
+        assert recipe_of(result).steps[0].params["executables"] == outcome
+    else:
+        failure = failure_of(result)
+        assert (failure.category, failure.subcategory) == ("deterministic_insufficient", outcome)
+        assert "t-1.0.0.crate" in failure.message or outcome != "archive_extraction_failed"
+
+
+def test_a_crate_that_is_not_gzip_and_a_missing_download(
+    cargo: CargoBuilder, crates: HTTPServer, static_host: HTTPServer
+) -> None:
+    serve(crates, "t", crate_doc("t", [old_version("1.0.0")]))
+    serve_crate(crates, static_host, "t", "1.0.0", b"<html>not a crate</html>")
+    assert failure_of(cargo.generate("t", name="t")).subcategory == "archive_extraction_failed"
+    serve(crates, "gone", crate_doc("gone", [old_version("1.0.0")]))
+    failure = failure_of(cargo.generate("gone", name="gone"))
+    assert (failure.category, failure.subcategory) == ("api_error", "not_found")
+    assert failure.message.startswith("gone-1.0.0.crate: HTTP 404")
 
 
 def test_library_crate_is_library_only(cargo: CargoBuilder, crates: HTTPServer) -> None:
@@ -152,15 +284,15 @@ def test_library_crate_is_library_only(cargo: CargoBuilder, crates: HTTPServer) 
     assert failure.package_id == "cargo:serde" and not failure.transient
 
 
-def test_no_bin_names_without_lib_facts_is_binary_discovery_failed(
+def test_empty_bin_names_without_lib_facts_is_binary_discovery_failed(
     cargo: CargoBuilder, crates: HTTPServer
 ) -> None:
-    serve(crates, "odd", crate_doc("odd", [version("1.0.0", None, has_lib=None)]))
+    serve(crates, "odd", crate_doc("odd", [version("1.0.0", [], has_lib=None)]))
 
     failure = failure_of(cargo.generate("odd", name="odd"))
 
     assert failure.subcategory == "binary_discovery_failed"
-    assert "no bin_names" in failure.message
+    assert "bin_names is empty" in failure.message
 
 
 def test_everything_yanked_is_archive_extraction_failed(cargo: CargoBuilder, crates: HTTPServer) -> None:
@@ -231,14 +363,22 @@ def test_unknown_crate_is_api_error_not_found(cargo: CargoBuilder, crates: HTTPS
         {"no_crate": {}},
         crate_doc("bad", [version("1.0.0", ["ok"])])
         | {"versions": [{"num": "1.0.0", "yanked": False, "bin_names": "rg"}]},
+        crate_doc("bad", [version("1.0.0", ["ok"])])
+        | {"versions": [{"num": "1.0.0", "yanked": False, "bin_names": [1]}]},
+        crate_doc("bad", [version("1.0.0", ["ok"])])
+        | {"versions": [{"num": "1.0.0", "yanked": False, "bin_names": [], "has_lib": "yes"}]},
+        crate_doc("bad", [version("1.0.0", ["ok"])]) | {"versions": {"num": "1.0.0"}},
     ],
 )
 def test_malformed_answers_are_bad_response(cargo: CargoBuilder, crates: HTTPServer, doc: Any) -> None:
     crates.expect_request("/api/v1/crates/bad").respond_with_json(doc)
+    crates.expect_request("/api/v1/crates/bad/versions").respond_with_json({"versions": None, "meta": {}})
 
     failure = failure_of(cargo.generate("bad", name="bad"))
 
     assert (failure.category, failure.subcategory, failure.transient) == ("api_error", "bad_response", True)
+    if isinstance(doc, dict) and "crate" in doc and isinstance(doc.get("versions"), list):
+        assert "'versions[0]." in failure.message
 
 
 def test_rate_limited_answer_is_rate_limited(cargo: CargoBuilder, crates: HTTPServer) -> None:

@@ -88,15 +88,20 @@ class FakeMetaCpan:
             wanted = f'release:"{name}" AND author:{author} AND directory:false AND (level:0 OR level:1)'
             listed = files if query == wanted else []
             keys = request.args.get("_source", "").split(",")
-            hits = []
+            hits: list[dict[str, Any]] = []
             for path in listed:
                 full = {"path": path, "mime": metacpan_mime(path, known_scripts)}
                 source = {k: full[k] for k in keys if k in full and full[k] is not None}
-                hit = {"_index": "cpan_v1_01", "_id": f"id-{path}", "_score": 1.0, "_source": source}
+                hit: dict[str, Any] = {
+                    "_index": "cpan_v1_01",
+                    "_id": f"id-{path}",
+                    "_score": 1.0,
+                    "_source": source,
+                }
                 hits.append(hit if hit_source is None else hit | {"_source": hit_source})
             count = {"value": len(hits), "relation": "eq"} if total is None else total
-            body = json.dumps({"took": 3, "timed_out": False, "hits": {"total": count, "hits": hits}})
-            return Response(body, 200, content_type="application/json")
+            answer = {"took": 3, "timed_out": False, "hits": {"total": count, "hits": hits}}
+            return Response(json.dumps(answer), 200, content_type="application/json")
 
         self.server.expect_request("/v1/file/_search").respond_with_handler(search)
 

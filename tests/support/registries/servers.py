@@ -78,8 +78,10 @@ class CargoRegistry(Registry):
         )
 
     def publish(
-        self, name: str, version: str, crate: bytes, *, bin_names: list[str], description: str
+        self, name: str, version: str, crate: bytes, *, bin_names: list[str] | None, description: str
     ) -> None:
+        """Publish a crate; ``bin_names=None`` answers as crates.io does for versions it never
+        analysed (published before mid-2024): ``bin_names`` and ``has_lib`` are ``null``."""
         doc = {
             "crate": {
                 "id": name,
@@ -90,7 +92,16 @@ class CargoRegistry(Registry):
                 "documentation": None,
                 "max_version": version,
             },
-            "versions": [{"num": version, "yanked": False, "bin_names": bin_names, "has_lib": False}],
+            "versions": [
+                {
+                    "num": version,
+                    "yanked": False,
+                    "bin_names": bin_names,
+                    "has_lib": None if bin_names is None else False,
+                    "dl_path": f"/api/v1/crates/{name}/{version}/download",
+                    "crate_size": len(crate),
+                }
+            ],
         }
         line = {
             "name": name,

@@ -4,7 +4,12 @@ Requests, all through the shared ``HttpClient`` (ecosystem ``cargo``), against t
 base URL from ``recipeline_schema.api_base_url("cargo")`` (``RECIPELINE_CARGO_URL`` overrides):
 1. ``GET <api>/crates/<name>``: the crate (description, homepage, repository) and its versions;
    ``GET <api>/crates/<name>/versions`` when that answer carries no version list;
-2. ``GET <api>/crates/<name>/<version>`` only when the chosen version has no ``bin_names`` field.
+2. only when the chosen version's ``bin_names`` is ``null`` or absent (crates.io analyses targets
+   only for versions published since mid-2024; older ones answer ``null``, also from the
+   per-version endpoint, which is therefore never asked): ``GET <api>/crates/<name>/<version>/
+   download`` (crates.io redirects it to its static host), the ``.crate`` read whole under a
+   32 MiB cap, and its binaries decided from ``Cargo.toml`` and ``src/`` as cargo does
+   (``crate_archive``).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from recipeline_schema import Recipe
+from recipeline_schema.http import ApiError
 
 from .builder_support import (
     ApiBuilder,
@@ -25,7 +31,9 @@ from .builder_support import (
     hosts,
     safe_executables,
     text_field,
+    upstream,
 )
+from .crate_archive import CrateArchiveError, CrateTargets, read_crate
 from .recipes import install_recipe
 
 #: crates.io's rule for crate names (ASCII letter first, then letters, digits, ``-``, ``_``).
@@ -35,6 +43,9 @@ _SEMVER = re.compile(
 )
 
 SemverKey = tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]
+#: A ``.crate`` is read whole (gzip has no random access); crates.io refuses uploads over 10 MB
+#: unless raised for a crate, so this cap leaves room and still bounds memory.
+MAX_CRATE_BYTES = 32 * 1024 * 1024
 
 
 def semver_key(text: str) -> SemverKey | None:
@@ -94,20 +105,21 @@ class CargoBuilder(ApiBuilder):
                 "archive_extraction_failed", f"crate {crate} has no non-yanked version with a SemVer number"
             )
         num = text_field(chosen, "num")
-        if "bin_names" not in chosen:  # older API answers: the version's own endpoint has it
-            full = self._get(f"crates/{base}/{quote(num, safe='')}", f"crate {crate} {num}").get("version")
-            chosen = full if isinstance(full, Mapping) else chosen
-        bins = chosen.get("bin_names")
-        if bins is not None and (not isinstance(bins, list) or not all(isinstance(b, str) for b in bins)):
-            raise UpstreamError("bad_response", f"crate {crate} {num}: 'bin_names' is not a list of strings")
-        if not bins:
-            if chosen.get("has_lib") is True:
+        targets = self._targets(crate, num, chosen, versions.index(chosen))
+        targets_source = (
+            "bin_names is empty"
+            if chosen.get("bin_names") is not None
+            else "Cargo.toml and src/ of the .crate"
+        )
+        if not targets.binaries:
+            if targets.has_lib:
                 raise InsufficientError(
-                    "library_only", f"crate {crate} {num} is a library: no bin targets (bin_names empty)"
+                    "library_only", f"crate {crate} {num} is a library: no bin targets ({targets_source})"
                 )
             raise InsufficientError(
-                "binary_discovery_failed", f"crate {crate} {num} lists no bin_names (no bin targets known)"
+                "binary_discovery_failed", f"crate {crate} {num} has no bin targets ({targets_source})"
             )
+        bins = targets.binaries
         executables = safe_executables(bins, f"crate {crate} {num}")
         homepage = first_https(
             (text_field(info, key) for key in ("homepage", "repository", "documentation")),
@@ -128,3 +140,32 @@ class CargoBuilder(ApiBuilder):
             homepage=homepage,
             project=crate,
         )
+
+    def _targets(self, crate: str, num: str, version: Mapping[str, Any], position: int) -> CrateTargets:
+        """Binaries: ``bin_names``/``has_lib`` when crates.io analysed the version, else the ``.crate``."""
+        bins = version.get("bin_names")
+        if bins is None:
+            return self._crate_targets(crate, num)
+        if not isinstance(bins, list) or not all(isinstance(b, str) for b in bins):
+            raise UpstreamError(
+                "bad_response",
+                f"crate {crate}: 'versions[{position}].bin_names' is not null or a list of strings",
+            )
+        has_lib = version.get("has_lib")
+        if has_lib is not None and not isinstance(has_lib, bool):
+            raise UpstreamError(
+                "bad_response", f"crate {crate}: 'versions[{position}].has_lib' is not null or a boolean"
+            )
+        return CrateTargets(tuple(bins), has_lib is True)
+
+    def _crate_targets(self, crate: str, num: str) -> CrateTargets:
+        what = f"{crate}-{num}.crate"
+        url = f"{self.api_url}/crates/{quote(crate, safe='')}/{quote(num, safe='')}/download"
+        try:
+            data = self._http.get(self.ecosystem, url, max_bytes=MAX_CRATE_BYTES).body
+        except ApiError as exc:
+            raise upstream(exc, what) from None
+        try:
+            return read_crate(data, crate, num)
+        except CrateArchiveError as exc:
+            raise InsufficientError("archive_extraction_failed", f"{what}: {exc}") from None
