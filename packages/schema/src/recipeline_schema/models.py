@@ -215,6 +215,8 @@ class SeedingRun:
     errors: tuple[str, ...] = ()
     exit_code: int = field(default=0, metadata=meta(enum=[0, 1, 2]))
     dry_run: bool = False
+    #: ``name: reason`` for every package read and not added (not a tool, already queued, ...)
+    not_added: tuple[str, ...] = ()
 
 
 # --- 3.5 control --------------------------------------------------------------------------

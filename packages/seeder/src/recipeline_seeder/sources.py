@@ -46,6 +46,8 @@ class Harvest:
     candidates: tuple[Candidate, ...]
     attempted: tuple[str, ...]
     failures: tuple[SourceFailure, ...]
+    #: ``name: reason`` of every package a source read and did not propose (a library, a bad row)
+    dropped: tuple[str, ...] = ()
 
     @property
     def all_failed(self) -> bool:
@@ -57,6 +59,7 @@ def harvest(sources: Iterable[Source]) -> Harvest:
     candidates: list[Candidate] = []
     attempted: list[str] = []
     failures: list[SourceFailure] = []
+    dropped: list[str] = []
     for source in sources:
         attempted.append(source.name)
         try:
@@ -64,5 +67,9 @@ def harvest(sources: Iterable[Source]) -> Harvest:
         except (SourceError, OSError) as exc:
             failures.append(SourceFailure(source.name, one_line(str(exc) or type(exc).__name__)))
             continue
+        finally:
+            # sources that check packages one by one say which they left out (``Drop``s)
+            for drop in getattr(source, "dropped", ()):
+                dropped.append(one_line(f"{drop.name}: {drop.reason}"))
         candidates.extend(got)
-    return Harvest(tuple(candidates), tuple(attempted), tuple(failures))
+    return Harvest(tuple(candidates), tuple(attempted), tuple(failures), tuple(dropped))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from recipeline_schema import SeedingRun, utc
+from recipeline_schema import SeedingRun, one_line, utc
 
 from .candidates import MergeReport
 from .sources import Harvest
@@ -41,6 +41,16 @@ def error_messages(harvest: Harvest, report: MergeReport) -> tuple[str, ...]:
     return tuple(messages)
 
 
+def not_added(harvest: Harvest, report: MergeReport) -> tuple[str, ...]:
+    """``name: reason`` for every package read and not added: dropped by its source (a library,
+    not a tool), skipped or rejected by the merge."""
+    return (
+        *harvest.dropped,
+        *(one_line(f"{s.candidate.name}: {s.reason}") for s in report.skipped),
+        *(one_line(f"{r.candidate.name}: rejected: {r.reason}") for r in report.rejected),
+    )
+
+
 def seeding_run(
     ecosystem: str, harvest: Harvest, report: MergeReport, *, now: dt.datetime, dry_run: bool = False
 ) -> SeedingRun:
@@ -57,6 +67,7 @@ def seeding_run(
         new_packages=len(report.added),
         skipped=len(report.skipped) + len(report.rejected),
         errors=error_messages(harvest, report),
+        not_added=not_added(harvest, report),
         exit_code=exit_code(harvest, report),
         dry_run=dry_run,
     )

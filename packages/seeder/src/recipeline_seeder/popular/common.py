@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from recipeline_schema.http import ApiError, HttpClient
 
@@ -21,6 +21,8 @@ from ..config import SourceSettings
 from ..errors import SourceError
 
 log = logging.getLogger("recipeline_seeder")
+
+T = TypeVar("T")
 
 #: Media types accepted for JSON bodies (some APIs label JSON as text).
 JSON_TYPES = ("application/json",)
@@ -33,6 +35,14 @@ class Row:
     name: str
     identifier: str
     popularity: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """A package the source read and did not propose, and why (for the seeding-run record)."""
+
+    name: str
+    reason: str
 
 
 class FormatError(Exception):
@@ -51,6 +61,8 @@ class ApiSource(ABC):
         self.client = client
         self.base_url = base_url.rstrip("/")
         self.settings = settings
+        #: packages read and not proposed (libraries, bad rows, failed per-item checks)
+        self.dropped: list[Drop] = []
 
     @property
     def name(self) -> str:
@@ -59,6 +71,7 @@ class ApiSource(ABC):
     def fetch(self) -> tuple[Candidate, ...]:
         """Candidates in the API's order, at most ``settings.max_candidates``."""
         out: list[Candidate] = []
+        self.dropped = []
         try:
             for row in self.rows():
                 if len(out) >= self.settings.max_candidates:
@@ -73,6 +86,10 @@ class ApiSource(ABC):
                     )
                 )
         except ApiError as exc:
+            if exc.status in (404, 410):
+                raise SourceError(
+                    f"api_error/{exc.subcategory}: the endpoint is gone (HTTP {exc.status}): {exc}"
+                ) from None
             raise SourceError(f"api_error/{exc.subcategory}: {exc}") from None
         except FormatError as exc:
             raise SourceError(f"api_error/bad_response: GET {exc}") from None
@@ -81,6 +98,21 @@ class ApiSource(ABC):
     @abstractmethod
     def rows(self) -> Iterator[Row]:
         """The API's packages, most popular first."""
+
+    def drop(self, name: str, reason: str) -> None:
+        """Record (and log) a package read and not proposed."""
+        self.dropped.append(Drop(name, reason))
+        skip_row(self.label, name, reason)
+
+    def checked(self, name: str, check: Callable[[], T]) -> T | None:
+        """``check()`` for one package; a request or format failure drops that package only."""
+        try:
+            return check()
+        except ApiError as exc:
+            self.drop(name, f"api_error/{exc.subcategory}: {exc}")
+        except FormatError as exc:
+            self.drop(name, f"api_error/bad_response: GET {exc}")
+        return None
 
     def get_json(self, url: str, *, content_types: tuple[str, ...] = JSON_TYPES) -> Any:
         """GET ``url`` as JSON under the shared client's rules (rate limit, retries, cap)."""

@@ -19,7 +19,7 @@ from ..candidates import Candidate
 from ..config import SourceSettings
 from ..errors import SourceError
 from .cargo import CargoSource
-from .common import ApiSource
+from .common import ApiSource, Drop
 from .cpan import CpanSource
 from .go import GoSource
 from .homebrew import CaskSource, HomebrewSource
@@ -53,19 +53,24 @@ _LABELS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
 class LazySource:
     """A source built when fetched, so that a missing endpoint is one failed source."""
 
-    name: str
-    build: Callable[[], ApiSource]
+    def __init__(self, name: str, build: Callable[[], ApiSource]) -> None:
+        self.name = name
+        self.build = build
+        #: what the last fetch read and did not propose
+        self.dropped: tuple[Drop, ...] = ()
 
     def fetch(self) -> tuple[Candidate, ...]:
         try:
             source = self.build()
         except EndpointError as exc:
             raise SourceError(str(exc)) from None
-        return source.fetch()
+        try:
+            return source.fetch()
+        finally:
+            self.dropped = tuple(source.dropped)
 
 
 def popularity_source(
