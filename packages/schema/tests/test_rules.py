@@ -237,3 +237,17 @@ def test_current_time_is_the_clock_unless_recipeline_now_fixes_it() -> None:
     assert before <= rs.current_time({}) <= dt.datetime.now(dt.UTC)
     with pytest.raises(rs.InvalidValueError, match="RECIPELINE_NOW is '10:17'"):
         rs.current_time({"RECIPELINE_NOW": "10:17"})
+
+
+def test_the_ecosystem_table_has_one_row_per_ecosystem_and_derives_the_other_tables() -> None:
+    from recipeline_schema.ecosystems import ACTION_PACKAGES, ECOSYSTEM_INFO, ECOSYSTEM_TABLE
+    from recipeline_schema.http import DEFAULT_RATE_LIMITS
+
+    assert tuple(row.id for row in ECOSYSTEM_TABLE) == rs.ECOSYSTEMS
+    assert sorted(rs.ROTATION) == sorted(rs.ECOSYSTEMS)
+    assert rs.normalize_ecosystem("crates.io") == "cargo" and rs.normalize_ecosystem("Brew") == "homebrew"
+    assert ECOSYSTEM_INFO["cask"].display_name == "Homebrew Cask"
+    assert str(DEFAULT_RATE_LIMITS["rubygems"]) == "10/60s" and str(DEFAULT_RATE_LIMITS["pypi"]) == "1/1s"
+    assert ACTION_PACKAGES["cargo_install"] == ("cargo", "crate") and "app_bundle" not in ACTION_PACKAGES
+    keys = [key for row in ECOSYSTEM_TABLE for key, _ in row.endpoints]
+    assert len(keys) == len(set(keys)) and set(keys) == set(rs.API_BASE_URLS)

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from recipeline_schema import Gate
+from recipeline_schema.ecosystems import ECOSYSTEM_TABLE
 
 from .decision import CHECKS_DEFERRED, MergeDecision, PackageDecision
 from .gitrepo import batch_branch
 from .records import is_macos
 
-DISPLAY_NAMES = {
-    "homebrew": "Homebrew",
-    "cask": "Homebrew Cask",
-    "cargo": "Cargo",
-    "npm": "npm",
-    "pypi": "PyPI",
-    "rubygems": "RubyGems",
-    "go": "Go",
-    "cpan": "CPAN",
-}
+DISPLAY_NAMES = {row.id: row.display_name for row in ECOSYSTEM_TABLE}
 
 
 def success_rate(decision: MergeDecision) -> float:

@@ -14,17 +14,107 @@ ECOSYSTEMS: tuple[Ecosystem, ...] = get_args(Ecosystem)
 #: Order of the hourly rotation (``--ecosystem auto``): UTC hour mod 8 indexes this tuple.
 ROTATION: tuple[Ecosystem, ...] = ("homebrew", "cargo", "npm", "pypi", "rubygems", "go", "cpan", "cask")
 
-ALIASES: dict[str, str] = {
-    "crates.io": "cargo",
-    "crates": "cargo",
-    "gem": "rubygems",
-    "gems": "rubygems",
-    "pip": "pypi",
-    "python": "pypi",
-    "brew": "homebrew",
-    "homebrew-cask": "cask",
-    "golang": "go",
-    "metacpan": "cpan",
+
+@dataclass(frozen=True, slots=True)
+class EcosystemInfo:
+    """What every stage needs to know about one ecosystem, in one row of ``ECOSYSTEM_TABLE``.
+
+    Adding an ecosystem is a row here plus its builder (generator), its popularity source
+    (seeder) and its install backend (validator); endpoints, HTTP limits, aliases, display
+    names and the validator's action rules are derived from the row.
+    """
+
+    id: Ecosystem
+    display_name: str
+    #: other names found in tsuku's data and in operators' hands (``crates.io``, ``brew``)
+    aliases: tuple[str, ...]
+    #: endpoint key -> default base URL (``RECIPELINE_<KEY>_URL`` overrides one); PyPI's and
+    #: npm's registries come from the user's pip and npm configuration instead
+    endpoints: tuple[tuple[str, str], ...]
+    #: requests per period per host (ARCHITECTURE §5), as ``(calls, seconds)``
+    rate_limit: tuple[int, float]
+    #: the install action its recipes use, and that action's parameter naming the package
+    action: str
+    package_parameter: str | None
+    #: what the seeder ranks this ecosystem's candidates by (shown in seeding records)
+    popularity: str
+
+
+ECOSYSTEM_TABLE: tuple[EcosystemInfo, ...] = (
+    EcosystemInfo(
+        "homebrew",
+        "Homebrew",
+        ("brew",),
+        (("homebrew", "https://formulae.brew.sh/api"), ("ghcr", "https://ghcr.io")),
+        (1, 1.0),
+        "homebrew",
+        "formula",
+        "installs on request (30 days)",
+    ),
+    EcosystemInfo(
+        "cask", "Homebrew Cask", ("homebrew-cask",), (), (1, 1.0), "app_bundle", None, "installs (30 days)"
+    ),
+    EcosystemInfo(
+        "cargo",
+        "Cargo",
+        ("crates.io", "crates"),
+        (("cargo", "https://crates.io/api/v1"), ("cargo_index", "https://index.crates.io")),
+        (1, 1.0),
+        "cargo_install",
+        "crate",
+        "recent downloads",
+    ),
+    EcosystemInfo("npm", "npm", (), (), (1, 1.0), "npm_install", "package", "weekly downloads"),
+    EcosystemInfo(
+        "pypi",
+        "PyPI",
+        ("pip", "python"),
+        (("top_pypi", "https://hugovk.github.io/top-pypi-packages"),),
+        (1, 1.0),
+        "pipx_install",
+        "package",
+        "downloads (30 days)",
+    ),
+    EcosystemInfo(
+        "rubygems",
+        "RubyGems",
+        ("gem", "gems"),
+        (
+            ("rubygems", "https://rubygems.org/api/v1"),
+            ("rubygems_v2", "https://rubygems.org/api/v2"),
+            ("rubygems_source", "https://rubygems.org"),
+        ),
+        (10, 60.0),
+        "gem_install",
+        "gem",
+        "downloads",
+    ),
+    EcosystemInfo(
+        "go",
+        "Go",
+        ("golang",),
+        (("go", "https://proxy.golang.org"), ("go_index", "https://index.golang.org")),
+        (1, 1.0),
+        "go_install",
+        "module",
+        "versions published in the window",
+    ),
+    EcosystemInfo(
+        "cpan",
+        "CPAN",
+        ("metacpan",),
+        (("cpan", "https://fastapi.metacpan.org/v1"), ("cpan_mirror", "https://cpan.metacpan.org")),
+        (1, 1.0),
+        "cpan_install",
+        "distribution",
+        "MetaCPAN favourites",
+    ),
+)
+ECOSYSTEM_INFO: dict[str, EcosystemInfo] = {row.id: row for row in ECOSYSTEM_TABLE}
+ALIASES: dict[str, str] = {alias: row.id for row in ECOSYSTEM_TABLE for alias in row.aliases}
+#: installer action -> (ecosystem, the parameter naming the package)
+ACTION_PACKAGES: dict[str, tuple[str, str]] = {
+    row.action: (row.id, row.package_parameter) for row in ECOSYSTEM_TABLE if row.package_parameter
 }
 
 #: Tool / recipe names: what becomes ``recipes/<first letter>/<name>.toml``. ``@`` is allowed

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
 
+from .ecosystems import ECOSYSTEM_TABLE
 from .errors import SchemaError
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -31,26 +32,10 @@ class EndpointError(SchemaError):
     """No usable endpoint was found (or a configured one is not an http(s) URL)."""
 
 
-#: Public API base URLs of the ecosystems whose endpoint is not a client setting.
-#: Override one with ``RECIPELINE_<KEY>_URL`` (key upper-cased), e.g. ``RECIPELINE_CARGO_URL``.
-API_BASE_URLS: Mapping[str, str] = {
-    "cargo": "https://crates.io/api/v1",
-    # the sparse index cargo installs from (cargo names it sparse+https://index.crates.io/)
-    "cargo_index": "https://index.crates.io",
-    "rubygems": "https://rubygems.org/api/v1",
-    # the gem source gem files are fetched from (<source>/gems/<name>-<version>.gem)
-    "rubygems_source": "https://rubygems.org",
-    "homebrew": "https://formulae.brew.sh/api",
-    "ghcr": "https://ghcr.io",
-    "go": "https://proxy.golang.org",
-    "go_index": "https://index.golang.org",
-    "cpan": "https://fastapi.metacpan.org/v1",
-    # the CPAN mirror distributions are fetched from (<mirror>/authors/id/...)
-    "cpan_mirror": "https://cpan.metacpan.org",
-    # seeder popularity sources (the top-packages list is a third-party dataset, not a registry)
-    "rubygems_v2": "https://rubygems.org/api/v2",
-    "top_pypi": "https://hugovk.github.io/top-pypi-packages",
-}
+#: Public API base URLs of the ecosystems whose endpoint is not a client setting, from the
+#: ecosystem table. Override one with ``RECIPELINE_<KEY>_URL`` (key upper-cased), e.g.
+#: ``RECIPELINE_CARGO_URL``.
+API_BASE_URLS: Mapping[str, str] = {key: url for row in ECOSYSTEM_TABLE for key, url in row.endpoints}
 
 #: In which order pip configuration keys name the index: the generated recipes run ``pip install``
 #: (through pipx), so its section wins over ``global``; ``download`` is the last resort.

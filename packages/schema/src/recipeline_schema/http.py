@@ -44,6 +44,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3.exceptions
 
+from .ecosystems import ECOSYSTEM_TABLE
 from .endpoints import redact_url as redact_url
 from .errors import SchemaError
 from .meta import installed_version
@@ -114,17 +115,9 @@ class RateLimit:
         return f"{self.calls}/{self.period:g}s"
 
 
-#: ARCHITECTURE §5 defaults, by ecosystem; GHCR is reached by the homebrew/cask clients.
-DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = {
-    "homebrew": RateLimit(1, 1.0),
-    "cask": RateLimit(1, 1.0),
-    "cargo": RateLimit(1, 1.0),
-    "npm": RateLimit(1, 1.0),
-    "pypi": RateLimit(1, 1.0),
-    "go": RateLimit(1, 1.0),
-    "cpan": RateLimit(1, 1.0),
-    "rubygems": RateLimit(10, 60.0),
-}
+#: ARCHITECTURE §5 defaults, by ecosystem (the ecosystem table's ``rate_limit``); GHCR is reached
+#: by the homebrew/cask clients.
+DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = {row.id: RateLimit(*row.rate_limit) for row in ECOSYSTEM_TABLE}
 #: Limit for an ecosystem key not in the table (e.g. a seeder's extra source).
 FALLBACK_RATE_LIMIT = RateLimit(1, 1.0)
 

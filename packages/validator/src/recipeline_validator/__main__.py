@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from recipeline_schema import BatchDir, Layout, Progress, RecipeResult, SchemaError, dumps, parse_environment
+from recipeline_schema.ecosystems import ACTION_PACKAGES
 
 from . import __version__
 from .checks import check_recipe, distribution_name
@@ -28,15 +29,7 @@ from .validation import RecipeInput, RunSettings, batch_toolchains, validate_bat
 
 PROG = "recipeline-validator"
 #: Which parameter names the package in each installer action (for a derived package id).
-ACTION_SOURCES = {
-    "pipx_install": ("pypi", "package"),
-    "npm_install": ("npm", "package"),
-    "cargo_install": ("cargo", "crate"),
-    "gem_install": ("rubygems", "gem"),
-    "go_install": ("go", "module"),
-    "cpan_install": ("cpan", "distribution"),
-    "homebrew": ("homebrew", "formula"),
-}
+ACTION_SOURCES = ACTION_PACKAGES
 
 
 def _positive(value: str) -> float:

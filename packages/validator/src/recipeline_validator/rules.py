@@ -210,7 +210,11 @@ def step_problems(step: Mapping[str, Any]) -> list[str]:
                 problems.append(f"{key}: path {value!r} must not contain a '..' segment")
     for key in CHECKSUM_PARAMETERS:
         value = step.get(key)
-        if isinstance(value, str) and "{" not in value and not SHA256_RE.fullmatch(value.removeprefix("sha256:")):
+        if (
+            isinstance(value, str)
+            and "{" not in value
+            and not SHA256_RE.fullmatch(value.removeprefix("sha256:"))
+        ):
             problems.append(f"{key}: expected 64 hexadecimal characters (sha256), got {value!r}")
     url = step.get("url")
     if isinstance(url, str) and "{" not in url and not url.startswith(("https://", "http://")):

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from recipeline_schema import SafetyVerdict
+from recipeline_schema.ecosystems import ACTION_PACKAGES
 
 from .rules import verify_findings
 
@@ -73,15 +74,7 @@ REVIEW_REASONS: dict[str, str] = {
 UNKNOWN = "unknown action"
 #: The parameter naming the package of each allowed installer: an allowed action is only safe
 #: while it installs a package by name (not an option, a URL, a path or a shell word).
-PACKAGE_PARAMETER = {
-    "pipx_install": "package",
-    "npm_install": "package",
-    "cargo_install": "crate",
-    "gem_install": "gem",
-    "go_install": "module",
-    "cpan_install": "distribution",
-    "homebrew": "formula",
-}
+PACKAGE_PARAMETER = {action: parameter for action, (_, parameter) in ACTION_PACKAGES.items()}
 PLAIN_PACKAGE_RE = re.compile(r"^[A-Za-z0-9_@][A-Za-z0-9._+@/:~\[\],=-]{0,255}$")
 SYSTEM_PACKAGE_MANAGERS = ("apt", "apk", "brew", "dnf", "yum", "pacman", "zypper", "snap", "flatpak")
 
