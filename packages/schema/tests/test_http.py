@@ -29,21 +29,7 @@ from recipeline_schema.http import (
     Response,
     redact_url,
 )
-
-
-class FakeTime:
-    """Monotonic clock that moves only when the client sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 50.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from recipeline_schema.testing import FakeTime, fake_time_client
 
 
 @pytest.fixture
@@ -55,8 +41,7 @@ def fake() -> FakeTime:
 @pytest.fixture
 def client(fake: FakeTime) -> Iterator[HttpClient]:
     """A client with default limits and retry policy, short timeouts and fake time."""
-    settings = HttpSettings(connect_timeout=2.0, read_timeout=2.0)
-    with HttpClient(settings, sleep=fake.sleep, clock=fake.clock) as http:
+    with fake_time_client(fake) as http:
         yield http
 
 
