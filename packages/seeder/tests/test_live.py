@@ -40,4 +40,4 @@ def test_live_npm_search() -> None:
         )
         got = source.fetch()
     assert len(got) >= 10
-    assert all(c.source == f"npm:{c.name}" for c in got)
+    assert all(c.source.startswith("npm:") and "/" not in c.name for c in got)

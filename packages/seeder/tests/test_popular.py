@@ -96,21 +96,15 @@ def cargo(server: HTTPServer, client: HttpClient) -> ApiSource:
 
 
 def npm(server: HTTPServer, client: HttpClient) -> ApiSource:
-    def page(start: int, names: list[str]) -> None:
+    def page(start: int, objects: list[dict[str, object]]) -> None:
         server.expect_request(
-            "/registry/-/v1/search",
-            query_string={
-                "text": "keywords:cli",
-                "popularity": "1.0",
-                "quality": "0.0",
-                "maintenance": "0.0",
-                "size": "2",
-                "from": str(start),
-            },
-        ).respond_with_json({"objects": [{"package": {"name": n}} for n in names], "total": 4})
+            "/registry/-/v1/search", query_string={"text": "keywords:cli", "size": "2", "from": str(start)}
+        ).respond_with_json({"objects": objects, "total": 4, "time": "Sun Feb 15 2026"})
 
-    page(0, ["eslint", "@angular/cli"])
-    page(2, ["prettier", "tiny-tool"])
+    score = {"final": 1, "detail": {"popularity": 1, "quality": 1, "maintenance": 1}}
+    # a mirror's search: no downloads in the objects, so the downloads API ranks them
+    page(0, [{"package": {"name": "eslint"}, "score": score}, {"package": {"name": "@angular/cli"}}])
+    page(2, [{"package": {"name": "prettier"}}, {"package": {"name": "tiny-tool"}}])
     server.expect_request("/dl/downloads/point/last-week/eslint,prettier,tiny-tool").respond_with_json(
         {
             "eslint": {"downloads": 40_000_000, "package": "eslint"},
@@ -118,6 +112,15 @@ def npm(server: HTTPServer, client: HttpClient) -> ApiSource:
             "tiny-tool": None,
         }
     )
+    for name, bin_field in [
+        ("eslint", {"eslint": "bin/eslint.js"}),
+        ("@angular/cli", {"ng": "bin/ng.js"}),
+        ("prettier", "./bin/prettier.cjs"),
+        ("tiny-tool", {"tiny-tool": "cli.js"}),
+    ]:
+        server.expect_request(f"/registry/{name}/latest").respond_with_json(
+            {"name": name, "version": "1.0.0", "bin": bin_field}
+        )
     return NpmSource(
         client,
         server.url_for("/registry/"),
@@ -259,6 +262,7 @@ SCENARIOS = {
         [
             ("eslint", "npm:eslint", 1, 40_000_000),
             ("prettier", "npm:prettier", 2, 50_000),
+            ("ng", "npm:@angular/cli", 3, None),
             ("tiny-tool", "npm:tiny-tool", 3, None),
         ],
         "/registry/-/v1/search",
@@ -414,6 +418,7 @@ def test_npm_downloads_failure_keeps_the_search(httpserver: HTTPServer, client: 
     got = npm(httpserver, client).fetch()
     assert [(c.name, c.priority, c.popularity) for c in got] == [
         ("eslint", 3, None),
+        ("ng", 3, None),
         ("prettier", 3, None),
         ("tiny-tool", 3, None),
     ]

@@ -1,30 +1,37 @@
-"""npm: the registry's search for ``keywords:cli`` ranked by popularity, plus weekly downloads.
+"""npm: the registry's search for ``keywords:cli``, ranked by weekly downloads, checked for ``bin``.
 
-1. ``GET {registry}-/v1/search?text=keywords:cli&popularity=1.0&quality=0.0&maintenance=0.0
-   &size=S&from=F`` (the registry is npm's own ``registry`` setting) answers ``{"objects":
-   [{"package": {"name": "eslint", ...}, "score": {...}}], "total": n, "time": ...}``; pages
-   are read until ``max_candidates`` names, an empty page or ``from >= total``.
-2. Weekly downloads come from the *downloads API*, which lives on another host than the
-   registry: ``GET {downloads}/downloads/point/last-week/a,b,c`` (bulk, at most 128 unscoped
-   names) answers ``{"a": {"downloads": n, "package": "a", ...}, "b": null}``; a single name
-   answers ``{"downloads": n, "package": "a", ...}``.
-
-Scoped packages (``@scope/name``) are skipped: their tool name is not the package name and the
-bulk downloads API does not take them; list them in a seed list with the tool's name instead.
-When the downloads API is not configured (see ``downloads_base_url``) or fails, candidates keep
-the search order with an unknown popularity (priority 3), and a warning says so.
+1. ``GET {registry}-/v1/search?text=keywords:cli&size=S&from=F`` (the registry is npm's own
+   ``registry`` setting) answers ``{"objects": [{"downloads": {"monthly": n, "weekly": n},
+   "dependents": "12", "updated": "...", "searchScore": x, "package": {"name": "eslint", ...},
+   "score": {"final": 1, "detail": {"popularity": 1, "quality": 1, "maintenance": 1}},
+   "flags": {...}}], "total": n, "time": ...}``; pages are read until ``max_candidates`` names,
+   an empty page or ``from >= total``. The scores no longer separate anything (every detail is
+   1), so the order of the answer is relevance; the candidates are **ranked by
+   ``downloads.weekly``**, which each object carries.
+2. Objects without ``downloads`` (an older registry or a mirror's search) get their weekly count
+   from the *downloads API* on another host: ``GET {downloads}/downloads/point/last-week/a,b,c``
+   (bulk, at most 128 unscoped names) answers ``{"a": {"downloads": n, ...}, "b": null}``; a
+   single name answers ``{"downloads": n, "package": "a", ...}``. When that API is not configured
+   (see ``downloads_base_url``) or fails, those packages keep an unknown popularity.
+3. Each candidate's newest manifest, ``GET {registry}<name>/latest``, is read for ``bin``: an
+   object ``{"ng": "bin/ng.js"}`` names the commands; a string (``"./bin/prettier.cjs"``, as
+   published) installs one command named after the package without its scope; none, or an
+   empty object, is a library and is dropped. The queue name is the command: the package's own
+   (unscoped) name when it is one of them, else the first one (``@angular/cli`` -> ``ng``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import partial
 from urllib.parse import quote, urlsplit
 
 from recipeline_schema.http import ApiError, HttpClient
 
 from ..config import SourceSettings
-from .common import ApiSource, Row, count, field, skip_row
+from .common import ApiSource, FormatError, Row, count, field
 
 log = logging.getLogger("recipeline_seeder")
 
@@ -49,8 +56,33 @@ def downloads_base_url(registry: str, environ: Mapping[str, str]) -> str | None:
     return f"{parts.scheme}://api.{host.removeprefix('registry.')}"
 
 
+def command_name(package: str, bin_field: object, where: str) -> str | None:
+    """The command a package installs, from its manifest's ``bin`` (None: it installs none).
+
+    ``FormatError`` naming ``where`` when ``bin`` is neither an object of strings nor a string.
+    """
+    own = package.rsplit("/", 1)[-1]
+    if bin_field is None:
+        return None
+    if isinstance(bin_field, str):
+        return own if bin_field.strip() else None
+    if not isinstance(bin_field, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in bin_field.items()
+    ):
+        raise FormatError(f"{where}: at $.bin: expected an object of command -> path or a string")
+    if not bin_field:
+        return None
+    return own if own in bin_field else next(iter(bin_field))
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    name: str
+    weekly: int | None
+
+
 class NpmSource(ApiSource):
-    """npm packages with the ``cli`` keyword, by popularity, with last week's downloads."""
+    """npm packages with the ``cli`` keyword that install a command, by last week's downloads."""
 
     ecosystem = "npm"
     label = "npm:search/keywords:cli"
@@ -62,44 +94,62 @@ class NpmSource(ApiSource):
         self.downloads_url = downloads_url.rstrip("/") if downloads_url else None
 
     def rows(self) -> Iterator[Row]:
-        names = self._search()
-        weekly = self._weekly(names)
-        for name in names:
-            yield Row(name, name, weekly.get(name))
+        hits = self._search()
+        weekly = self._weekly([h.name for h in hits if h.weekly is None and not h.name.startswith("@")])
+        ranked = sorted(
+            ((h.name, h.weekly if h.weekly is not None else weekly.get(h.name)) for h in hits),
+            key=lambda nw: (nw[1] is None, -(nw[1] or 0)),  # stable: unknowns keep search order
+        )
+        for package, downloads in ranked:
+            command = self.checked(package, partial(self._command, package))
+            if command is None:
+                continue
+            yield Row(command, package, downloads)
 
-    def _search(self) -> list[str]:
-        names: list[str] = []
+    def _command(self, package: str) -> str | None:
+        url = f"{self.base_url}/{quote(package, safe='@')}/latest"
+        manifest = self.get_json(url)
+        if not isinstance(manifest, dict):
+            raise FormatError(f"{url}: at $: expected an object, got {type(manifest).__name__}")
+        command = command_name(package, manifest.get("bin"), url)
+        if command is None:
+            self.drop(package, "its newest manifest has no 'bin' (a library)")
+        return command
+
+    def _search(self) -> list[_Hit]:
+        hits: dict[str, _Hit] = {}
         size = min(self.settings.page_size, 250)  # the search API's maximum
         start = 0
-        while len(names) < self.settings.max_candidates:
-            url = (
-                f"{self.base_url}/-/v1/search?text=keywords:cli&popularity=1.0&quality=0.0"
-                f"&maintenance=0.0&size={size}&from={start}"
-            )
+        while len(hits) < self.settings.max_candidates:
+            url = f"{self.base_url}/-/v1/search?text=keywords:cli&size={size}&from={start}"
             data = self.get_json(url)
             objects = field(data, "objects", list, url)
             for i, obj in enumerate(objects):
                 package = obj.get("package") if isinstance(obj, dict) else None
                 name = package.get("name") if isinstance(package, dict) else None
                 if not isinstance(name, str):
-                    skip_row(self.label, f"{url} $.objects[{i}]", "expected package.name")
-                elif name.startswith("@"):
-                    skip_row(self.label, name, "scoped package: its tool name is not the package name")
-                elif name not in names:
-                    names.append(name)
+                    self.drop(f"{url} $.objects[{i}]", "expected $.objects[i].package.name, a string")
+                    continue
+                downloads = obj.get("downloads")
+                weekly = count(downloads.get("weekly")) if isinstance(downloads, dict) else None
+                if downloads is not None and weekly is None:
+                    log.info("%s: %s: $.objects[%d].downloads.weekly is not a count", self.label, name, i)
+                hits.setdefault(name, _Hit(name, weekly))
             start += len(objects)
             total = data.get("total")
             if not objects or (isinstance(total, int) and start >= total):
                 break
-        return names[: self.settings.max_candidates]
+        return list(hits.values())[: self.settings.max_candidates]
 
     def _weekly(self, names: list[str]) -> dict[str, int]:
         if not names:
             return {}
         if self.downloads_url is None:
             log.warning(
-                "%s: no downloads API (set %s): popularity unknown, every package is priority 3",
+                "%s: %d packages without downloads in the search and no downloads API (set %s): "
+                "their popularity is unknown (priority 3)",
                 self.label,
+                len(names),
                 DOWNLOADS_ENV,
             )
             return {}
