@@ -6,13 +6,16 @@ import datetime as dt
 import gzip
 import io
 import json
+import re
 import tarfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from recipeline_generator import (
     BuilderRegistry,
@@ -23,9 +26,12 @@ from recipeline_generator import (
     default_registry,
     generate_batch,
 )
+from recipeline_generator.batch import reclassify_rejected
 from recipeline_schema import (
     BatchDir,
     BatchPlan,
+    Failure,
+    GeneratedPackage,
     GenerationReport,
     Layout,
     PlannedPackage,
@@ -244,3 +250,89 @@ def test_default_registry_takes_every_base_url_from_the_environment(
         assert builder is not None
         result = builder.generate(identifier, name=name)
         assert isinstance(result, Recipe), (source, result)
+
+
+def _server_error(_request: Request) -> Response:
+    return Response('{"errors":[{"detail":"Internal Server Error"}]}', 500, content_type="application/json")
+
+
+def _batch(
+    tmp_path: Path, http: HttpClient, server: HTTPServer, plan: tuple[tuple[str, str], ...]
+) -> GenerationReport:
+    batch_dir = tmp_path / "batch"
+    packages = tuple(PlannedPackage(name, source) for name, source in plan)
+    save(BatchPlan(1, "2026-01-29-002", "cargo", NOW, 2, packages), BatchDir(batch_dir).plan)
+    repo = tmp_path / "repo"
+    Layout(repo).curated.parent.mkdir(parents=True, exist_ok=True)
+    Layout(repo).curated.write_text("")
+    return generate_batch(batch_dir, repo, registry(http, server), now=lambda: NOW)
+
+
+def test_a_persistent_500_for_one_package_while_the_registry_answers_others_is_request_rejected(
+    tmp_path: Path, http: HttpClient, upstream: HTTPServer, fake_time: Any
+) -> None:
+    upstream.expect_request("/cargo/crates/broken").respond_with_handler(_server_error)
+    report = _batch(
+        tmp_path,
+        http,
+        upstream,
+        (("rg", "cargo:ripgrep"), ("broken", "cargo:broken"), ("acme", "npm:@acme/cli")),
+    )
+
+    broken = next(p for p in report.packages if p.name == "broken")
+    assert broken.failure is not None
+    assert (broken.failure.category, broken.failure.subcategory) == ("api_error", "request_rejected")
+    assert broken.failure.transient is False and broken.reason == broken.failure.message
+    assert "HTTP 500" in broken.failure.message and "answered other cargo packages" in broken.failure.message
+    assert len([r for r, _ in upstream.log if r.path == "/cargo/crates/broken"]) == 4  # retried first
+    assert load(GenerationReport, BatchDir(tmp_path / "batch").generation) == report
+
+
+def test_the_same_500_for_every_package_of_the_registry_stays_upstream_unavailable(
+    tmp_path: Path, http: HttpClient, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(re.compile("^/cargo/crates/.*")).respond_with_handler(_server_error)
+    httpserver.expect_request("/npm/acme").respond_with_json(
+        {
+            "name": "acme",
+            "dist-tags": {"latest": "1.0.0"},
+            "versions": {"1.0.0": {"bin": "a.js", "homepage": "https://a.example"}},
+        }
+    )
+    report = _batch(
+        tmp_path,
+        http,
+        httpserver,
+        (("rg", "cargo:ripgrep"), ("serde", "crates.io:serde"), ("acme", "npm:acme")),
+    )
+
+    outcomes = {
+        p.name: (p.outcome, p.failure and (p.failure.subcategory, p.failure.transient))
+        for p in report.packages
+    }
+    # another registry (npm) answering says nothing about crates.io: an outage stays transient
+    assert outcomes == {
+        "rg": ("failed", ("upstream_unavailable", True)),
+        "serde": ("failed", ("upstream_unavailable", True)),
+        "acme": ("generated", None),
+    }
+
+
+def test_connection_errors_and_404s_are_never_request_rejected(
+    tmp_path: Path, http: HttpClient, upstream: HTTPServer
+) -> None:
+    """Only a persistent 5xx is a rejected request; a 404 is not_found, an unreachable host an outage."""
+    dead = CargoBuilder(http, api_url="http://127.0.0.1:9/cargo", now=fixed)
+    plan = (("rg", "cargo:ripgrep"), ("nothing", "cargo:nothing"))
+    report = _batch(tmp_path, http, upstream, plan)
+    assert [p.failure.subcategory for p in report.packages if p.failure] == ["not_found"]
+    lone = dead.generate("ripgrep", name="rg")
+    assert isinstance(lone, Failure) and lone.subcategory == "upstream_unavailable"
+    reclassified = reclassify_rejected(
+        [
+            GeneratedPackage("rg", "cargo:ripgrep", "cargo:ripgrep", "generated", recipe="recipes/rg.toml"),
+            GeneratedPackage("x", "cargo:x", "cargo:x", "failed", reason=lone.message, failure=lone),
+        ],
+        {},  # no 5xx recorded for x: a connection error
+    )
+    assert reclassified[1].failure == lone

@@ -23,14 +23,20 @@ from recipeline_schema import (
     check_name,
     curated_by_tool,
     load,
+    normalize_ecosystem,
+    one_line,
     read_curated,
     recipe_to_toml,
     save,
 )
 
 from .builder import BuilderRegistry
+from .builder_support import take_server_error
 from .recipe_index import UsesRecipeIndex, read_recipe_index
 from .routing import route
+
+#: Failures of a package whose request the registry kept refusing while it answered others.
+REJECTED = "request_rejected"
 
 
 def generate_package(
@@ -38,8 +44,13 @@ def generate_package(
     curated: Mapping[str, Disambiguation],
     builders: BuilderRegistry,
     batch: BatchDir,
+    server_errors: dict[str, int] | None = None,
 ) -> GeneratedPackage:
-    """Route, build and write one planned package; the outcome is never an exception."""
+    """Route, build and write one planned package; the outcome is never an exception.
+
+    When the builder's failure came from a persistent 5xx, its status goes into
+    ``server_errors[<name>]`` (what ``reclassify_rejected`` needs after the batch).
+    """
     target = route(planned, curated, builders)
     skipped = GeneratedPackage(
         name=planned.name,
@@ -55,8 +66,12 @@ def generate_package(
         return skipped
     builder = builders.get(target.source.ecosystem)
     assert builder is not None  # route() checked it
+    take_server_error()
     result = builder.generate(target.source.identifier, name=planned.name)
+    status = take_server_error()
     if isinstance(result, Failure):
+        if status is not None and server_errors is not None:
+            server_errors[planned.name] = status
         _remove_stale(path)
         # one key everywhere (ARCHITECTURE §3.1): the queue entry's source, even after an override
         failure = dataclasses.replace(result, package_id=planned.package_id)
@@ -107,7 +122,8 @@ def generate_batch(
         if isinstance(builder, UsesRecipeIndex):
             builder.use_recipes(recipes)
     seen: set[str] = set()
-    packages = []
+    server_errors: dict[str, int] = {}
+    packages: list[GeneratedPackage] = []
     for planned in plan.packages:
         reason = _unusable_name(planned)
         if reason is None and planned.name.lower() in seen:
@@ -118,14 +134,69 @@ def generate_batch(
             )
         else:
             seen.add(planned.name.lower())
-            result = generate_package(planned, curated, builders, batch)
+            result = generate_package(planned, curated, builders, batch, server_errors)
         progress(result)
         packages.append(result)
         if len(packages) < len(plan.packages):
             save(_report(plan, packages, now(), monotonic() - started, complete=False), batch.generation)
+    packages = reclassify_rejected(packages, server_errors)
     report = _report(plan, packages, now(), monotonic() - started, complete=True)
     save(report, batch.generation)
     return report
+
+
+def _ecosystem(package: GeneratedPackage) -> str:
+    """The registry the package was asked of (aliases such as ``crates.io`` mapped)."""
+    prefix = package.resolved_source.partition(":")[0]
+    try:
+        return normalize_ecosystem(prefix)
+    except InvalidValueError:
+        return prefix
+
+
+def _registry_answered(package: GeneratedPackage) -> bool:
+    """The registry answered this package's requests: generated, or failed for another reason than
+    a transient ``api_error`` (``not_found``, ``bad_response``, no binaries, ... are answers)."""
+    if package.outcome == "generated":
+        return True
+    failure = package.failure
+    return (
+        package.outcome == "failed"
+        and failure is not None
+        and not (failure.category == "api_error" and failure.transient)
+    )
+
+
+def reclassify_rejected(
+    packages: list[GeneratedPackage], server_errors: Mapping[str, int]
+) -> list[GeneratedPackage]:
+    """Tell "this request is wrong" from "the registry is down", per ecosystem of the batch.
+
+    A package that failed ``api_error/upstream_unavailable`` because of a 5xx that persisted across
+    the client's retries (its status in ``server_errors``, by name) becomes
+    ``api_error/request_rejected`` (permanent: a hard failure for the breaker, backoff for the
+    entry) when another package of the same ecosystem in this batch got answers from the registry.
+    When none did, the 5xx answers stay ``upstream_unavailable`` (transient: an outage). Pure.
+    """
+    answered = {_ecosystem(p) for p in packages if _registry_answered(p)}
+    out = []
+    for package in packages:
+        failure = package.failure
+        status = server_errors.get(package.name)
+        if (
+            failure is not None
+            and status is not None
+            and (failure.category, failure.subcategory) == ("api_error", "upstream_unavailable")
+            and _ecosystem(package) in answered
+        ):
+            message = one_line(
+                f"{failure.message}; the registry answered other {_ecosystem(package)} packages "
+                "of the batch, so this request is refused, not the registry down"
+            )
+            failure = dataclasses.replace(failure, subcategory=REJECTED, transient=False, message=message)
+            package = dataclasses.replace(package, failure=failure, reason=message)
+        out.append(package)
+    return out
 
 
 def _report(

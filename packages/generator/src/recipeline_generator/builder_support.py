@@ -9,6 +9,7 @@ name the package, the file and the cause, never a registry URL: failure records 
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 from recipeline_schema import Failure, Recipe, api_base_url
 from recipeline_schema.http import ApiError, HttpClient
 
-from .recipes import RejectedName, check_executables, https_url, one_line_text
+from .recipes import RejectedName, check_executables, https_url, installs_itself, one_line_text
 
 
 class InsufficientError(Exception):
@@ -29,16 +30,34 @@ class InsufficientError(Exception):
 
 
 class UpstreamError(Exception):
-    """A registry request failed (``api_error``/``subcategory``); the message has no URL."""
+    """A registry request failed (``api_error``/``subcategory``); the message has no URL.
 
-    def __init__(self, subcategory: str, message: str) -> None:
+    ``status`` is the HTTP status of the last answer when there was one (a 5xx that persisted
+    across the client's retries, a 404, ...), ``None`` for connection errors and timeouts.
+    """
+
+    def __init__(self, subcategory: str, message: str, *, status: int | None = None) -> None:
         self.subcategory = subcategory
+        self.status = status
         super().__init__(message)
 
 
 def upstream(exc: ApiError, what: str) -> UpstreamError:
     """``exc`` as an ``UpstreamError`` whose message says ``what`` was asked for and the cause."""
-    return UpstreamError(exc.subcategory, f"{what}: {exc.detail}")
+    return UpstreamError(exc.subcategory, f"{what}: {exc.detail}", status=exc.status)
+
+
+#: The HTTP status of a persistent 5xx that ended the package being generated in this context
+#: (set by ``run_builder``, taken by the batch: ``take_server_error``). Failure records carry no
+#: HTTP status, and the batch needs it to tell a rejected request from an outage.
+_SERVER_ERROR: contextvars.ContextVar[int | None] = contextvars.ContextVar("server_error", default=None)
+
+
+def take_server_error() -> int | None:
+    """The 5xx status recorded by the last ``run_builder`` of this context, and forget it."""
+    status = _SERVER_ERROR.get()
+    _SERVER_ERROR.set(None)
+    return status
 
 
 def utcnow() -> dt.datetime:
@@ -93,9 +112,12 @@ def run_builder(
     package_id: str, build: Callable[[], Recipe], now: Callable[[], dt.datetime]
 ) -> Recipe | Failure:
     """``build()``'s recipe, or its ``InsufficientError``/``UpstreamError`` outcome as a failure record."""
+    _SERVER_ERROR.set(None)
     try:
         return build()
     except UpstreamError as exc:
+        if exc.status is not None and 500 <= exc.status <= 599:
+            _SERVER_ERROR.set(exc.status)
         return Failure.create(package_id, "api_error", exc.subcategory, str(exc), timestamp=now())
     except InsufficientError as exc:
         return Failure.create(

@@ -50,9 +50,19 @@ TAXONOMY: dict[str, CategorySpec] = {
         CategorySpec("missing_dep", (), transient=False),
         CategorySpec(
             "api_error",
-            ("rate_limited", "upstream_unavailable", "timeout", "not_found", "bad_response"),
+            # request_rejected: a 5xx that persisted across retries for this package while the
+            # same registry answered other packages of the batch: the request, not the registry,
+            # is wrong (not an outage; permanent, a hard failure for the breaker)
+            (
+                "rate_limited",
+                "upstream_unavailable",
+                "timeout",
+                "not_found",
+                "bad_response",
+                "request_rejected",
+            ),
             transient=True,
-            permanent_subcategories=("not_found",),
+            permanent_subcategories=("not_found", "request_rejected"),
         ),
     )
 }
