@@ -106,15 +106,88 @@ def test_binary_artifacts_inside_the_app_and_verify_by_binary(http: HttpClient, 
     assert result.verify is not None and result.verify.command == "code --version"
 
 
-@pytest.mark.parametrize("kind", ["pkg", "installer", "preflight", "postflight", "uninstall_postflight"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "pkg",
+        "installer",
+        "preflight",
+        "postflight",
+        "uninstall_postflight",
+        "preflight_steps",
+        "postflight_steps",
+        "uninstall_preflight_steps",
+    ],
+)
 def test_installers_and_scripts_are_refused(http: HttpClient, casks: HTTPServer, kind: str) -> None:
-    serve(
-        casks, cask_doc("risky", [{"app": ["Risky.app"]}, {kind: ["Install.pkg"] if kind == "pkg" else None}])
-    )
+    # the API serializes a Ruby block as null, a *_steps block as its list of steps
+    value: Any = ["Install.pkg"] if kind == "pkg" else None
+    if kind.endswith("_steps"):
+        value = [{"symlink": ["share/x", "x"], "source_base": "staged_path"}, {"run": "/usr/bin/true"}]
+    serve(casks, cask_doc("risky", [{"app": ["Risky.app"]}, {kind: value}]))
     result = build(http, casks, "risky")
     assert isinstance(result, Failure)
     assert (result.category, result.subcategory) == ("deterministic_insufficient", "unsupported_source")
     assert kind in result.message
+
+
+@pytest.mark.parametrize(
+    ("depends_on", "arch"),
+    [
+        ({"macos": {">=": ["12"]}}, None),
+        ({"macos": {">=": ["10.15"]}, "arch": [{"type": "arm", "bits": 64}]}, ("arm64",)),
+        ({"arch": [{"type": "intel", "bits": 64}]}, ("amd64",)),
+        (None, None),
+        ({}, None),
+    ],
+)
+def test_depends_on_arch_is_carried_and_a_met_minimum_macos_is_fine(
+    http: HttpClient, casks: HTTPServer, depends_on: Any, arch: tuple[str, ...] | None
+) -> None:
+    serve(casks, cask_doc("limited", [{"app": ["Limited.app"]}], depends_on=depends_on))
+    result = build(http, casks, "limited")
+    assert isinstance(result, Recipe), result
+    assert result.metadata.get("supported_arch") == arch
+    text = recipe_to_toml(result)
+    assert ("supported_arch" in text) == (arch is not None)
+
+
+@pytest.mark.parametrize(
+    "macos", [{"<=": ["13"]}, {"<": ["14"]}, {"==": ["13", "14"]}, {">=": ["26"]}, {">": ["15"]}]
+)
+def test_macos_limits_a_recipe_cannot_express_are_refused(
+    http: HttpClient, casks: HTTPServer, macos: dict[str, list[str]]
+) -> None:
+    serve(casks, cask_doc("old-mac", [{"app": ["Old.app"]}], depends_on={"macos": macos}))
+    result = build(http, casks, "old-mac")
+    assert isinstance(result, Failure)
+    assert (result.category, result.subcategory) == ("deterministic_insufficient", "unsupported_source")
+    assert "a recipe cannot express a macOS version limit" in result.message
+    assert next(iter(macos)) in result.message
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"depends_on": "macos"}, "'depends_on'"),
+        ({"depends_on": {"macos": ">= 12"}}, "'depends_on.macos'"),
+        ({"depends_on": {"macos": {">=": [12]}}}, "'depends_on.macos.>='"),
+        ({"depends_on": {"macos": {">=": None}}}, "'depends_on.macos.>='"),
+        ({"depends_on": {"arch": "arm64"}}, "'depends_on.arch'"),
+        ({"depends_on": {"arch": [{"type": "arm", "bits": None}]}}, "'depends_on.arch[0]'"),
+        ({"depends_on": {"arch": [{"type": "ppc", "bits": 32}]}}, "'depends_on.arch[0]'"),
+        ({"artifacts": None}, "'artifacts'"),
+        ({"artifacts": {"app": ["X.app"]}}, "'artifacts'"),
+    ],
+)
+def test_missing_null_or_wrong_typed_cask_fields_are_bad_response(
+    http: HttpClient, casks: HTTPServer, doc: dict[str, Any], field: str
+) -> None:
+    serve(casks, cask_doc("odd", [{"app": ["Odd.app"]}]) | doc)
+    result = build(http, casks, "odd")
+    assert isinstance(result, Failure)
+    assert (result.category, result.subcategory) == ("api_error", "bad_response")
+    assert field in result.message
 
 
 def test_no_app_or_binary_and_several_apps_are_refused(http: HttpClient, casks: HTTPServer) -> None:

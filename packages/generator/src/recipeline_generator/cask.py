@@ -6,9 +6,11 @@ from tsuku's ``cask`` version provider at install time (``[version] source = "ca
 the artifacts decide whether a deterministic recipe exists, as in tsuku's ``iterm2`` recipe.
 
 Refused (``deterministic_insufficient/unsupported_source``): ``pkg`` installers, ``installer``
-scripts, ``preflight``/``postflight`` (and their ``uninstall_`` forms) blocks, several ``app``
-bundles, and casks with neither an ``app`` nor a ``binary`` (fonts, plugins, ...): ``app_bundle``
-copies one bundle and links binaries; it runs no installer and no cask Ruby code.
+scripts, ``preflight``/``postflight`` blocks and their ``_steps`` and ``uninstall_`` forms, several
+``app`` bundles, casks with neither an ``app`` nor a ``binary`` (fonts, plugins, ...): ``app_bundle``
+copies one bundle and links binaries; it runs no installer and no cask Ruby code. Also refused: a
+``depends_on.macos`` limit the recipe cannot express (an upper bound, an exact list, a minimum
+above the validated macOS); ``depends_on.arch`` is carried as ``supported_arch``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from .builder_support import (
     text_field,
 )
 
-#: Artifact kinds that run code or installers at install time: never deterministic.
+#: Artifact kinds that run code or installers at install time: never deterministic. The
+#: ``*_steps`` forms are Homebrew's newer declarative blocks (``preflight_steps do ... end``:
+#: copy, symlink, run, write_file), serialized in the API as artifacts too.
 REFUSED_ARTIFACTS = (
     "pkg",
     "installer",
@@ -39,7 +43,17 @@ REFUSED_ARTIFACTS = (
     "postflight",
     "uninstall_preflight",
     "uninstall_postflight",
+    "preflight_steps",
+    "postflight_steps",
+    "uninstall_preflight_steps",
+    "uninstall_postflight_steps",
 )
+#: ``depends_on.arch`` entries -> tsuku's ``supported_arch`` names.
+ARCHES = {("intel", 64): "amd64", ("arm", 64): "arm64"}
+#: The macOS major version the pipeline validates casks on (the batch workflow's macOS runners):
+#: a lower bound at or below it is met where the recipe is proven.
+VALIDATED_MACOS = 15
+_MACOS_VERSION = re.compile(r"^(\d+)(?:\.\d+)*$")
 #: An ``.app`` bundle name: no quotes, ``$``, ``/`` or control characters (spaces are fine).
 APP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._+()-]{0,120}\.app$")
 #: One component of a path inside the bundle or the staged download.
@@ -74,6 +88,7 @@ class CaskBuilder(ApiBuilder):
         if not isinstance(artifacts, list):
             raise UpstreamError("bad_response", f"cask {token}: 'artifacts' is not an array")
         app, binaries = self._artifacts(token, artifacts)
+        arches = self._depends_on(token, doc.get("depends_on"))
         homepage = first_https([text_field(doc, "homepage")])
         if homepage is None:
             raise InsufficientError(None, f"cask {token}: no https homepage (tsuku requires one)")
@@ -100,7 +115,7 @@ class CaskBuilder(ApiBuilder):
             homepage=homepage,
             steps=(Step("app_bundle", params),),
             verify=verify,
-            metadata={"supported_os": ("darwin",)},
+            metadata={"supported_os": ("darwin",), **({"supported_arch": arches} if arches else {})},
             version={"source": "cask", "cask": token},
         )
 
@@ -111,7 +126,10 @@ class CaskBuilder(ApiBuilder):
         for artifact in artifacts:
             if not isinstance(artifact, Mapping):
                 continue
-            for kind in sorted(k for k in artifact if k in REFUSED_ARTIFACTS):
+            refused = (
+                k for k in artifact if k in REFUSED_ARTIFACTS or (isinstance(k, str) and "flight" in k)
+            )
+            for kind in sorted(refused):
                 raise InsufficientError(
                     "unsupported_source",
                     f"cask {token} has a {kind} artifact; app_bundle runs no installers or cask scripts",
@@ -137,6 +155,57 @@ class CaskBuilder(ApiBuilder):
         binaries = tuple(sorted({self._binary_path(token, raw, app) for raw in raw_binaries}))
         safe_executables((path.rsplit("/", 1)[-1] for path in binaries), f"cask {token}")
         return app, binaries
+
+    @staticmethod
+    def _depends_on(token: str, depends_on: Any) -> tuple[str, ...]:
+        """``supported_arch`` from ``depends_on.arch``; macOS limits a recipe cannot express refused.
+
+        ``depends_on`` is ``{"macos": {"<op>": ["<version>", ...]}, "arch": [{"type", "bits"}], ...}``
+        as the cask API serializes ``depends_on macos: ">= :monterey"`` / ``arch: :arm64``.
+        """
+        if depends_on is None:
+            return ()
+        if not isinstance(depends_on, Mapping):
+            raise UpstreamError("bad_response", f"cask {token}: 'depends_on' is not an object")
+        macos = depends_on.get("macos")
+        if macos is not None:
+            if not isinstance(macos, Mapping) or not macos:
+                raise UpstreamError("bad_response", f"cask {token}: 'depends_on.macos' is not an object")
+            for op, versions in macos.items():
+                if (
+                    not isinstance(versions, list)
+                    or not versions
+                    or not all(isinstance(v, str) and _MACOS_VERSION.match(v) for v in versions)
+                ):
+                    raise UpstreamError(
+                        "bad_response",
+                        f"cask {token}: 'depends_on.macos.{str(op)[:8]}' is not a list of versions",
+                    )
+                majors = [int(v.split(".")[0]) for v in versions]
+                if op in (">=", ">") and max(majors) <= VALIDATED_MACOS - (op == ">"):
+                    continue  # met on every macOS the recipe is validated on
+                raise InsufficientError(
+                    "unsupported_source",
+                    f"cask {token} requires macOS {op} {', '.join(versions)}; "
+                    "a recipe cannot express a macOS version limit",
+                )
+        arch = depends_on.get("arch")
+        if arch is None:
+            return ()
+        if not isinstance(arch, list) or not arch:
+            raise UpstreamError("bad_response", f"cask {token}: 'depends_on.arch' is not a list")
+        names = []
+        for i, entry in enumerate(arch):
+            kind = entry.get("type") if isinstance(entry, Mapping) else None
+            bits = entry.get("bits") if isinstance(entry, Mapping) else None
+            name = ARCHES.get((kind, bits)) if isinstance(kind, str) and isinstance(bits, int) else None
+            if name is None:
+                raise UpstreamError(
+                    "bad_response",
+                    f"cask {token}: 'depends_on.arch[{i}]' is not {{type: intel|arm, bits: 64}}",
+                )
+            names.append(name)
+        return tuple(sorted(set(names)))
 
     @staticmethod
     def _binary_path(token: str, raw: str, app: str | None) -> str:
