@@ -11,6 +11,7 @@ from typing import Protocol
 
 import pytest
 from pytest_httpserver import HTTPServer
+from seeder_formats import gem_file, serve_ranged
 from werkzeug import Request, Response
 
 from recipeline_schema.http import HttpClient
@@ -171,23 +172,31 @@ def pypi(server: HTTPServer, client: HttpClient) -> ApiSource:
 
 
 def rubygems(server: HTTPServer, client: HttpClient) -> ApiSource:
-    server.expect_request("/api/v1/downloads/top.json").respond_with_json(
-        {
-            "gems": [
-                [{"full_name": "rake-13.0.6", "number": "13.0.6", "platform": "ruby"}, 90_000_000],
-                [{"full_name": "nokogiri-1.15.0-x86_64-linux", "number": "1.15.0"}, 80_000_000],
-                [{"full_name": "rubocop-1.60.0", "number": "1.60.0"}, 1_000],
-                ["not", "a pair", "at all"],
-            ]
+    base = server.url_for("").rstrip("/")
+
+    def gem(name: str, downloads: object) -> dict[str, object]:
+        return {
+            "name": name,
+            "downloads": downloads,
+            "version": "1.0",
+            "platform": "ruby",
+            "gem_uri": f"{base}/gems/{name}-1.0.gem",
+            "homepage_uri": None,
         }
+
+    query = {"query": "downloads:>1000000"}
+    server.expect_request("/api/v1/search.json", query_string={**query, "page": "1"}).respond_with_json(
+        [gem("rubocop", 1_000), gem("rake", 90_000_000), gem("nokogiri", 80_000_000), {"downloads": 5}]
     )
-    v2 = "/api/v2/rubygems"
-    server.expect_request(f"{v2}/rake/versions/13.0.6.json").respond_with_json({"executables": ["rake"]})
-    server.expect_request(f"{v2}/nokogiri/versions/1.15.0.json").respond_with_json({"executables": []})
-    server.expect_request(f"{v2}/rubocop/versions/1.60.0.json").respond_with_json({"number": "1.60.0"})
-    return RubyGemsSource(
-        client, server.url_for("/api/v1"), settings("rubygems"), v2_url=server.url_for("/api/v2")
-    )
+    server.expect_request("/api/v1/search.json", query_string={**query, "page": "2"}).respond_with_json([])
+    for name, bins in [("rake", ["rake"]), ("nokogiri", []), ("rubocop", ["rubocop"])]:
+        serve_ranged(
+            server,
+            f"/gems/{name}-1.0.gem",
+            gem_file(name, "1.0", bins),
+            content_type="application/octet-stream",
+        )
+    return RubyGemsSource(client, server.url_for("/api/v1"), settings("rubygems"))
 
 
 def go(server: HTTPServer, client: HttpClient) -> ApiSource:
@@ -271,7 +280,7 @@ SCENARIOS = {
     "rubygems": Scenario(
         rubygems,
         [("rake", "rubygems:rake", 1, 90_000_000), ("rubocop", "rubygems:rubocop", 3, 1_000)],
-        "/api/v1/downloads/top.json",
+        "/api/v1/search.json",
     ),
     "go": Scenario(
         go,
@@ -379,6 +388,8 @@ JSON_DOCUMENT_FAULTS = ("truncated JSON", "a JSON array instead of an object")
         for e in sorted(SCENARIOS)
         for f in sorted(FAULTS)
         if not (e == "go" and f in JSON_DOCUMENT_FAULTS)
+        # RubyGems' search answers an array: an array of non-objects is bad items (dropped)
+        and not (e == "rubygems" and f == "a JSON array instead of an object")
     ],
 )
 def test_faults_fail_the_source_with_an_api_error(
@@ -391,6 +402,14 @@ def test_faults_fail_the_source_with_an_api_error(
     with pytest.raises(SourceError, match=expected) as info:
         source.fetch()
     assert "GET http://" in str(info.value)  # names the request that failed
+
+
+def test_rubygems_search_answering_an_object_fails(httpserver: HTTPServer, client: HttpClient) -> None:
+    _always(
+        httpserver, "/api/v1/search.json", Response('{"error": "x"}', 200, content_type="application/json")
+    )
+    with pytest.raises(SourceError, match=r"search.json.*at \$: expected an array of gems, got dict"):
+        rubygems(httpserver, client).fetch()
 
 
 def test_go_index_with_a_bad_line_fails(httpserver: HTTPServer, client: HttpClient) -> None:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import pytest
 from pytest_httpserver import HTTPServer
+from seeder_formats import gem_file, serve_ranged
 
 from recipeline_schema.http import HttpClient
+from recipeline_seeder import SourceError
 from recipeline_seeder.config import DEFAULT_SETTINGS, SourceSettings
-from recipeline_seeder.popular import ApiSource, NpmSource
+from recipeline_seeder.popular import ApiSource, NpmSource, RubyGemsSource
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ def check_seed(source: ApiSource, corpus: list[Package], eco: str) -> None:
         assert c.popularity == pkg.popularity
     pops = [c.popularity or 0 for c in got]
     assert pops == sorted(pops, reverse=True)
-    expected = sorted((p for p in corpus if p.command), key=lambda p: -p.popularity)
+    expected = sorted((p for p in corpus if p.command), key=lambda p: (-p.popularity, p.identifier))
     assert [c.source for c in got] == [f"{eco}:{p.identifier}" for p in expected][: len(got)]
     libraries = {p.identifier for p in corpus if p.command is None}
     dropped = {d.name for d in source.dropped}
@@ -213,3 +216,146 @@ def test_npm_search_without_downloads_uses_the_downloads_api(
         client, httpserver.url_for("/registry/"), settings("npm"), downloads_url=httpserver.url_for("/dl")
     )
     assert [(c.name, c.popularity) for c in source.fetch()] == [("prettier", 90), ("eslint", 70)]
+
+
+# --- RubyGems ---------------------------------------------------------------------------------
+
+#: The most downloaded gems (all-time downloads, rounded) and the command their gemspec's
+#: ``executables`` installs (None: ``executables: []``).
+RUBYGEMS = [
+    Package("bundler", 2_300_000_000, "bundler"),
+    Package("rake", 1_200_000_000, "rake"),
+    Package("aws-sdk-core", 1_400_000_000, None),
+    Package("activesupport", 800_000_000, None),
+    Package("rack", 900_000_000, None),
+    Package("json", 700_000_000, None),
+    Package("i18n", 800_000_000, None),
+    Package("concurrent-ruby", 750_000_000, None),
+    Package("tzinfo", 650_000_000, None),
+    Package("minitest", 700_000_000, None),
+    Package("thor", 600_000_000, "thor"),
+    Package("diff-lcs", 500_000_000, "ldiff"),
+    Package("rspec-core", 950_000_000, "rspec"),
+    Package("nokogiri", 900_000_000, "nokogiri"),
+    Package("faraday", 500_000_000, None),
+    Package("rubocop", 350_000_000, "rubocop"),
+    Package("rails", 550_000_000, "rails"),
+    Package("puma", 300_000_000, "puma"),
+    Package("pry", 250_000_000, "pry"),
+    Package("rdoc", 400_000_000, "rdoc"),
+    Package("racc", 450_000_000, "racc"),
+    Package("parser", 400_000_000, "ruby-parse"),
+    Package("coderay", 300_000_000, "coderay"),
+    Package("rouge", 150_000_000, "rougify"),
+    Package("kramdown", 180_000_000, "kramdown"),
+    Package("sidekiq", 200_000_000, "sidekiq"),
+    Package("jekyll", 60_000_000, "jekyll"),
+    Package("cocoapods", 80_000_000, "pod"),
+    Package("fastlane", 90_000_000, "fastlane"),
+    Package("foreman", 40_000_000, "foreman"),
+    Package("pg", 200_000_000, None),
+    Package("mime-types", 500_000_000, None),
+    Package("addressable", 600_000_000, None),
+    Package("public_suffix", 600_000_000, None),
+]
+_GEM_EXTRA = {"bundler": ["bundle"], "diff-lcs": ["htmldiff"], "rdoc": ["ri"], "puma": ["pumactl"]}
+
+
+def _gem_object(p: Package, base: str) -> dict[str, object]:
+    return {
+        "name": p.identifier,
+        "downloads": p.popularity,
+        "version": "1.0.0",
+        "version_created_at": "2026-11-01T00:00:00.000Z",
+        "version_downloads": p.popularity // 100,
+        "platform": "ruby",
+        "authors": "A. Author",
+        "info": "",
+        "licenses": ["MIT"],
+        "metadata": {},
+        "yanked": False,
+        "sha": "00" * 32,
+        "spec_sha": "00" * 32,
+        "project_uri": f"{base}/gems/{p.identifier}",
+        "gem_uri": f"{base}/gems/{p.identifier}-1.0.0.gem",
+        "homepage_uri": None,
+        "wiki_uri": None,
+        "documentation_uri": None,
+        "mailing_list_uri": None,
+        "source_code_uri": None,
+        "bug_tracker_uri": None,
+        "changelog_uri": None,
+        "funding_uri": None,
+        "dependencies": {"development": [], "runtime": []},
+    }
+
+
+def serve_rubygems(server: HTTPServer, corpus: list[Package], *, per_page: int = 30) -> None:
+    """The search (relevance order: the corpus's), 30 a page then ``[]``, and every ``.gem``."""
+    base = server.url_for("").rstrip("/")
+    query = "downloads:>1000000"
+    pages = [corpus[i : i + per_page] for i in range(0, len(corpus), per_page)] + [[]]
+    for n, page in enumerate(pages, start=1):
+        server.expect_request(
+            "/api/v1/search.json", query_string={"query": query, "page": str(n)}
+        ).respond_with_json([_gem_object(p, base) for p in page])
+    for p in corpus:
+        bins = [p.command, *_GEM_EXTRA.get(p.identifier, [])] if p.command else []
+        if p.identifier == "bundler":
+            bins = ["bundle", "bundler"]  # the gem's own name is not the first
+        serve_ranged(
+            server,
+            f"/gems/{p.identifier}-1.0.0.gem",
+            gem_file(p.identifier, "1.0.0", bins),
+            content_type="application/octet-stream",
+        )
+
+
+def test_rubygems_seed_queues_gems_with_executables_by_downloads(
+    httpserver: HTTPServer, client: HttpClient
+) -> None:
+    serve_rubygems(httpserver, RUBYGEMS)
+    source = RubyGemsSource(client, httpserver.url_for("/api/v1"), settings("rubygems"))
+    check_seed(source, RUBYGEMS, "rubygems")
+    ranged = [r for r, _ in httpserver.log if r.path.endswith(".gem")]
+    assert ranged and all(r.headers.get("Range") == "bytes=0-65535" for r in ranged)
+
+
+def test_rubygems_gone_endpoint_is_named(httpserver: HTTPServer, client: HttpClient) -> None:
+    httpserver.expect_request("/api/v1/search.json").respond_with_data(
+        "This endpoint is not supported anymore", status=410, content_type="text/html"
+    )
+    source = RubyGemsSource(client, httpserver.url_for("/api/v1"), settings("rubygems"))
+    with pytest.raises(SourceError, match=r"the endpoint is gone \(HTTP 410\)"):
+        source.fetch()
+
+
+def test_rubygems_bad_items_are_dropped_with_the_field(httpserver: HTTPServer, client: HttpClient) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    good = _gem_object(Package("rake", 10, "rake"), base)
+    httpserver.expect_request(
+        "/api/v1/search.json", query_string={"query": "downloads:>1000000", "page": "1"}
+    ).respond_with_json(
+        [
+            good,
+            {**good, "name": "nullcount", "downloads": None},
+            {**good, "name": "nouri", "gem_uri": None},
+            {**good, "name": "notgem", "gem_uri": f"{base}/gems/notgem-1.0.0.gem"},
+        ]
+    )
+    httpserver.expect_request(
+        "/api/v1/search.json", query_string={"query": "downloads:>1000000", "page": "2"}
+    ).respond_with_json([])
+    serve_ranged(
+        httpserver,
+        "/gems/rake-1.0.0.gem",
+        gem_file("rake", "1.0.0", ["rake"]),
+        content_type="application/octet-stream",
+    )
+    httpserver.expect_request("/gems/notgem-1.0.0.gem").respond_with_data("<html>", content_type="text/html")
+    source = RubyGemsSource(client, httpserver.url_for("/api/v1"), settings("rubygems"))
+    assert [c.name for c in source.fetch()] == ["rake"]
+    reasons = {d.name: d.reason for d in source.dropped}
+    assert "$[1].downloads: expected a whole number >= 0" in reasons["nullcount"]
+    assert "$[2].gem_uri: expected a string, got NoneType" in reasons["nouri"]
+    assert "not a .gem (tar) file" in reasons["notgem"]

@@ -100,9 +100,7 @@ def popularity_source(
                 client, endpoints.api("top_pypi"), settings, index_url=endpoints.pypi(endpoints.environ)
             )
         if ecosystem == "rubygems":
-            return RubyGemsSource(
-                client, endpoints.api("rubygems"), settings, v2_url=endpoints.api("rubygems_v2")
-            )
+            return RubyGemsSource(client, endpoints.api("rubygems"), settings)
         if ecosystem == "go":
             return GoSource(client, endpoints.api("go_index"), settings, now=now)
         if ecosystem == "cpan":
