@@ -48,8 +48,10 @@ def build_wheel(
     filler: int = 0,
     dist_info_first: bool = False,
     tag: str = "py3-none-any",
+    data_scripts: dict[str, bytes] | None = None,
 ) -> bytes:
-    """A real wheel: package module, optional incompressible filler, dist-info with RECORD."""
+    """A real wheel: package module, optional incompressible filler, ``<dist>.data/scripts/``
+    files (``data_scripts``: name -> content), dist-info with RECORD."""
     dist = re.sub(r"[-_.]+", "_", project)
     info = f"{dist}-{version}.dist-info"
     metadata = ["Metadata-Version: 2.1", f"Name: {project}", f"Version: {version}", f"Summary: {summary}"]
@@ -59,6 +61,8 @@ def build_wheel(
     members: list[tuple[str, bytes]] = [(f"{dist}/__init__.py", b"def main():\n    return 0\n")]
     if filler:
         members.append((f"{dist}/blob.bin", random.Random(project).randbytes(filler)))
+    for script, content in sorted((data_scripts or {}).items()):
+        members.append((f"{dist}-{version}.data/scripts/{script}", content))
     dist_files = [
         (f"{info}/METADATA", ("\n".join(metadata) + "\n\nLong description.\n").encode()),
         (

@@ -15,14 +15,17 @@ from recipeline_generator.pypi_metadata import (
     parse_core_metadata,
     parse_entry_points,
     pick_homepage,
+    wheel_executables,
 )
 from recipeline_generator.recipes import (
     RejectedName,
     check_executables,
     https_url,
+    installs_itself,
     one_line_text,
     verify_executable,
 )
+from recipeline_schema import Recipe, Step
 
 PAGE = "https://index.example/simple/demo/"
 
@@ -195,3 +198,45 @@ def test_malformed_pages_name_the_place(page: Any, where: str) -> None:
 def test_project_url_normalizes_the_name() -> None:
     assert project_url("https://i.example/simple", "Foo_Bar.baz") == "https://i.example/simple/foo-bar-baz/"
     assert project_url("https://i.example/simple/", "x") == "https://i.example/simple/x/"
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "refused"),
+    [
+        ("pipx_install", {"package": "pipx"}, True),
+        ("pipx_install", {"package": "PipX[extra]==1.0"}, True),
+        ("pipx_install", {"package": "pipx-tools"}, False),
+        ("npm_install", {"package": "npm"}, True),
+        ("npm_install", {"package": "@scope/npm"}, False),
+        ("cargo_install", {"crate": "cargo"}, True),
+        ("cargo_install", {"crate": "cargo-edit"}, False),
+        ("gem_install", {"gem": "rubygems-update"}, True),
+        ("go_install", {"module": "golang.org/toolchain"}, True),
+        ("cpan_install", {"distribution": "App-cpanminus"}, True),
+        ("cpan_install", {"distribution": "App-cpanminus-reporter"}, False),
+        ("homebrew", {"formula": "pipx"}, False),  # another action's installer is a fine recipe
+    ],
+)
+def test_installs_itself_table(action: str, params: dict[str, str], refused: bool) -> None:
+    recipe = Recipe("x", "d", "https://x.example", (Step(action, params),), None)
+    assert (installs_itself(recipe) is not None) is refused
+
+
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [
+        ("tool", True),
+        ("tool-3.11", False),
+        ("pip3.11", False),
+        ("tool3.12", False),
+        ("tool-py3.9", False),
+        ("pip3", True),
+        ("x13.5", True),
+        ("tool-2.0", True),
+        ("demo.exe", False),
+        ("demo.ps1", False),
+    ],
+)
+def test_interpreter_bound_and_windows_names_are_left_out(name: str, kept: bool) -> None:
+    found = wheel_executables(b"", (name,))
+    assert (found.names == (name,), found.left_out == (name,)) == (kept, not kept)

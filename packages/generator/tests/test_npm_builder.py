@@ -287,3 +287,13 @@ def test_step_has_the_shape_of_tsuku_recipes(npm: NpmBuilder, registry: HTTPServ
     }
     assert ours.verify is not None and real.verify is not None
     assert ours.verify.command == real.verify.command
+
+
+def test_a_recipe_for_npm_itself_is_installs_itself(npm: NpmBuilder, registry: HTTPServer) -> None:
+    """npm_install needs npm: a recipe installing npm with it depends on itself (recipes.INSTALLERS)."""
+    serve(registry, "/npm", packument("npm", {"npm": "bin/npm-cli.js", "npx": "bin/npx-cli.js"}))
+
+    failure = failure_of(npm.generate("npm", name="npm"))
+
+    assert (failure.category, failure.subcategory) == ("deterministic_insufficient", "installs_itself")
+    assert "npm_install of 'npm'" in failure.message

@@ -138,10 +138,10 @@ def test_a_pre_release_is_used_when_no_final_release_has_a_wheel(builder: PypiBu
     assert index.wheel_requests(pre["filename"])
 
 
-def test_pure_python_wheel_is_preferred_over_platform_wheels(builder: PypiBuilder, index: Any) -> None:
+def test_pure_python_wheel_is_preferred_over_other_platforms_wheels(builder: PypiBuilder, index: Any) -> None:
     platform = {
-        "filename": "demo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl",
-        "url": index.file_url("demo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"),
+        "filename": "demo-1.0-cp312-cp312-macosx_11_0_arm64.whl",
+        "url": index.file_url("demo-1.0-cp312-cp312-macosx_11_0_arm64.whl"),
         "hashes": {},
     }
     pure, _ = index.publish("demo", "1.0", tag="py2.py3-none-any")
@@ -258,8 +258,14 @@ def test_page_over_the_size_cap_is_a_bad_response(index: Any, fake_time: Any) ->
 
 @pytest.mark.parametrize(
     "entry_points",
-    [None, "", "[gui_scripts]\ndemo-gui = d:m\n", "[console_scripts]\n# nothing\n"],
-    ids=["no-file", "empty", "gui-only", "comment-only"],
+    [
+        None,
+        "",
+        "[console_scripts]\n# nothing\n",
+        "[console_scripts]\ndemo-3.11 = d:m\npip3.12 = d:m\n",
+        "[other]\ndemo = d:m\n",
+    ],
+    ids=["no-file", "empty", "comment-only", "interpreter-bound-only", "other-section"],
 )
 def test_no_console_scripts_is_binary_discovery_failed(
     builder: PypiBuilder, index: Any, entry_points: str | None
@@ -405,3 +411,113 @@ def test_rate_limit_spaces_requests_to_one_host(index: Any, fake_time: Any) -> N
     requests = 1 + len(index.wheel_requests(entry["filename"]))
     assert requests >= 3
     assert sum(fake_time.sleeps) == pytest.approx(requests - 1)
+
+
+def test_gui_scripts_and_data_scripts_are_executables(builder: PypiBuilder, index: Any) -> None:
+    """pip links gui_scripts and ``.data/scripts`` files into bin/ on Linux: they are commands."""
+    entry, _ = index.publish(
+        "demo",
+        "1.0",
+        entry_points="[console_scripts]\ndemo = d:m\ndemo-3.11 = d:m\n[gui_scripts]\ndemo-gui = d:m\n",
+        data_scripts={"demo-rs": b"\x7fELF", "demo.bat": b"@echo off", "demo-tool3.12": b"#!/bin/sh\n"},
+    )
+    index.add_project("demo", [entry])
+
+    recipe = recipe_of(builder.generate("demo", name="demo"))
+
+    # tool-3.11 / tool3.12 exist under that one Python only; .bat never runs on Linux
+    assert recipe.steps[0].params["executables"] == ("demo", "demo-gui", "demo-rs")
+
+
+def test_binary_only_in_data_scripts_is_found(builder: PypiBuilder, index: Any) -> None:
+    """ruff/uv-style wheels: a Rust binary in ``.data/scripts/`` and no entry points at all."""
+    entry, _ = index.publish(
+        "rtool",
+        "0.5.0",
+        tag="py3-none-manylinux_2_17_x86_64",
+        entry_points=None,
+        data_scripts={"rtool": b"\x7fELF"},
+    )
+    index.add_project("rtool", [entry])
+
+    recipe = recipe_of(builder.generate("rtool", name="rtool"))
+
+    assert recipe.steps[0].params["executables"] == ("rtool",)
+    assert recipe.verify is not None and recipe.verify.command == "rtool --version"
+
+
+def test_hostile_data_script_name_fails_the_package(builder: PypiBuilder, index: Any) -> None:
+    entry, _ = index.publish("demo", "1.0", data_scripts={"x;rm -rf ~": b"#!/bin/sh\n"})
+    index.add_project("demo", [entry])
+
+    failure = failure_of(builder.generate("demo", name="demo"))
+
+    assert failure.subcategory == "binary_discovery_failed"
+    assert "'x;rm -rf ~'" in failure.message and ".data/scripts" in failure.message
+
+
+LINUX_X86_64 = "py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64"
+
+
+@pytest.mark.parametrize(
+    ("tags", "chosen"),
+    [
+        # sorted by file name, armv6l and win come first: they must not be read
+        (
+            ["py3-none-linux_armv6l", "py3-none-win_amd64", LINUX_X86_64, "py3-none-macosx_11_0_arm64"],
+            LINUX_X86_64,
+        ),
+        (["py3-none-linux_armv6l", "py3-none-any"], "py3-none-any"),
+        (
+            ["cp312-abi3-manylinux_2_28_aarch64", "py3-none-musllinux_1_2_x86_64"],
+            "py3-none-musllinux_1_2_x86_64",
+        ),
+        (
+            ["cp311-cp311-manylinux_2_17_x86_64", "cp311-cp311-win32", "py3-none-any"],
+            "cp311-cp311-manylinux_2_17_x86_64",
+        ),
+    ],
+    ids=["manylinux-over-armv6l-win", "any-over-armv6l", "musl-x86_64-over-aarch64", "platform-over-pure"],
+)
+def test_the_wheel_read_is_the_one_a_linux_x86_64_user_installs(
+    builder: PypiBuilder, index: Any, tags: list[str], chosen: str
+) -> None:
+    """The wheel is chosen by its tags as pip on CPython/Linux x86_64 (glibc) would; the failure
+    message names the wheel that was read."""
+    entries = [index.publish("demo", "1.0", tag=tag, entry_points="[console_scripts]\n")[0] for tag in tags]
+    index.add_project("demo", entries)
+
+    failure = failure_of(builder.generate("demo", name="demo"))
+
+    assert failure.subcategory == "binary_discovery_failed"
+    assert failure.message.startswith(f"demo-1.0-{chosen}.whl ")
+    read = {name for name, _ in index.range_log}
+    assert read == {f"demo-1.0-{chosen}.whl"}
+
+
+def test_a_newer_release_without_a_linux_wheel_does_not_hide_the_linux_one(
+    builder: PypiBuilder, index: Any
+) -> None:
+    old, _ = index.publish("demo", "1.0", tag=LINUX_X86_64)
+    new, _ = index.publish("demo", "2.0", tag="py3-none-win_amd64")
+    index.add_project("demo", [old, new])
+
+    recipe_of(builder.generate("demo", name="demo"))
+
+    assert {name for name, _ in index.range_log} == {f"demo-1.0-{LINUX_X86_64}.whl"}
+
+
+@pytest.mark.parametrize(
+    ("project", "action"),
+    [("pipx", "pipx_install"), ("PipX", "pipx_install")],
+)
+def test_a_recipe_for_the_installer_itself_is_installs_itself(
+    builder: PypiBuilder, index: Any, project: str, action: str
+) -> None:
+    entry, _ = index.publish(project, "1.0", entry_points="[console_scripts]\npipx = pipx.main:cli\n")
+    index.add_project(project.lower(), [entry])
+
+    failure = failure_of(builder.generate(project, name="pipx"))
+
+    assert (failure.category, failure.subcategory) == ("deterministic_insufficient", "installs_itself")
+    assert action in failure.message and project in failure.message

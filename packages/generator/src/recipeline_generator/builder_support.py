@@ -114,7 +114,12 @@ def run_builder(
     """``build()``'s recipe, or its ``InsufficientError``/``UpstreamError`` outcome as a failure record."""
     _SERVER_ERROR.set(None)
     try:
-        return build()
+        recipe = build()
+        # a recipe that installs its own action's installer (recipes.INSTALLERS) depends on itself
+        reason = installs_itself(recipe)
+        if reason is not None:
+            raise InsufficientError("installs_itself", reason)
+        return recipe
     except UpstreamError as exc:
         if exc.status is not None and 500 <= exc.status <= 599:
             _SERVER_ERROR.set(exc.status)

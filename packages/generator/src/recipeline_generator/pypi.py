@@ -4,7 +4,8 @@ Requests, all through the shared ``HttpClient`` (ecosystem ``pypi``):
 1. ``GET <index>/<normalized project>/`` as PEP 691 JSON;
 2. the chosen wheel's METADATA from ``<wheel url>.metadata`` when the index offers it (PEP 658/714,
    sha256 checked), else from the wheel;
-3. ``entry_points.txt`` from the wheel, by range requests when the server honours them.
+3. ``entry_points.txt`` and the zip's listing (``.data/scripts/``) from the wheel, by range
+   requests when the server honours them.
 
 Failure messages name the project, file and cause but never the index URL: they end up in
 committed data files, and the index host is the user's configuration, not ours to publish.
@@ -30,8 +31,8 @@ from .pypi_index import (
     project_url,
     select_wheel,
 )
-from .pypi_metadata import console_scripts, describe, parse_core_metadata, pick_homepage
-from .recipes import RejectedName, check_executables, install_recipe
+from .pypi_metadata import describe, parse_core_metadata, pick_homepage, wheel_executables
+from .recipes import RejectedName, check_executables, install_recipe, installs_itself
 from .wheel import MEMBER_CAP, WheelError, read_dist_info
 
 
@@ -127,27 +128,31 @@ class PypiBuilder:
                     "archive_extraction_failed", f"wheel {wheel.filename} has no METADATA"
                 )
         meta = parse_core_metadata(metadata)
-        scripts = console_scripts(dist.files.get("entry_points.txt", b""))
-        if not scripts:
+        found = wheel_executables(dist.files.get("entry_points.txt", b""), dist.data_scripts)
+        # every name is checked, also those left out: hostile metadata is not trusted at all
+        unsafe = check_executables((*found.names, *found.left_out))
+        if isinstance(unsafe, RejectedName):
             raise _InsufficientError(
                 "binary_discovery_failed",
-                f"{wheel.filename} declares no console_scripts entry points (a library, or scripts "
-                "this builder does not read)",
+                f"{wheel.filename}: executable name {unsafe.shown} (console_scripts, gui_scripts or "
+                ".data/scripts) is not a safe executable name; the package's executables are not trusted",
             )
-        checked = check_executables(scripts)
-        if isinstance(checked, RejectedName):
+        if not found.names:
+            left = f"; left out: {', '.join(sorted(found.left_out))}" if found.left_out else ""
             raise _InsufficientError(
                 "binary_discovery_failed",
-                f"{wheel.filename}: console_scripts name {checked.shown} is not a safe executable name; "
-                "the package's executables are not trusted",
+                f"{wheel.filename} declares no console_scripts or gui_scripts entry points and has no "
+                f".data/scripts files{left} (a library, or commands only for one Python version)",
             )
+        checked = check_executables(found.names)
+        assert not isinstance(checked, RejectedName)  # a subset of the names checked above
         homepage = pick_homepage(meta, avoid_hosts=self._index_hosts(wheel))
         if homepage is None:
             raise _InsufficientError(
                 None,
                 f"{wheel.filename}: no https homepage in Home-page or Project-URL (tsuku requires one)",
             )
-        return install_recipe(
+        recipe = install_recipe(
             name=name,
             action="pipx_install",
             package_key="package",
@@ -157,6 +162,10 @@ class PypiBuilder:
             description=describe(meta, project),
             homepage=homepage,
         )
+        reason = installs_itself(recipe)
+        if reason is not None:
+            raise _InsufficientError("installs_itself", f"{wheel.filename}: {reason}")
+        return recipe
 
     def _select(self, project: str) -> WheelFile:
         url = project_url(self.index_url, project)

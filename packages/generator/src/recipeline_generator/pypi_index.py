@@ -7,12 +7,13 @@ wheel's METADATA beside it, PEP 592 marks yanked files, PEP 440 orders versions 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from packaging.tags import Tag
+from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
@@ -21,6 +22,48 @@ SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 #: PEP 508 project names (case-insensitive).
 PROJECT_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _PURE_PY3 = Tag("py3", "none", "any")
+
+#: The target a recipe is generated for first (tsuku's most common Linux environment,
+#: ``linux-*-glibc-x86_64``): CPython 3.8 to 3.14 on glibc up to 2.39, newest first. Its wheel is
+#: the one pip would install there; the other targets only break ties when none fits it.
+TARGET_PYTHONS: tuple[tuple[int, int], ...] = tuple((3, minor) for minor in range(14, 7, -1))
+GLIBC_MINORS = range(39, 4, -1)
+#: ``manylinux1``/``2010``/``2014`` are the old names of glibc 2.5/2.12/2.17 (PEP 600).
+_LEGACY_MANYLINUX = {5: "manylinux1", 12: "manylinux2010", 17: "manylinux2014"}
+
+
+def linux_platforms(arch: str, *, libc: str = "glibc") -> tuple[str, ...]:
+    """Platform tags pip accepts on a Linux ``arch`` host, most specific first (PEP 600/656)."""
+    if libc == "musl":
+        return (*(f"musllinux_1_{minor}_{arch}" for minor in range(2, -1, -1)), f"linux_{arch}")
+    out: list[str] = []
+    for minor in GLIBC_MINORS:
+        out.append(f"manylinux_2_{minor}_{arch}")
+        if minor in _LEGACY_MANYLINUX:
+            out.append(f"{_LEGACY_MANYLINUX[minor]}_{arch}")
+    return (*out, f"linux_{arch}")
+
+
+@cache
+def target_tags(arch: str = "x86_64", libc: str = "glibc") -> tuple[dict[Tag, int], ...]:
+    """Per CPython of ``TARGET_PYTHONS``: every tag it accepts on that Linux -> pip's rank (0 best)."""
+    platforms = linux_platforms(arch, libc=libc)
+    out = []
+    for version in TARGET_PYTHONS:
+        interpreter = f"cp{version[0]}{version[1]}"
+        ranks: dict[Tag, int] = {}
+        tags = (
+            *cpython_tags(version, platforms=platforms),
+            *compatible_tags(version, interpreter, platforms),
+        )
+        for tag in tags:
+            ranks.setdefault(tag, len(ranks))
+        out.append(ranks)
+    return tuple(out)
+
+
+#: Targets in order: the first a wheel fits decides its rank (then the tag's own rank).
+TARGETS: tuple[tuple[str, str], ...] = (("x86_64", "glibc"), ("x86_64", "musl"), ("aarch64", "glibc"))
 
 
 class MalformedPageError(ValueError):
@@ -133,30 +176,40 @@ def wheels_of(page: Any, page_url: str, project: str) -> tuple[list[WheelFile], 
     return wheels, len(files), yanked
 
 
-def select_wheel(page: Any, page_url: str, project: str) -> WheelFile | NoWheel:
-    """The wheel to read: newest release with a non-yanked wheel, preferring ``py3-none-any``.
+def target_rank(wheel: WheelFile, targets: Sequence[tuple[str, str]] = TARGETS) -> tuple[int, int, int]:
+    """(the first target the wheel fits, pip's rank of its best tag under the Python that likes it
+    most, that Python's position in ``TARGET_PYTHONS``); ``(len(targets), 0, 0)`` when none fits."""
+    for position, (arch, libc) in enumerate(targets):
+        fitting = [
+            (ranks[tag], python)
+            for python, ranks in enumerate(target_tags(arch, libc))
+            for tag in wheel.tags
+            if tag in ranks
+        ]
+        if fitting:
+            return (position, *min(fitting))
+    return len(targets), 0, 0
 
-    Final releases win over pre-releases (as pip chooses); a pre-release is taken only when no
-    final release has a wheel. Among one release's wheels: ``py3-none-any``, then any other
-    ``none-any``, then the rest, each by file name (deterministic).
+
+def select_wheel(page: Any, page_url: str, project: str) -> WheelFile | NoWheel:
+    """The wheel to read: the one pip would install on the first target (``TARGETS``).
+
+    The release: the newest with a non-yanked wheel that fits the first target any wheel of the
+    project fits (so a Windows-only newest release does not hide the Linux one); final releases
+    win over pre-releases, as pip chooses. Among that release's wheels: the best-ranked tag for
+    that target (``packaging.tags``, as pip orders them: a ``manylinux`` x86_64 or
+    ``py3-none-any`` wheel, never an ``armv6l`` or ``win`` one while one of those exists); ties
+    and wheels fitting no target by file name (deterministic).
     """
     wheels, total, yanked = wheels_of(page, page_url, project)
     if not wheels:
         if total == 0:
             return NoWheel("the index lists no files for this project")
         return NoWheel(f"no non-yanked wheel among {total} files ({yanked} yanked); sdists are not read")
-    finals = [w for w in wheels if not w.version.is_prerelease]
-    pool = finals or wheels
+    best_target = min(target_rank(w)[0] for w in wheels)
+    fitting = [w for w in wheels if target_rank(w)[0] == best_target]
+    finals = [w for w in fitting if not w.version.is_prerelease]
+    pool = finals or fitting
     newest = max(w.version for w in pool)
     candidates = [w for w in pool if w.version == newest]
-
-    def preference(wheel: WheelFile) -> tuple[int, str]:
-        if wheel.pure_python3:
-            rank = 0
-        elif any(t.abi == "none" and t.platform == "any" for t in wheel.tags):
-            rank = 1
-        else:
-            rank = 2
-        return rank, wheel.filename
-
-    return min(candidates, key=preference)
+    return min(candidates, key=lambda w: (target_rank(w), w.filename))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import re
 import string
 from dataclasses import dataclass
 
@@ -96,3 +97,37 @@ def parse_entry_points(data: bytes) -> dict[str, tuple[tuple[str, str], ...]]:
 def console_scripts(data: bytes) -> tuple[str, ...]:
     """Names of the ``console_scripts`` entry points (raw, unvalidated, in file order)."""
     return tuple(name for name, _ref in parse_entry_points(data).get("console_scripts", ()))
+
+
+def entry_point_scripts(data: bytes) -> tuple[str, ...]:
+    """Names of ``console_scripts`` and ``gui_scripts`` (pip links both into ``bin/`` on Linux;
+    a gui script is an ordinary command there), in file order, raw."""
+    sections = parse_entry_points(data)
+    return tuple(name for key in ("console_scripts", "gui_scripts") for name, _ref in sections.get(key, ()))
+
+
+#: A name tied to one interpreter version: ``tool-3.11``, ``pip3.11``, ``tool3.12``, ``tool-py3.12``.
+INTERPRETER_BOUND = re.compile(r"(?<![0-9.])3\.\d{1,2}$")
+#: ``.data/scripts`` files that never run on Linux (pip copies them anyway).
+WINDOWS_SCRIPT = re.compile(r"\.(?:exe|bat|cmd|ps1|com)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Executables:
+    """What a wheel installs into ``bin/`` on Linux: kept names (raw) and the names left out."""
+
+    names: tuple[str, ...]
+    left_out: tuple[str, ...]
+
+
+def wheel_executables(entry_points: bytes, scripts: tuple[str, ...]) -> Executables:
+    """The wheel's executables: entry point scripts and ``.data/scripts`` files, without names tied
+    to one interpreter version (they exist under that Python only) and Windows-only scripts."""
+    kept: list[str] = []
+    left_out: list[str] = []
+    for name in (*entry_point_scripts(entry_points), *scripts):
+        if INTERPRETER_BOUND.search(name) or WINDOWS_SCRIPT.search(name):
+            left_out.append(name)
+        elif name not in kept:
+            kept.append(name)
+    return Executables(tuple(kept), tuple(left_out))

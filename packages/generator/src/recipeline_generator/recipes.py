@@ -14,6 +14,18 @@ EXECUTABLE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]{0,127}$")
 DESCRIPTION_LIMIT = 300
 URL_LIMIT = 2048
 
+#: The package that *is* the installer an action runs, per action: (parameter naming the
+#: package, its names up to case and ``-_.``). A recipe that installs one of these with that
+#: action depends on itself (tsuku needs pipx to install pipx), so it is never generated.
+INSTALLERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "pipx_install": ("package", ("pipx",)),
+    "npm_install": ("package", ("npm",)),
+    "cargo_install": ("crate", ("cargo",)),
+    "gem_install": ("gem", ("rubygems-update",)),
+    "go_install": ("module", ("golang.org/toolchain",)),
+    "cpan_install": ("distribution", ("App-cpanminus", "App::cpanminus")),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class RejectedName:
@@ -59,6 +71,23 @@ def verify_executable(executables: tuple[str, ...], *, tool: str, project: str) 
             if _canonical(exe) == wanted:
                 return exe
     return min(executables, key=lambda exe: (len(exe), exe))
+
+
+def installs_itself(recipe: Recipe) -> str | None:
+    """Why ``recipe`` installs the installer its own action needs (``INSTALLERS``), or ``None``."""
+    for position, step in enumerate(recipe.steps, 1):
+        entry = INSTALLERS.get(step.action)
+        if entry is None:
+            continue
+        key, installers = entry
+        package = str(step.params.get(key, ""))
+        bare = _canonical(package.split("[", 1)[0].split("==", 1)[0].replace("::", "-"))
+        if any(bare == _canonical(name.replace("::", "-")) for name in installers):
+            return (
+                f"step {position}: {step.action} of {package!r} would install the installer "
+                f"{step.action} itself needs (a recipe that depends on itself)"
+            )
+    return None
 
 
 def one_line_text(text: str, limit: int = DESCRIPTION_LIMIT) -> str:

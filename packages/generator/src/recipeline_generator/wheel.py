@@ -111,6 +111,23 @@ class DistInfo:
     directory: str
     files: dict[str, bytes]
     ranged: bool
+    #: file names directly under ``<name>-<version>.data/scripts/`` (pip installs them into bin/)
+    data_scripts: tuple[str, ...] = ()
+
+
+def data_scripts(names: list[str], directory: str) -> tuple[str, ...]:
+    """Files directly under the wheel's ``.data/scripts/`` (the ``.data`` beside ``directory``)."""
+    prefix = directory.removesuffix(".dist-info") + ".data/scripts/"
+    return tuple(
+        sorted(
+            {
+                name[len(prefix) :]
+                for name in names
+                if name.startswith(prefix) and "/" not in name[len(prefix) :]
+            }
+            - {""}
+        )
+    )
 
 
 def _dist_info_dir(names: list[str], project: str) -> str:
@@ -152,7 +169,9 @@ def read_dist_info(
         fileobj = io.BytesIO(tail.data)
     try:
         with zipfile.ZipFile(fileobj) as archive:
-            directory = _dist_info_dir(archive.namelist(), project)
+            names = archive.namelist()
+            directory = _dist_info_dir(names, project)
+            scripts = data_scripts(names, directory)
             files = {}
             for member in wanted:
                 try:
@@ -169,4 +188,4 @@ def read_dist_info(
     except UNREADABLE_ZIP as exc:
         # the bytes are untrusted: whatever zipfile trips over is "not a readable wheel"
         raise WheelError(f"not a readable wheel: {type(exc).__name__}: {exc}") from None
-    return DistInfo(directory, files, tail.ranged)
+    return DistInfo(directory, files, tail.ranged, scripts)
