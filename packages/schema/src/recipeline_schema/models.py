@@ -351,6 +351,18 @@ ValidationOutcome = Literal["pass", "fail", "skipped"]
 
 
 @dataclass(frozen=True, slots=True)
+class DiscoveredVerify:
+    """The ``[verify]`` a validation found the installed tool answers, in tsuku's fields: the merger
+    writes it into the committed recipe (``exit_code`` 0 and ``mode`` version are tsuku's defaults)."""
+
+    command: str = field(metadata=meta("the verify command, e.g. 'tool -V'"))
+    pattern: str = field(default="{version}", metadata=meta("substring of stdout+stderr, with {version}"))
+    exit_code: int = field(default=0, metadata=meta("the exit code the command answers with"))
+    mode: Literal["version", "output"] = "version"
+    reason: str = field(default="", metadata=meta("how it was found (mode output: why no version)"))
+
+
+@dataclass(frozen=True, slots=True)
 class RecipeResult:
     name: str = field(metadata=_name("recipe name"))
     package_id: str = field(metadata=_source("queue entry source"))
@@ -367,6 +379,9 @@ class RecipeResult:
     )
     toolchain: Mapping[str, str] = field(
         default_factory=dict, metadata=meta("toolchain used for the install: tool name -> version")
+    )
+    verify: DiscoveredVerify | None = field(
+        default=None, metadata=meta("the verify the version probes found (merged into the recipe)")
     )
 
 
