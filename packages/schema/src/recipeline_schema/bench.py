@@ -2,15 +2,19 @@
 
 A synthetic queue (realistic names, sources, statuses, retry times; in queue order, as every
 writer leaves it) is written by a child process, so this process's peak memory counts only
-what it measures. Then, each best of ``repeat`` wall-clock runs:
+what it measures. Then, each the median of ``repeat`` wall-clock runs:
 
+- ``cycle``: what a batch does to its queue, measured first: load, select+mark and save
+  (the §10 target: at most 0.5 s, peak memory under 200 MB); its peak RSS (``ru_maxrss``) is
+  taken right after it, so it is the cycle's own, and ``traced_mb`` is the peak of Python's
+  allocations during one more cycle under ``tracemalloc`` (not timed: tracing slows it);
 - ``load``: read, parse, validate and decode the queue file;
 - ``select+mark``: ``select_batch(size)`` and ``mark_in_progress``;
 - ``save``: encode, validate and atomically write the marked queue;
 
 plus the pieces (``to_json``, ``from_json``, ``validate``), CPU time beside wall time, the peak
-RSS (``ru_maxrss``) after each phase, and a calibration loop: on a shared or throttled machine
-every figure scales with it, so compare runs by their calibration too.
+RSS after each phase, and a calibration loop: on a shared or throttled machine every figure
+scales with it, so compare runs by their calibration too.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ import datetime as dt
 import json
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +46,10 @@ from .validation import validate
 
 T = TypeVar("T")
 
-#: ARCHITECTURE §10: select a batch and save a 100,000-entry queue in under a second
-TARGET_SECONDS = 1.0
+#: ARCHITECTURE §10: load a 100,000-entry queue, select a batch, mark and save it in at most
+#: 0.5 s, with peak memory under 200 MB
+TARGET_SECONDS = 0.5
+TARGET_PEAK_MB = 200.0
 NOW = dt.datetime(2026, 1, 29, 10, 0, 0, tzinfo=dt.UTC)
 
 _SYLLABLES = (
@@ -115,7 +123,7 @@ def _replace(entry: QueueEntry, **changes: Any) -> QueueEntry:
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """One measured step: best wall and CPU seconds over the runs, peak RSS after them."""
+    """One measured step: median wall and CPU seconds over the runs, peak RSS after them."""
 
     name: str
     wall: float
@@ -128,7 +136,7 @@ def _peak_rss_mb() -> float:
 
 
 def measure(name: str, step: Callable[[], T], repeat: int) -> tuple[Timing, T]:
-    """Run ``step`` ``repeat`` times; keep the best wall and CPU times and the last result."""
+    """Run ``step`` ``repeat`` times; keep the median wall and CPU times and the last result."""
     walls, cpus = [], []
     results: list[T] = []
     for _ in range(max(repeat, 1)):
@@ -137,7 +145,7 @@ def measure(name: str, step: Callable[[], T], repeat: int) -> tuple[Timing, T]:
         results.append(step())
         walls.append(time.perf_counter() - w0)
         cpus.append(time.process_time() - c0)
-    return Timing(name, min(walls), min(cpus), _peak_rss_mb()), results[0]
+    return Timing(name, statistics.median(walls), statistics.median(cpus), _peak_rss_mb()), results[0]
 
 
 def write_queue_file(path: Path, entries: int, ecosystem: Ecosystem, seed: int) -> None:
@@ -157,16 +165,31 @@ def bench_queue(
     entries: int,
     *,
     size: int = 25,
-    repeat: int = 3,
+    repeat: int = 5,
     ecosystem: Ecosystem = "pypi",
     seed: int = 0,
     directory: Path | None = None,
 ) -> list[Timing]:
-    """Measure load, select+mark and save of a synthetic queue of ``entries`` entries."""
+    """Measure the cycle (load, select+mark, save), then each step, of ``entries`` entries."""
     with _workdir(directory) as work:
         path = work / f"priority-queue-{ecosystem}.json"
         write_queue_file(path, entries, ecosystem, seed)
         timings = [Timing("start", 0.0, 0.0, _peak_rss_mb())]
+
+        def cycle() -> None:  # each run takes the next batch of the queue the last one saved
+            queue = load(Queue, path)
+            picked = select_batch(queue, now=NOW, size=size)
+            save(mark_in_progress(queue, picked, batch_id="2026-01-29-001", now=NOW), path)
+
+        t, _ = measure("cycle", cycle, repeat)
+        timings.append(t)
+        tracemalloc.start()
+        try:
+            cycle()
+            traced = tracemalloc.get_traced_memory()[1] / 2**20
+        finally:
+            tracemalloc.stop()
+        timings.append(Timing("traced_mb", 0.0, 0.0, round(traced, 1)))
         t, queue = measure("load", lambda: load(Queue, path), repeat)
         timings.append(t)
 
@@ -214,29 +237,37 @@ def _workdir(directory: Path | None) -> Iterator[Path]:
 def report(timings: list[Timing], *, entries: int, size: int, repeat: int) -> Iterator[str]:
     """Human-readable lines, then one JSON line with every figure."""
     by_name = {t.name: t for t in timings}
-    yield f"queue of {entries:,} entries, batch size {size}, best of {repeat} (wall / CPU seconds)"
+    yield f"queue of {entries:,} entries, batch size {size}, median of {repeat} (wall / CPU seconds)"
     for t in timings:
-        if t.name == "start":
-            yield f"  {'start':12s} {'':>17s}  peak RSS {t.peak_rss_mb:7.1f} MB"
+        if t.name in ("start", "traced_mb"):
+            label = "peak RSS" if t.name == "start" else "traced  "
+            yield f"  {t.name:12s} {'':>17s}  {label} {t.peak_rss_mb:7.1f} MB"
             continue
         yield f"  {t.name:12s} {t.wall:7.3f} / {t.cpu:6.3f}  peak RSS {t.peak_rss_mb:7.1f} MB"
-    hot_wall = by_name["select+mark"].wall + by_name["save"].wall
-    hot_cpu = by_name["select+mark"].cpu + by_name["save"].cpu
-    verdict = "ok" if hot_wall < TARGET_SECONDS else "over"
+    cycle = by_name["cycle"]
+    met = target_met(timings)
     yield (
-        f"  select+mark+save {hot_wall:.3f} s wall, {hot_cpu:.3f} s CPU "
-        f"(target < {TARGET_SECONDS:g} s wall: {verdict})"
+        f"  load+select+mark+save {cycle.wall:.3f} s wall, {cycle.cpu:.3f} s CPU, peak RSS "
+        f"{cycle.peak_rss_mb:.1f} MB (target <= {TARGET_SECONDS:g} s, < {TARGET_PEAK_MB:g} MB: "
+        f"{'ok' if met else 'over'})"
     )
     yield json.dumps(
         {
             "entries": entries,
             "size": size,
             "repeat": repeat,
-            "select_mark_save_wall": round(hot_wall, 4),
-            "target_met": hot_wall < TARGET_SECONDS,
+            "cycle_wall": round(cycle.wall, 4),
+            "cycle_peak_rss_mb": round(cycle.peak_rss_mb, 1),
+            "target_met": met,
             **{t.name: _figures(t) for t in timings},
         }
     )
+
+
+def target_met(timings: list[Timing]) -> bool:
+    """Whether the cycle met §10: at most ``TARGET_SECONDS`` wall, peak RSS under ``TARGET_PEAK_MB``."""
+    cycle = next(t for t in timings if t.name == "cycle")
+    return cycle.wall <= TARGET_SECONDS and cycle.peak_rss_mb < TARGET_PEAK_MB
 
 
 def _figures(t: Timing) -> dict[str, float]:
