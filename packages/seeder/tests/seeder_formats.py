@@ -142,3 +142,16 @@ def serve_ranged(server: HTTPServer, path: str, data: bytes, *, content_type: st
         )
 
     server.expect_request(path).respond_with_handler(handler)
+
+
+def module_zip(path: str, version: str, files: list[str], *, padding: int = 400_000) -> bytes:
+    """A Go module zip as the proxy serves it: every file under ``<path>@<version>/``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as mod:
+        prefix = f"{path}@{version}/"
+        mod.writestr(prefix + "go.mod", f"module {path}\n\ngo 1.22\n")
+        mod.writestr(zipfile.ZipInfo(prefix + "testdata/blob.bin"), bytes(range(256)) * (padding // 256))
+        for name in files:
+            package = "main" if name.endswith("main.go") else "lib"
+            mod.writestr(prefix + name, f"package {package}\n")
+    return out.getvalue()

@@ -11,7 +11,7 @@ from typing import Protocol
 
 import pytest
 from pytest_httpserver import HTTPServer
-from seeder_formats import gem_file, serve_ranged
+from seeder_formats import gem_file, module_zip, serve_ranged
 from werkzeug import Request, Response
 
 from recipeline_schema.http import HttpClient
@@ -208,7 +208,9 @@ def go(server: HTTPServer, client: HttpClient) -> ApiSource:
         line("github.com/junegunn/fzf", "v0.46.1", "2026-01-21T00:00:01Z"),
         line("github.com/x/lib", "v0.0.0-20260101000000-abcdefabcdef", "2026-01-22T00:00:01Z"),
     ]
+    # since is inclusive: the next page starts with the last record of this one
     second = [
+        first[-1],
         line("github.com/junegunn/fzf", "v0.47.0", "2026-01-23T00:00:01Z"),
         line("github.com/cli/cli/v2", "v2.40.0", "2026-01-24T00:00:01Z"),
     ]
@@ -218,7 +220,22 @@ def go(server: HTTPServer, client: HttpClient) -> ApiSource:
     server.expect_request(
         "/index", query_string={"since": "2026-01-22T00:00:01Z", "limit": "3"}
     ).respond_with_data("\n".join(second) + "\n", content_type="application/json")
-    return GoSource(client, server.url_for("/"), settings("go", page_size=3), now=NOW)
+    server.expect_request(
+        "/index", query_string={"since": "2026-01-24T00:00:01Z", "limit": "3"}
+    ).respond_with_data(second[-1] + "\n", content_type="application/json")
+    for path, version, files in [
+        ("github.com/junegunn/fzf", "v0.47.0", ["main.go"]),
+        ("github.com/cli/cli/v2", "v2.40.0", ["cmd/gh/main.go"]),
+    ]:
+        serve_ranged(
+            server,
+            f"/proxy/{path}/@v/{version}.zip",
+            module_zip(path, version, files),
+            content_type="application/zip",
+        )
+    return GoSource(
+        client, server.url_for("/"), settings("go", page_size=3), now=NOW, proxy_url=server.url_for("/proxy")
+    )
 
 
 def cpan(server: HTTPServer, client: HttpClient) -> ApiSource:
@@ -284,7 +301,7 @@ SCENARIOS = {
     ),
     "go": Scenario(
         go,
-        [("fzf", "go:github.com/junegunn/fzf", 3, 3), ("cli", "go:github.com/cli/cli/v2", 3, 1)],
+        [("fzf", "go:github.com/junegunn/fzf", 3, 3), ("gh", "go:github.com/cli/cli/v2", 3, 1)],
         "/index",
     ),
     "cpan": Scenario(
@@ -417,7 +434,9 @@ def test_go_index_with_a_bad_line_fails(httpserver: HTTPServer, client: HttpClie
         '{"Path": "x", "Vers\n', content_type="application/json"
     )
     with pytest.raises(SourceError, match=r"bad_response.*line 1"):
-        GoSource(client, httpserver.url_for("/"), settings("go"), now=NOW).fetch()
+        GoSource(
+            client, httpserver.url_for("/"), settings("go"), now=NOW, proxy_url=httpserver.url_for("/p")
+        ).fetch()
 
 
 @pytest.mark.parametrize("eco", ["homebrew", "cargo"])

@@ -7,16 +7,20 @@ ranked by the registry's popularity; the share of tools in its top 50 is printed
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass, replace
 
 import pytest
 from pytest_httpserver import HTTPServer
-from seeder_formats import gem_file, serve_ranged
+from seeder_formats import gem_file, module_zip, serve_ranged
+from werkzeug import Request, Response
 
 from recipeline_schema.http import HttpClient
 from recipeline_seeder import SourceError
 from recipeline_seeder.config import DEFAULT_SETTINGS, SourceSettings
-from recipeline_seeder.popular import ApiSource, NpmSource, RubyGemsSource
+from recipeline_seeder.popular import ApiSource, GoSource, NpmSource, RubyGemsSource
+from recipeline_seeder.popular.go import is_pseudo_version
 
 
 @dataclass(frozen=True)
@@ -359,3 +363,164 @@ def test_rubygems_bad_items_are_dropped_with_the_field(httpserver: HTTPServer, c
     assert "$[1].downloads: expected a whole number >= 0" in reasons["nullcount"]
     assert "$[2].gem_uri: expected a string, got NoneType" in reasons["nouri"]
     assert "not a .gem (tar) file" in reasons["notgem"]
+
+
+# --- Go ---------------------------------------------------------------------------------------
+
+#: Modules as they appear in the index, with their releases in the window and the command a
+#: ``go install`` of them builds (None: a library). The SDK service modules release almost daily.
+GO = [
+    Package("github.com/aws/aws-sdk-go-v2/service/s3", 24, None),
+    Package("github.com/aws/aws-sdk-go-v2/service/ec2", 22, None),
+    Package("github.com/aws/aws-sdk-go-v2", 20, None),
+    Package("github.com/Azure/azure-sdk-for-go/sdk/azcore", 6, None),
+    Package("golang.org/x/net", 2, None),
+    Package("golang.org/x/sys", 3, None),
+    Package("google.golang.org/grpc", 4, None),
+    Package("github.com/stretchr/testify", 1, None),
+    Package("k8s.io/client-go", 5, None),
+    Package("github.com/prometheus/client_golang", 2, None),
+    Package("go.opentelemetry.io/otel", 3, None),
+    Package("github.com/spf13/cobra", 1, None),
+    Package("github.com/junegunn/fzf", 9, "fzf"),
+    Package("github.com/cli/cli/v2", 8, "gh"),
+    Package("github.com/golangci/golangci-lint/v2", 7, "golangci-lint"),
+    Package("github.com/gohugoio/hugo", 10, "hugo"),
+    Package("golang.org/x/tools/gopls", 11, "gopls"),
+    Package("github.com/derailed/k9s", 12, "k9s"),
+    Package("github.com/jesseduffield/lazygit", 13, "lazygit"),
+    Package("github.com/goreleaser/goreleaser/v2", 14, "goreleaser"),
+    Package("mvdan.cc/gofumpt", 15, "gofumpt"),
+    Package("github.com/go-task/task/v3", 16, "task"),
+    Package("honnef.co/go/tools", 17, "staticcheck"),
+    Package("github.com/charmbracelet/glow/v2", 18, "glow"),
+]
+#: where the corpus's commands live in their module zips
+_GO_CMD = {
+    "github.com/cli/cli/v2": ["cmd/gh/main.go", "cmd/gen-docs/main.go", "pkg/cmd/root/root.go"],
+    "github.com/golangci/golangci-lint/v2": ["cmd/golangci-lint/main.go", "pkg/lint/lint.go"],
+    "github.com/go-task/task/v3": ["cmd/task/task.go", "cmd/task/main.go", "task.go"],
+    "honnef.co/go/tools": ["cmd/structlayout/main.go", "cmd/staticcheck/main.go", "lint/lint.go"],
+}
+
+
+def _go_index(corpus: list[Package]) -> list[dict[str, str]]:
+    """The index records of the window: releases, pseudo-versions of the three forms, in time order."""
+    records = []
+    for round_ in range(max(p.popularity for p in corpus)):
+        for p in corpus:
+            if round_ < p.popularity:
+                records.append((p.identifier, f"v1.{round_}.0"))
+            if round_ == 0:  # every module also has pseudo-versions (not releases)
+                records.append((p.identifier, "v0.0.0-20261110101010-abcdefabcdef"))
+                records.append((p.identifier, f"v1.{round_}.1-0.20261111111111-abcdefabcdef"))
+                records.append((p.identifier, "v1.2.3-pre.0.20261112121212-abcdefabcdef"))
+                records.append((p.identifier, "v2.0.0-20261113131313-abcdefabcdef+incompatible"))
+    out = []
+    for t, (path, version) in enumerate(records, start=1):
+        stamp = (NOW_GO - dt.timedelta(days=29) + dt.timedelta(seconds=t * 37)).strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ"
+        )
+        out.append({"Path": path, "Version": version, "Timestamp": stamp})
+    return out
+
+
+NOW_GO = dt.datetime(2026, 12, 1, 0, 0, 0, tzinfo=dt.UTC)
+
+
+def serve_go(server: HTTPServer, corpus: list[Package], *, cap: int) -> list[dict[str, str]]:
+    """The index (``since`` inclusive, at most ``cap`` lines whatever ``limit`` asks) and the
+    proxy's module zips of each module's newest release."""
+    records = _go_index(corpus)
+
+    def index(request: Request) -> Response:
+        since = request.args["since"]
+        limit = min(int(request.args.get("limit", "2000")), cap)
+        # the index compares instants; these stamps and the first since sort as text
+        page = [r for r in records if r["Timestamp"] >= since][:limit]
+        return Response("".join(json.dumps(r) + "\n" for r in page), content_type="application/json")
+
+    server.expect_request("/index/index").respond_with_handler(index)
+    for p in corpus:
+        newest = f"v1.{p.popularity - 1}.0"
+        files = _GO_CMD.get(p.identifier, ["main.go", "cli.go"] if p.command else ["doc.go", "api.go"])
+        escaped = "".join("!" + c.lower() if c.isupper() else c for c in p.identifier)
+        serve_ranged(
+            server,
+            f"/proxy/{escaped}/@v/{newest}.zip",
+            module_zip(p.identifier, newest, files),
+            content_type="application/zip",
+        )
+    return records
+
+
+def go_source(server: HTTPServer, client: HttpClient, *, max_pages: int = 250) -> GoSource:
+    return GoSource(
+        client,
+        server.url_for("/index"),
+        replace(DEFAULT_SETTINGS["go"], max_pages=max_pages),
+        now=NOW_GO,
+        proxy_url=server.url_for("/proxy"),
+    )
+
+
+def test_go_seed_queues_commands_by_releases(httpserver: HTTPServer, client: HttpClient) -> None:
+    records = serve_go(httpserver, GO, cap=7)
+    source = go_source(httpserver, client)
+    check_seed(source, GO, "go")
+    pages = [r for r, _ in httpserver.log if r.path == "/index/index"]
+    # the server answered 7 lines to limit=2000: the whole window was still read
+    assert {r.args["limit"] for r in pages} == {"2000"}
+    assert len(pages) >= len(records) // 7
+
+
+def test_go_page_boundaries_count_each_release_once(httpserver: HTTPServer, client: HttpClient) -> None:
+    corpus = [Package("github.com/junegunn/fzf", 5, "fzf")]
+    serve_go(httpserver, corpus, cap=2)  # every page starts with the last record of the one before
+    source = go_source(httpserver, client)
+    got = source.fetch()
+    assert len(got) == 1, source.dropped
+    [fzf] = got
+    assert (fzf.name, fzf.popularity) == ("fzf", 5)
+
+
+def test_go_pseudo_versions() -> None:
+    assert is_pseudo_version("v0.0.0-20191109021931-daa7c04131f5")
+    assert is_pseudo_version("v2.0.0-20191109021931-daa7c04131f5")
+    assert is_pseudo_version("v1.2.3-pre.0.20191109021931-daa7c04131f5")
+    assert is_pseudo_version("v1.2.4-0.20191109021931-daa7c04131f5")
+    assert is_pseudo_version("v1.2.4-0.20191109021931-daa7c04131f5+incompatible")
+    for release in ["v1.2.3", "v1.2.3-rc.1", "v2.0.0+incompatible", "v0.1.0-alpha.0"]:
+        assert not is_pseudo_version(release), release
+
+
+def test_go_page_budget_cut_is_a_warning(
+    httpserver: HTTPServer, client: HttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    serve_go(httpserver, GO[-3:], cap=3)
+    got = go_source(httpserver, client, max_pages=2).fetch()
+    assert "the window was cut" in caplog.text
+    assert all(c.popularity is not None for c in got)
+
+
+def test_go_a_module_without_a_zip_is_dropped_alone(httpserver: HTTPServer, client: HttpClient) -> None:
+    corpus = [Package("github.com/junegunn/fzf", 2, "fzf"), Package("example.com/gone", 3, "gone")]
+    records = _go_index(corpus)
+    httpserver.expect_request("/index/index").respond_with_data(
+        "".join(json.dumps(r) + "\n" for r in records) + '{"Path": "x.org/y", "Version": null}\n',
+        content_type="application/json",
+    )
+    serve_ranged(
+        httpserver,
+        "/proxy/github.com/junegunn/fzf/@v/v1.1.0.zip",
+        module_zip("github.com/junegunn/fzf", "v1.1.0", ["main.go"]),
+        content_type="application/zip",
+    )
+    httpserver.expect_request("/proxy/example.com/gone/@v/v1.2.0.zip").respond_with_data(
+        "not found: example.com/gone@v1.2.0: invalid version", status=410, content_type="text/plain"
+    )
+    source = go_source(httpserver, client)
+    assert [c.name for c in source.fetch()] == ["fzf"]
+    reasons = {d.name: d.reason for d in source.dropped}
+    assert "HTTP 410" in reasons["example.com/gone"]
+    assert any("expected strings at Version, Timestamp" in r for r in reasons.values())

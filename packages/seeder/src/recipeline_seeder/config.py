@@ -62,7 +62,15 @@ DEFAULT_SETTINGS: Mapping[str, SourceSettings] = {
         "downloads, last 30 days", tier1=10_000_000, tier2=1_000_000, max_candidates=200, scan_limit=400
     ),
     "rubygems": SourceSettings("downloads of the top version", tier1=50_000_000, tier2=5_000_000),
-    "go": SourceSettings("versions published in the index window", tier1=50, tier2=10, page_size=2000),
+    # 30 days of the index are ~400,000 lines today (~13,000 a day): 250 pages of 2,000 cover them
+    "go": SourceSettings(
+        "releases published in the index window",
+        tier1=50,
+        tier2=10,
+        page_size=2000,
+        max_pages=250,
+        scan_limit=300,
+    ),
     "cpan": SourceSettings("MetaCPAN favourites", tier1=100, tier2=20),
 }
 

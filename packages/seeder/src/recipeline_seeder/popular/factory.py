@@ -102,7 +102,9 @@ def popularity_source(
         if ecosystem == "rubygems":
             return RubyGemsSource(client, endpoints.api("rubygems"), settings)
         if ecosystem == "go":
-            return GoSource(client, endpoints.api("go_index"), settings, now=now)
+            return GoSource(
+                client, endpoints.api("go_index"), settings, now=now, proxy_url=endpoints.api("go")
+            )
         if ecosystem == "cpan":
             return CpanSource(client, endpoints.api("cpan"), settings)
         raise SourceError(f"no popularity source for ecosystem {ecosystem!r}")
