@@ -29,7 +29,12 @@ def yaml_list(items: list[str]) -> str:
 
 
 def gemspec_yaml(
-    name: str, version: str, executables: list[str] | None, *, raw_executables: str | None = None
+    name: str,
+    version: str,
+    executables: list[str] | None,
+    *,
+    raw_executables: str | None = None,
+    summary: str = "summary: A tool\n",
 ) -> str:
     """A gemspec as Ruby's Psych writes it (Ruby object tags included)."""
     if raw_executables is not None:
@@ -77,7 +82,7 @@ def gemspec_yaml(
         "metadata: {}\n"
         "rubygems_version: 3.5.3\n"
         "specification_version: 4\n"
-        "summary: A tool\n"
+        f"{summary}"
         "test_files: []\n"
     )
 
@@ -156,14 +161,22 @@ def publish(server: HTTPServer, name: str, version: str, gem: bytes, **info: Any
 
 
 def test_executables_from_the_gem_metadata(rubygems: RubygemsBuilder, gems: HTTPServer) -> None:
-    publish(gems, "bundler", "2.5.3", build_gem(gemspec_yaml("bundler", "2.5.3", ["bundler", "bundle"])))
+    summary = "summary: The best way to manage your application's dependencies\n"
+    publish(
+        gems,
+        "bundler",
+        "2.5.3",
+        build_gem(gemspec_yaml("bundler", "2.5.3", ["bundler", "bundle"], summary=summary)),
+        info="Bundler manages an application's dependencies through its entire life, across many "
+        "machines, systematically and repeatably",
+    )
 
     text = recipe_to_toml(recipe_of(rubygems.generate("bundler", name="bundler")))
 
     assert text == (
         "[metadata]\n"
         'name = "bundler"\n'
-        'description = "A tool that does things"\n'
+        'description = "The best way to manage your application\'s dependencies"\n'
         'homepage = "https://tool.example"\n'
         "\n"
         "[[steps]]\n"
@@ -416,3 +429,84 @@ def test_step_has_the_shape_of_tsuku_recipes(
     assert isinstance(ours, Recipe)
     assert ours.actions == real.actions == ("gem_install",)
     assert dict(ours.steps[0].params) == {"gem": gem, "executables": tuple(exes)}
+
+
+@pytest.mark.parametrize(
+    ("summary", "expected"),
+    [
+        # Psych folds a long plain scalar over indented lines
+        (
+            "summary: A very long summary that Psych folds at eighty columns because it is longer\n"
+            "  than the line width\n",
+            "A very long summary that Psych folds at eighty columns because it is longer than the line width",
+        ),
+        ('summary: "Quoted: with a colon"\n', "Quoted: with a colon"),
+        ("summary: 'It''s single quoted'\n", "It's single quoted"),
+        ("summary: |-\n  A block\n  scalar\n", "A block scalar"),
+        ("summary: !binary |-\n  QmluYXJ5\n", "the info text"),  # a tag: not understood, info is used
+        ("", "the info text"),  # no summary at all: the info text
+    ],
+)
+def test_description_is_the_gemspec_summary_else_the_info(
+    rubygems: RubygemsBuilder, gems: HTTPServer, summary: str, expected: str
+) -> None:
+    publish(
+        gems,
+        "sum",
+        "1.0.0",
+        build_gem(gemspec_yaml("sum", "1.0.0", ["sum"], summary=summary)),
+        info="the info text",
+    )
+
+    assert recipe_of(rubygems.generate("sum", name="sum")).description == expected
+
+
+def test_http_forge_links_of_old_gems_become_https_others_are_dropped(
+    rubygems: RubygemsBuilder, gems: HTTPServer
+) -> None:
+    """Older gems list only http:// links (RubyGems keeps what the gemspec said)."""
+    gem = build_gem(gemspec_yaml("oldie", "0.9.0", ["oldie"]))
+    publish(
+        gems,
+        "oldie",
+        "0.9.0",
+        gem,
+        homepage_uri="http://oldie.rubyforge.org",
+        documentation_uri="http://api.oldie.example",
+        wiki_uri="",
+        source_code_uri="http://github.com/someone/oldie",
+    )
+    assert recipe_of(rubygems.generate("oldie", name="oldie")).homepage == "https://github.com/someone/oldie"
+
+    publish(
+        gems,
+        "lost",
+        "0.1.0",
+        build_gem(gemspec_yaml("lost", "0.1.0", ["lost"])),
+        homepage_uri="http://lost.example.org/",
+    )
+    failure = failure_of(rubygems.generate("lost", name="lost"))
+    assert (failure.category, failure.subcategory) == ("deterministic_insufficient", None)
+    assert "http links on hosts not known to serve https dropped: http://lost.example.org/" in failure.message
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("version", None), ("version", 3), ("version", ["1.0"]), ("platform", 7), ("platform", "../x")],
+)
+def test_missing_null_or_wrong_typed_gem_fields_are_bad_response(
+    rubygems: RubygemsBuilder, gems: HTTPServer, field: str, value: Any
+) -> None:
+    gems.expect_request("/api/v1/gems/odd.json").respond_with_json(gem_info("odd", "1.0.0") | {field: value})
+
+    failure = failure_of(rubygems.generate("odd", name="odd"))
+
+    assert (failure.category, failure.subcategory) == ("api_error", "bad_response")
+    assert f"'{field}'" in failure.message
+
+
+def test_a_missing_version_key_is_bad_response(rubygems: RubygemsBuilder, gems: HTTPServer) -> None:
+    doc = gem_info("odd", "1.0.0")
+    del doc["version"]
+    gems.expect_request("/api/v1/gems/odd.json").respond_with_json(doc)
+    assert "'version'" in failure_of(rubygems.generate("odd", name="odd")).message

@@ -35,10 +35,11 @@ class GemError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class GemSpec:
-    """The fields of a gemspec this builder uses."""
+    """The fields of a gemspec this builder uses (``summary`` is ``""`` when absent or not understood)."""
 
     name: str
     executables: tuple[str, ...]
+    summary: str = ""
 
 
 class NeedMoreError(Exception):
@@ -111,11 +112,31 @@ def _flow_items(text: str) -> list[str]:
     return [_scalar(part) for part in inner.split(",")] if inner else []
 
 
+def _text_value(first: str, following: list[str]) -> str:
+    """A top-level string value that may go on over indented lines, as Psych folds long text.
+
+    ``first`` is what follows ``key:``; ``following`` the indented lines after it. Plain and
+    quoted scalars are folded (lines joined by one space); ``|``/``>`` block scalars are joined
+    the same way (the description is one line anyway). Tags and aliases give ``""``.
+    """
+    rest = [line.strip() for line in following]
+    if first[:1] in ("|", ">"):
+        return " ".join(line for line in rest if line)
+    if first[:1] in ("!", "&", "*", "[", "{"):
+        return ""
+    text = " ".join([first.strip(), *(line for line in rest if line)])
+    try:
+        return _scalar(text)
+    except GemError:
+        return ""
+
+
 def parse_gemspec(yaml_text: str) -> GemSpec:
     """``name`` and ``executables`` of a Psych-written gemspec; ``GemError`` when not understood."""
     lines = yaml_text.splitlines()
     name: str | None = None
     executables: list[str] | None = None
+    summary = ""
     i = 0
     while i < len(lines):
         m = _KEY.match(lines[i])
@@ -123,7 +144,12 @@ def parse_gemspec(yaml_text: str) -> GemSpec:
         if m is None:
             continue
         key, value = m[1], (m[2] or "").strip()
-        if key == "name":
+        if key == "summary":
+            start = i
+            while i < len(lines) and lines[i][:1] in (" ", "\t") and lines[i].strip():
+                i += 1
+            summary = _text_value(value, lines[start:i])
+        elif key == "name":
             if name is not None:
                 raise GemError("the gemspec has two top-level 'name' keys")
             name = _scalar(value)
@@ -143,7 +169,7 @@ def parse_gemspec(yaml_text: str) -> GemSpec:
                 raise GemError(f"'executables' is not a YAML sequence: {value[:40]!r}")
     if name is None:
         raise GemError("the gemspec has no top-level 'name'")
-    return GemSpec(name=name, executables=tuple(executables or ()))
+    return GemSpec(name=name, executables=tuple(executables or ()), summary=summary)
 
 
 def read_gemspec(gem: bytes, *, complete: bool = True) -> GemSpec:

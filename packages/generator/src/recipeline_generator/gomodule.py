@@ -29,6 +29,7 @@ from recipeline_schema.http import ApiError, HttpClient
 
 from .builder_support import InsufficientError, UpstreamError, run_builder, safe_executables, upstream
 from .builder_support import utcnow as _utcnow
+from .forges import FORGE_HOSTS
 from .recipes import one_line_text, verify_executable
 from .wheel import UNREADABLE_ZIP, RangeFile, WheelError
 
@@ -281,7 +282,7 @@ class GoBuilder:
 def homepage_of(module: str) -> str:
     """The repository page of a module on a known forge, else its page on the Go package site."""
     elements = module.split("/")
-    if elements[0] in ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org") and len(elements) >= 3:
+    if elements[0] in FORGE_HOSTS and len(elements) >= 3:
         return "https://" + "/".join(elements[:3])
     return f"https://pkg.go.dev/{module}"
 

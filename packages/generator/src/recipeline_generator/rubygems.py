@@ -3,11 +3,12 @@
 Requests, all through the shared ``HttpClient`` (ecosystem ``rubygems``, 10 requests/min by
 default), against the API base from ``recipeline_schema.api_base_url("rubygems")``
 (``RECIPELINE_RUBYGEMS_URL`` overrides):
-1. ``GET <api>/gems/<name>.json``: current version, platform, summary and URLs;
+1. ``GET <api>/gems/<name>.json``: current version, platform and URLs (its ``info`` is the long
+   description; the short ``summary`` is only in the gemspec);
 2. ``GET <origin>/gems/<name>-<version>[-<platform>].gem`` on the API's own host (the URL is built,
    not taken from the answer's ``gem_uri``, so an API answer cannot send us to another host),
    its first 256 KiB by a range request (the whole file only when ``metadata.gz`` does not fit);
-   ``executables`` is read from its ``metadata.gz`` (``gem_archive``).
+   ``executables`` and ``summary`` are read from its ``metadata.gz`` (``gem_archive``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .builder_support import (
     text_field,
     upstream,
 )
+from .forges import https_on_forge
 from .gem_archive import GemError, GemSpec, NeedMoreError, read_gemspec
 from .recipes import install_recipe
 
@@ -79,11 +81,14 @@ class RubygemsBuilder(ApiBuilder):
             raise InsufficientError("unsupported_source", f"{gem!r} is not a valid gem name")
         info = self._info(gem)
         version = text_field(info, "version")
-        platform = text_field(info, "platform") or "ruby"
-        if not _PART_RE.match(version) or not _PART_RE.match(platform) or ".." in version + platform:
+        if not _PART_RE.match(version) or ".." in version:
             raise UpstreamError(
-                "bad_response", f"gem {gem}: version or platform is missing or not a safe name"
+                "bad_response", f"gem {gem}: 'version' is missing, not a string or not a safe name"
             )
+        platform = info.get("platform")
+        platform = "ruby" if platform is None else platform
+        if not isinstance(platform, str) or not _PART_RE.match(platform) or ".." in platform:
+            raise UpstreamError("bad_response", f"gem {gem}: 'platform' is not a string or not a safe name")
         full_name = f"{gem}-{version}" if platform == "ruby" else f"{gem}-{version}-{platform}"
         spec = self._gemspec(full_name)
         if spec.name != gem:
@@ -96,13 +101,21 @@ class RubygemsBuilder(ApiBuilder):
                 "binary_discovery_failed", f"{full_name}.gem declares no executables (a library gem)"
             )
         executables = safe_executables(spec.executables, f"{full_name}.gem")
+        links = [text_field(info, key) for key in ("homepage_uri", "source_code_uri", "documentation_uri")]
+        # older gems list only http:// links: a forge's page is the same page over https
         homepage = first_https(
-            (text_field(info, key) for key in ("homepage_uri", "source_code_uri", "documentation_uri")),
-            avoid_hosts=hosts(self.api_url),
+            (https_on_forge(link) or link for link in links), avoid_hosts=hosts(self.api_url)
         )
         if homepage is None:
+            dropped = sorted({link[:80] for link in links if link.lower().startswith("http://")})
+            why = (
+                f"; http links on hosts not known to serve https dropped: {', '.join(dropped)}"
+                if dropped
+                else ""
+            )
             raise InsufficientError(
-                None, f"gem {gem}: no https homepage, source code or documentation URL (tsuku requires one)"
+                None,
+                f"gem {gem}: no https homepage, source code or documentation URL (tsuku requires one){why}",
             )
         return install_recipe(
             name=name,
@@ -110,7 +123,9 @@ class RubygemsBuilder(ApiBuilder):
             package_key="gem",
             package=gem,
             executables=executables,
-            description=describe(text_field(info, "info"), f"Command-line tools of the gem {gem}"),
+            description=describe(
+                spec.summary or text_field(info, "info"), f"Command-line tools of the gem {gem}"
+            ),
             homepage=homepage,
             project=gem,
         )
