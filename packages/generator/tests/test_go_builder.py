@@ -9,6 +9,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from generator_helpers import failure_of, recipe_of
@@ -67,11 +68,34 @@ class Proxy:
         return self.server.url_for("/proxy")
 
     def publish(
-        self, module: str, version: str, files: dict[str, str], *, ranges: bool = True, filler: int = 0
+        self,
+        module: str,
+        version: str,
+        files: dict[str, str],
+        *,
+        ranges: bool = True,
+        filler: int = 0,
+        listed: str | None = None,
     ) -> None:
+        """Serve ``module`` at ``version``: ``@v/list`` (``listed``, default the version and an
+        older one, one per line, as text/plain), ``@latest`` (the ``.info`` JSON with ``Origin``,
+        as proxy.golang.org answers), and the zip."""
         esc = escape_path(module)
-        self.server.expect_request(f"/proxy/{esc}/@latest").respond_with_json(
-            {"Version": version, "Time": "2024-01-01T00:00:00Z"}
+        info = {
+            "Version": version,
+            "Time": "2024-01-01T00:00:00Z",
+            "Origin": {
+                "VCS": "git",
+                "URL": f"https://{module}",
+                "Ref": f"refs/tags/{version}",
+                "Hash": "0" * 40,
+            },
+        }
+        self.server.expect_request(f"/proxy/{esc}/@latest").respond_with_json(info)
+        pseudo = re.match(r"^v0\.0\.0-\d{14}-[0-9a-f]{12}$", version)  # untagged: the list is empty
+        body = listed if listed is not None else ("" if pseudo else f"{version}\n")
+        self.server.expect_request(f"/proxy/{esc}/@v/list").respond_with_data(
+            body, content_type="text/plain; charset=UTF-8"
         )
         data = module_zip(module, version, files, filler=filler)
 
@@ -147,11 +171,13 @@ def test_package_path_source_resolves_its_module(go: GoBuilder, proxy: Proxy) ->
         {"module": "github.com/go-delve/delve/cmd/dlv", "executables": ("dlv",)}
     ]
     assert recipe.homepage == "https://github.com/go-delve/delve"
-    asked = [req.path for req, _ in proxy.server.log if req.path.endswith("@latest")]
-    assert asked == [
+    asked = [req.path for req, _ in proxy.server.log if not req.path.endswith(".zip")]
+    assert asked == [  # the protocol's @v/list first; @latest only where the list says nothing
+        "/proxy/github.com/go-delve/delve/cmd/dlv/@v/list",
         "/proxy/github.com/go-delve/delve/cmd/dlv/@latest",
+        "/proxy/github.com/go-delve/delve/cmd/@v/list",
         "/proxy/github.com/go-delve/delve/cmd/@latest",
-        "/proxy/github.com/go-delve/delve/@latest",
+        "/proxy/github.com/go-delve/delve/@v/list",
     ]
 
 
@@ -178,7 +204,7 @@ def test_module_with_several_cmds_gets_a_step_each_in_name_order(go: GoBuilder, 
         "github.com/Example/Tools/v2/cmd/alpha",
         "github.com/Example/Tools/v2/cmd/zeta",
     ]
-    assert next(req.path for req, _ in proxy.server.log) == "/proxy/github.com/!example/!tools/v2/@latest"
+    assert next(req.path for req, _ in proxy.server.log) == "/proxy/github.com/!example/!tools/v2/@v/list"
     assert recipe.verify is not None and recipe.verify.command == "zeta --version"  # shortest, then a-z
 
 
@@ -251,7 +277,7 @@ def test_unknown_module_is_not_found(go: GoBuilder, proxy: Proxy) -> None:
     failure = failure_of(go.generate("example.com/nobody/home", name="home"))
 
     assert (failure.category, failure.subcategory, failure.transient) == ("api_error", "not_found", False)
-    assert len(proxy.server.log) == 2  # example.com/nobody/home, example.com/nobody
+    assert len(proxy.server.log) == 4  # @v/list and @latest of example.com/nobody/home, example.com/nobody
 
 
 def test_static_file_proxy_content_types_are_read_as_json(go: GoBuilder, proxy: Proxy) -> None:
@@ -358,3 +384,59 @@ def test_step_has_the_shape_of_tsuku_recipes(go: GoBuilder, proxy: Proxy, fixtur
     assert isinstance(ours, Recipe)
     assert ours.actions == real.actions == ("go_install",)
     assert dict(ours.steps[0].params) == {"module": package, "executables": (exe,)}
+
+
+@pytest.mark.parametrize(
+    ("listed", "chosen"),
+    [
+        # a release beats a newer pre-release (go install ...@latest); the list's order means nothing
+        ("v1.10.0\nv1.9.0\nv1.11.0-rc.1\nv2.0.0+incompatible\n", "v2.0.0+incompatible"),
+        ("v1.10.0\nv1.9.0\nv1.11.0-rc.1\n", "v1.10.0"),
+        ("v0.1.0-beta.2\nv0.1.0-beta.10\n", "v0.1.0-beta.10"),
+        ("", "v0.0.0-20240101000000-abcdefabcdef"),  # no tags: @latest's pseudo-version
+        ("not-a-version\n", "v0.0.0-20240101000000-abcdefabcdef"),
+    ],
+)
+def test_the_version_list_decides_latest_as_the_go_command_does(
+    go: GoBuilder, proxy: Proxy, listed: str, chosen: str
+) -> None:
+    proxy.server.expect_request("/proxy/example.com/v/@v/list").respond_with_data(
+        listed, content_type="text/plain"
+    )
+    proxy.server.expect_request("/proxy/example.com/v/@latest").respond_with_json(
+        {"Version": "v0.0.0-20240101000000-abcdefabcdef", "Time": "2024-01-01T00:00:00Z"}
+    )
+    proxy.server.expect_request(f"/proxy/example.com/v/@v/{chosen}.zip").respond_with_data(
+        module_zip("example.com/v", chosen, {"main.go": MAIN}), content_type="application/zip"
+    )
+
+    recipe = go.generate("example.com/v", name="v")
+
+    assert isinstance(recipe, Recipe), recipe
+    asked = [req.path for req, _ in proxy.server.log]
+    assert asked[0] == "/proxy/example.com/v/@v/list" and asked[-1] == f"/proxy/example.com/v/@v/{chosen}.zip"
+    assert ("/proxy/example.com/v/@latest" in asked) == chosen.startswith("v0.0.0-")
+
+
+@pytest.mark.parametrize("answer", [{"Version": None}, {"Version": 1}, {}, ["v1.0.0"], {"version": "v1.0.0"}])
+def test_latest_without_a_string_version_is_bad_response_naming_it(
+    go: GoBuilder, proxy: Proxy, answer: Any
+) -> None:
+    proxy.server.expect_request("/proxy/example.com/odd/@v/list").respond_with_data(
+        "", content_type="text/plain"
+    )
+    proxy.server.expect_request("/proxy/example.com/odd/@latest").respond_with_json(answer)
+
+    failure = failure_of(go.generate("example.com/odd", name="odd"))
+
+    assert (failure.category, failure.subcategory) == ("api_error", "bad_response")
+    assert "'Version'" in failure.message
+
+
+def test_a_500_on_the_version_list_is_not_read_as_an_unknown_module(go: GoBuilder, proxy: Proxy) -> None:
+    proxy.server.expect_request("/proxy/example.com/down/@v/list").respond_with_data("boom", status=500)
+
+    failure = failure_of(go.generate("example.com/down", name="down"))
+
+    assert (failure.category, failure.subcategory) == ("api_error", "upstream_unavailable")
+    assert failure.message.startswith("version list of example.com/down:")

@@ -3,9 +3,13 @@
 Requests, all through the shared ``HttpClient`` (ecosystem ``go``), against the module proxy from
 ``recipeline_schema.api_base_url("go")`` (``RECIPELINE_GO_URL`` overrides), paths escaped as the
 GOPROXY protocol says (an upper-case letter becomes ``!`` and the letter in lower case):
-1. ``GET <proxy>/<module>/@latest``. A source may name a package inside a module
-   (``github.com/go-delve/delve/cmd/dlv``): like ``go install``, the longest prefix of the path
-   that the proxy knows as a module is the module, the rest is the package directory;
+1. ``GET <proxy>/<module>/@v/list`` (one version per line): the highest release version, else
+   the highest pre-release, as the go command resolves ``@latest``; only when the list is empty
+   (a module without tags) or the proxy does not know the path there, ``GET <proxy>/<module>/
+   @latest`` (an optional endpoint in the protocol: its ``.info`` JSON, ``Version`` read). A
+   source may name a package inside a module (``github.com/go-delve/delve/cmd/dlv``): like
+   ``go install``, the longest prefix of the path that the proxy knows as a module is the module,
+   the rest is the package directory;
 2. ``GET <proxy>/<module>/@v/<version>.zip``, read by range requests (``wheel.RangeFile``): the
    central directory and the few ``.go`` files of the candidate directories only.
 
@@ -29,6 +33,7 @@ from recipeline_schema.http import ApiError, HttpClient
 
 from .builder_support import InsufficientError, UpstreamError, run_builder, safe_executables, upstream
 from .builder_support import utcnow as _utcnow
+from .cargo import SemverKey, semver_key
 from .forges import FORGE_HOSTS
 from .recipes import one_line_text, verify_executable
 from .wheel import UNREADABLE_ZIP, RangeFile, WheelError
@@ -53,6 +58,25 @@ SOURCE_HEAD = 64 * 1024
 #: Fewest path elements a module has (``mvdan.cc/gofumpt``); shorter prefixes are not tried.
 MIN_MODULE_ELEMENTS = 2
 MAX_MAINS = 32
+
+
+def newest_listed(listing: bytes) -> str | None:
+    """The highest release in an ``@v/list`` body, else the highest pre-release; ``None`` if empty.
+
+    Lines that are not canonical semantic versions (``v1.2.3[-pre][+incompatible]``) are ignored,
+    as the go command ignores them.
+    """
+    best: tuple[tuple[bool, SemverKey], str] | None = None
+    for raw in listing.decode("utf-8", "replace").split():
+        if not _VERSION_RE.match(raw):
+            continue
+        key = semver_key(raw[1:])
+        if key is None:
+            continue
+        rank = (key[3] == 1, key)
+        if best is None or rank > best[0]:
+            best = (rank, raw)
+    return None if best is None else best[1]
 
 
 def escape_path(path: str) -> str:
@@ -190,7 +214,22 @@ class GoBuilder:
     # --- steps --------------------------------------------------------------------------------
 
     def _latest(self, path: str) -> str | None:
-        """The latest version of module ``path``, or ``None`` when the proxy does not know it."""
+        """The version ``go install <path>@latest`` uses, or ``None`` when the proxy does not know it."""
+        try:
+            listing = self._http.get(
+                self.ecosystem, f"{self.proxy_url}/{escape_path(path)}/@v/list", accept="text/plain"
+            ).body
+        except ApiError as exc:
+            if exc.subcategory != "not_found":
+                raise upstream(exc, f"version list of {path}") from None
+        else:
+            chosen = newest_listed(listing)
+            if chosen is not None:
+                return chosen
+        return self._latest_info(path)
+
+    def _latest_info(self, path: str) -> str | None:
+        """``@latest``'s ``Version`` (a module without tagged versions), ``None`` when unknown."""
         try:
             data = self._http.get_json(
                 self.ecosystem, f"{self.proxy_url}/{escape_path(path)}/@latest", content_types=LATEST_TYPES
