@@ -184,3 +184,89 @@ def test_lines_of_a_hand_written_file_are_written_in_the_canonical_form(tmp_path
     rs.save(queue, path)
     assert path.read_text() == rs.io.render(rs.to_json(queue))
     assert '"failure_count": 0' in path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("name", "rg\n"), ("source", "pypi:rg\n"), ("batch_id", "2026-01-29-001\n")]
+)
+def test_a_trailing_newline_is_refused_on_every_path(
+    tmp_path: Path, now: dt.datetime, field: str, value: str
+) -> None:
+    """JSON Schema's ``$`` is the end of the string: the compiled validator refuses ``"rg\\n"``
+    where Python's ``re.search`` would let it through, and the error still names the field."""
+    changes: dict[str, Any] = {field: value}
+    entry = dataclasses.replace(rs.QueueEntry("rg", "pypi:rg", 2), **changes)
+    queue = rs.Queue(1, "pypi", now, (entry,))
+    path = tmp_path / "priority-queue-pypi.json"
+    with pytest.raises(rs.DataFileError) as saving:
+        rs.save(queue, path)
+    assert not path.exists()
+    doc = rs.to_json(queue)
+    with pytest.raises(rs.DataFileError) as checking:
+        rs.validate(rs.schema_of(rs.Queue), doc, str(path))
+    with pytest.raises(rs.DataFileError) as decoding:
+        rs.decode(rs.Queue, doc, path)
+    for err in (saving, checking, decoding):
+        assert str(err.value).startswith(f"{path}: at $.entries[0].{field}: expected a string matching ^")
+        assert err.value.got == value
+
+
+def test_to_json_gives_plain_json_values(now: dt.datetime) -> None:
+    """Arrays are lists and times are RFC 3339 strings with Z: what reading the text back gives."""
+    entry = rs.QueueEntry("rg", "cargo:ripgrep", 1, status="blocked", blocked_by=("pcre2",), added_at=now)
+    data = rs.to_json(entry)
+    assert data["blocked_by"] == ["pcre2"] and type(data["blocked_by"]) is list
+    assert data["added_at"] == rs.format_time(now)
+    assert rs.from_json(rs.QueueEntry, data) == entry
+
+
+def test_a_document_s_lines_keep_their_form(tmp_path: Path, now: dt.datetime) -> None:
+    """One top-level field a line, one entry a line, spaced as ``json.dumps`` spaces them."""
+    path = tmp_path / "priority-queue-pypi.json"
+    rs.save(_queue(now, "httpie", "black"), path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[:4] == [
+        "{",
+        '  "schema_version": 1,',
+        '  "ecosystem": "pypi",',
+        f'  "updated_at": "{rs.format_time(now)}",',
+    ]
+    assert lines[5].startswith(
+        '    {"name": "httpie", "source": "pypi:httpie", "priority": 2, "status": "pending"'
+    )
+    assert lines[-2:] == ["  ]", "}"]
+
+
+def test_a_decode_error_names_the_path_and_the_value() -> None:
+    """Without the schema in front (``from_json``), a bad value still names its JSON path."""
+    with pytest.raises(rs.DecodeError) as err:
+        rs.from_json(
+            rs.Queue,
+            {"schema_version": 1, "ecosystem": "pypi", "updated_at": "2026-02-30T00:00:00Z", "entries": []},
+        )
+    assert err.value.path == "$.updated_at" and "RFC 3339" in err.value.expected
+    assert err.value.got == "2026-02-30T00:00:00Z"
+    with pytest.raises(rs.DecodeError) as err:
+        rs.from_json(rs.QueueEntry, {"name": "rg", "source": "cargo:rg", "priority": "1"})
+    assert err.value.path == "$.priority" and str(err.value) == "$.priority: expected int, got str"
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        dt.datetime(2026, 1, 1, 10, 0, 0),  # naive: taken as UTC
+        dt.datetime(2026, 1, 1, 11, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        dt.datetime(2026, 1, 1, 10, 0, 0, 999, tzinfo=dt.UTC),
+    ],
+)
+def test_any_time_is_written_in_utc_whole_seconds(tmp_path: Path, when: dt.datetime) -> None:
+    """save, JSON Lines and to_json write every time as format_time does: 2026-01-01T10:00:00Z."""
+    queue = rs.Queue(1, "pypi", when, (rs.QueueEntry("rg", "pypi:rg", 2, added_at=when),))
+    path = tmp_path / "priority-queue-pypi.json"
+    rs.save(queue, path)
+    loaded = rs.load(rs.Queue, path)
+    assert loaded.updated_at == loaded.entries[0].added_at == dt.datetime(2026, 1, 1, 10, tzinfo=dt.UTC)
+    assert rs.to_json(queue)["updated_at"] == "2026-01-01T10:00:00Z"
+    lines = tmp_path / "seeding-runs.jsonl"
+    rs.append_jsonl([rs.SeedingRun(when, "pypi", 1, 0, 0, 0)], lines)
+    assert '"timestamp":"2026-01-01T10:00:00Z"' in lines.read_text()
