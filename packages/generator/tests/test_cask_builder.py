@@ -135,6 +135,7 @@ def test_installers_and_scripts_are_refused(http: HttpClient, casks: HTTPServer,
     ("depends_on", "arch"),
     [
         ({"macos": {">=": ["12"]}}, None),
+        ({"macos": {">=": ["ventura"]}}, None),  # some answers name the release
         ({"macos": {">=": ["10.15"]}, "arch": [{"type": "arm", "bits": 64}]}, ("arm64",)),
         ({"arch": [{"type": "intel", "bits": 64}]}, ("amd64",)),
         (None, None),
@@ -153,7 +154,8 @@ def test_depends_on_arch_is_carried_and_a_met_minimum_macos_is_fine(
 
 
 @pytest.mark.parametrize(
-    "macos", [{"<=": ["13"]}, {"<": ["14"]}, {"==": ["13", "14"]}, {">=": ["26"]}, {">": ["15"]}]
+    "macos",
+    [{"<=": ["13"]}, {"<": ["14"]}, {"==": ["13", "14"]}, {">=": ["26"]}, {">": ["15"]}, {">=": ["tahoe"]}],
 )
 def test_macos_limits_a_recipe_cannot_express_are_refused(
     http: HttpClient, casks: HTTPServer, macos: dict[str, list[str]]

@@ -54,6 +54,20 @@ ARCHES = {("intel", 64): "amd64", ("arm", 64): "arm64"}
 #: a lower bound at or below it is met where the recipe is proven.
 VALIDATED_MACOS = 15
 _MACOS_VERSION = re.compile(r"^(\d+)(?:\.\d+)*$")
+#: macOS release names some API answers carry instead of numbers (``">=": ["ventura"]``).
+MACOS_NAMES = {
+    "el_capitan": "10.11",
+    "sierra": "10.12",
+    "high_sierra": "10.13",
+    "mojave": "10.14",
+    "catalina": "10.15",
+    "big_sur": "11",
+    "monterey": "12",
+    "ventura": "13",
+    "sonoma": "14",
+    "sequoia": "15",
+    "tahoe": "26",
+}
 #: An ``.app`` bundle name: no quotes, ``$``, ``/`` or control characters (spaces are fine).
 APP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._+()-]{0,120}\.app$")
 #: One component of a path inside the bundle or the staged download.
@@ -171,7 +185,12 @@ class CaskBuilder(ApiBuilder):
         if macos is not None:
             if not isinstance(macos, Mapping) or not macos:
                 raise UpstreamError("bad_response", f"cask {token}: 'depends_on.macos' is not an object")
-            for op, versions in macos.items():
+            for op, raw_versions in macos.items():
+                versions = raw_versions
+                if isinstance(raw_versions, list):
+                    versions = [
+                        MACOS_NAMES.get(v.lstrip(":"), v) if isinstance(v, str) else v for v in raw_versions
+                    ]
                 if (
                     not isinstance(versions, list)
                     or not versions
