@@ -38,6 +38,14 @@ def test_every_ecosystem_has_a_deterministic_builder(http: HttpClient) -> None:
         assert target.source is not None and target.source.ecosystem == eco, target.skip
 
 
+@pytest.mark.parametrize("eco", sorted(SOURCES))
+def test_no_builder_takes_an_identifier_with_a_trailing_newline(http: HttpClient, eco: str) -> None:
+    builders = default_registry(http, index_url="http://127.0.0.1:9/simple/")
+    identifier = SOURCES[eco].partition(":")[2]
+    assert builders.get(eco).can_build(identifier)
+    assert not builders.get(eco).can_build(identifier + "\n")
+
+
 def test_bottle_tag_reaches_the_homebrew_builder(http: HttpClient) -> None:
     builder = default_registry(http, bottle_tag="arm64_sonoma").get("homebrew")
     assert isinstance(builder, HomebrewBuilder) and builder.bottle_tag == "arm64_sonoma"

@@ -61,7 +61,7 @@ def bottle_facts(formula: Mapping[str, Any]) -> BottleFacts:
     """The stable version, revision, rebuild and bottle files of a formula API document."""
     versions = formula.get("versions")
     stable = versions.get("stable") if isinstance(versions, Mapping) else None
-    if not isinstance(stable, str) or not VERSION_RE.match(stable):
+    if not isinstance(stable, str) or not VERSION_RE.fullmatch(stable):
         raise BottleFormatError(f"versions.stable: expected a version string, got {str(stable)[:40]!r}")
     revision = _int(formula.get("revision"), "revision")
     bottle = formula.get("bottle")
@@ -124,7 +124,7 @@ def list_bottle(data: bytes) -> BottleContents:
                     continue
                 top = parts[2]
                 if top == "bin" and len(parts) == 4 and (member.isfile() or member.issym() or member.islnk()):
-                    if EXECUTABLE_RE.match(parts[3]):
+                    if EXECUTABLE_RE.fullmatch(parts[3]):
                         executables.add(parts[3])
                     else:
                         dropped.add(repr(parts[3])[:40])

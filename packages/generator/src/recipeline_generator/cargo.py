@@ -84,7 +84,7 @@ class CargoBuilder(ApiBuilder):
 
     def can_build(self, identifier: str) -> bool:
         """True for a valid crate name."""
-        return bool(CRATE_RE.match(identifier))
+        return bool(CRATE_RE.fullmatch(identifier))
 
     def _generate(self, crate: str, name: str) -> Recipe:
         if not self.can_build(crate):

@@ -92,7 +92,7 @@ class CaskBuilder(ApiBuilder):
 
     def can_build(self, identifier: str) -> bool:
         """True for a homebrew/cask token (lower case, digits, ``@+._-``; no tap paths)."""
-        return bool(FORMULA_RE.match(identifier)) and ".." not in identifier
+        return bool(FORMULA_RE.fullmatch(identifier)) and ".." not in identifier
 
     def _generate(self, token: str, name: str) -> Recipe:
         if not self.can_build(token):
@@ -158,7 +158,7 @@ class CaskBuilder(ApiBuilder):
                 f"cask {token} installs {len(apps)} app bundles; app_bundle installs one",
             )
         app = apps[0] if apps else None
-        if app is not None and not APP_RE.match(app):
+        if app is not None and not APP_RE.fullmatch(app):
             raise InsufficientError(
                 "binary_discovery_failed", f"cask {token}: app name {app[:60]!r} is not a safe bundle name"
             )
@@ -239,7 +239,7 @@ class CaskBuilder(ApiBuilder):
         parts = path.split("/")
         if (
             not path
-            or not all(_PART_RE.match(part) for part in parts)
+            or not all(_PART_RE.fullmatch(part) for part in parts)
             or any(p.strip(".") == "" for p in parts)
         ):
             raise InsufficientError(

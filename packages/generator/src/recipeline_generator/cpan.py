@@ -120,7 +120,7 @@ class CpanBuilder(ApiBuilder):
     def can_build(self, identifier: str) -> bool:
         """True for a distribution name or a ``Module::Name``."""
         return len(identifier) <= 128 and bool(
-            DISTRIBUTION_RE.match(identifier) or MODULE_RE.match(identifier)
+            DISTRIBUTION_RE.fullmatch(identifier) or MODULE_RE.fullmatch(identifier)
         )
 
     def _generate(self, identifier: str, name: str) -> Recipe:
@@ -130,11 +130,11 @@ class CpanBuilder(ApiBuilder):
             )
         module: str | None = None
         distribution = identifier
-        if MODULE_RE.match(identifier):
+        if MODULE_RE.fullmatch(identifier):
             module = identifier
             doc = self._get(f"module/{quote(identifier, safe=':')}", f"module {identifier}")
             distribution = text_field(doc, "distribution")
-            if not DISTRIBUTION_RE.match(distribution):
+            if not DISTRIBUTION_RE.fullmatch(distribution):
                 raise UpstreamError(
                     "bad_response", f"module {identifier}: 'distribution' is not a distribution name"
                 )
@@ -142,7 +142,11 @@ class CpanBuilder(ApiBuilder):
         dist = text_field(release, "distribution")
         release_name = text_field(release, "name")
         author = text_field(release, "author")
-        if not (DISTRIBUTION_RE.match(dist) and RELEASE_RE.match(release_name) and PAUSE_ID_RE.match(author)):
+        if not (
+            DISTRIBUTION_RE.fullmatch(dist)
+            and RELEASE_RE.fullmatch(release_name)
+            and PAUSE_ID_RE.fullmatch(author)
+        ):
             raise UpstreamError(
                 "bad_response", f"release of {distribution}: 'distribution', 'name' or 'author' is malformed"
             )
@@ -151,7 +155,7 @@ class CpanBuilder(ApiBuilder):
             raise UpstreamError("bad_response", f"release of {distribution}: 'provides' is not an array")
         provides = [p for p in raw_provides or [] if isinstance(p, str)]
         main_module = text_field(release, "main_module")
-        if module is None and PACKAGE_RE.match(main_module) and main_module in provides:
+        if module is None and PACKAGE_RE.fullmatch(main_module) and main_module in provides:
             module = main_module
         if module == dist.replace("-", "::"):
             module = None  # cpanm finds the distribution by that name anyway (tsuku's carton recipe)

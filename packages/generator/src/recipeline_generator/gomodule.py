@@ -68,7 +68,7 @@ def newest_listed(listing: bytes) -> str | None:
     """
     best: tuple[tuple[bool, SemverKey], str] | None = None
     for raw in listing.decode("utf-8", "replace").split():
-        if not _VERSION_RE.match(raw):
+        if not _VERSION_RE.fullmatch(raw):
             continue
         key = semver_key(raw[1:])
         if key is None:
@@ -87,7 +87,7 @@ def escape_path(path: str) -> str:
 def binary_name(package_path: str) -> str:
     """The file ``go install`` writes for a main package: its last element, skipping ``/vN``."""
     elements = package_path.split("/")
-    if len(elements) > 1 and _MAJOR_RE.match(elements[-1]):
+    if len(elements) > 1 and _MAJOR_RE.fullmatch(elements[-1]):
         return elements[-2]
     return elements[-1]
 
@@ -203,7 +203,7 @@ class GoBuilder:
 
     def can_build(self, identifier: str) -> bool:
         """True for a module or package path of the form ``host.tld/path``."""
-        return bool(MODULE_RE.match(identifier)) and ".." not in identifier.split("/")
+        return bool(MODULE_RE.fullmatch(identifier)) and ".." not in identifier.split("/")
 
     def generate(self, identifier: str, *, name: str) -> Recipe | Failure:
         """The recipe ``name`` for the module or package ``identifier``, or why there is none."""
@@ -239,7 +239,7 @@ class GoBuilder:
                 return None
             raise upstream(exc, f"latest version of {path}") from None
         version = data.get("Version") if isinstance(data, Mapping) else None
-        if not isinstance(version, str) or not _VERSION_RE.match(version):
+        if not isinstance(version, str) or not _VERSION_RE.fullmatch(version):
             raise UpstreamError("bad_response", f"latest version of {path}: no valid 'Version' in the answer")
         return version
 

@@ -130,7 +130,7 @@ class HomebrewBuilder:
 
     def can_build(self, identifier: str) -> bool:
         """True for a homebrew/core formula name (tap paths ``org/tap/x`` are not handled)."""
-        return bool(FORMULA_RE.match(identifier)) and ".." not in identifier
+        return bool(FORMULA_RE.fullmatch(identifier)) and ".." not in identifier
 
     def generate(self, identifier: str, *, name: str) -> Recipe | Failure:
         """The recipe ``name`` for formula ``identifier``, or why there is none."""
@@ -197,7 +197,7 @@ class HomebrewBuilder:
     def _dependencies(self, formula: str, raw: list[str]) -> tuple[str, ...]:
         """Recipe names of the runtime dependencies; ``MissingDependenciesError`` when some have none."""
         for dep in raw:
-            if not FORMULA_RE.match(dep) or ".." in dep:
+            if not FORMULA_RE.fullmatch(dep) or ".." in dep:
                 raise InsufficientError(
                     "unsupported_source",
                     f"formula {formula} depends on {dep[:60]!r}, which is not a homebrew/core formula name",

@@ -129,7 +129,7 @@ class NpmBuilder:
 
     def can_build(self, identifier: str) -> bool:
         """True for a valid npm package name (scoped or not)."""
-        return len(identifier) <= PACKAGE_LIMIT and bool(PACKAGE_RE.match(identifier))
+        return len(identifier) <= PACKAGE_LIMIT and bool(PACKAGE_RE.fullmatch(identifier))
 
     def generate(self, identifier: str, *, name: str) -> Recipe | Failure:
         """The recipe ``name`` for package ``identifier``, or why there is none."""

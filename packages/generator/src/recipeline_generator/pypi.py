@@ -85,7 +85,7 @@ class PypiBuilder:
 
     def can_build(self, identifier: str) -> bool:
         """True for a valid PEP 508 project name."""
-        return bool(PROJECT_RE.match(identifier))
+        return bool(PROJECT_RE.fullmatch(identifier))
 
     def generate(self, identifier: str, *, name: str) -> Recipe | Failure:
         """The recipe ``name`` for project ``identifier``, or why there is none."""

@@ -58,7 +58,7 @@ def recipe_name_for(dependency: str) -> str:
     part before ``@``; a tap path (``org/tap/x``) by its last part.
     """
     candidate = dependency.rsplit("/", 1)[-1]
-    if not _NAME_RE.match(candidate) or ".." in candidate:
+    if not _NAME_RE.fullmatch(candidate) or ".." in candidate:
         candidate = candidate.split("@", 1)[0]
     return candidate
 

@@ -47,7 +47,7 @@ def check_executables(names: Iterable[str]) -> tuple[str, ...] | RejectedName:
     """
     unique = sorted(set(names))
     for name in unique:
-        if not EXECUTABLE_RE.match(name):
+        if not EXECUTABLE_RE.fullmatch(name):
             return RejectedName(_shown(name))
     return tuple(unique)
 

@@ -52,7 +52,7 @@ class RubygemsBuilder(ApiBuilder):
 
     def can_build(self, identifier: str) -> bool:
         """True for a valid gem name."""
-        return bool(GEM_RE.match(identifier)) and ".." not in identifier
+        return bool(GEM_RE.fullmatch(identifier)) and ".." not in identifier
 
     def gem_url(self, full_name: str) -> str:
         """``<scheme>://<api host>/gems/<full_name>.gem``: where RubyGems serves gem files."""
@@ -81,13 +81,13 @@ class RubygemsBuilder(ApiBuilder):
             raise InsufficientError("unsupported_source", f"{gem!r} is not a valid gem name")
         info = self._info(gem)
         version = text_field(info, "version")
-        if not _PART_RE.match(version) or ".." in version:
+        if not _PART_RE.fullmatch(version) or ".." in version:
             raise UpstreamError(
                 "bad_response", f"gem {gem}: 'version' is missing, not a string or not a safe name"
             )
         platform = info.get("platform")
         platform = "ruby" if platform is None else platform
-        if not isinstance(platform, str) or not _PART_RE.match(platform) or ".." in platform:
+        if not isinstance(platform, str) or not _PART_RE.fullmatch(platform) or ".." in platform:
             raise UpstreamError("bad_response", f"gem {gem}: 'platform' is not a string or not a safe name")
         full_name = f"{gem}-{version}" if platform == "ruby" else f"{gem}-{version}-{platform}"
         spec = self._gemspec(full_name)
