@@ -24,6 +24,7 @@ from recipeline_schema import (
     save,
 )
 from recipeline_schema.http import HttpClient
+from recipeline_schema.meta import installed_version
 
 NOW = dt.datetime(2026, 1, 29, 10, 0, tzinfo=dt.UTC)
 
@@ -125,6 +126,8 @@ def test_failure_of_an_overridden_entry_is_keyed_by_the_entry_source(
         "pypi:aider",
         "pypi:aider-chat",
     )
+    # the stage that decided it: a permanent failure waits for another version of it
+    assert row.failure.producer == f"recipeline-generator {installed_version('recipeline-generator')}"
 
 
 def test_a_rerun_removes_the_recipe_of_a_package_that_now_fails(

@@ -29,6 +29,7 @@ from recipeline_schema import (
     recipe_to_toml,
     save,
 )
+from recipeline_schema.retry import producer
 
 from .builder import BuilderRegistry
 from .builder_support import take_server_error
@@ -37,6 +38,11 @@ from .routing import route
 
 #: Failures of a package whose request the registry kept refusing while it answered others.
 REJECTED = "request_rejected"
+
+
+#: What the built-in builders' failures name as their producer (``recipeline_schema.retry``); a
+#: builder with its own ``producer`` attribute (the tsuku backend: "") overrides it.
+PRODUCER = producer("recipeline-generator")
 
 
 def generate_package(
@@ -74,7 +80,9 @@ def generate_package(
             server_errors[planned.name] = status
         _remove_stale(path)
         # one key everywhere (ARCHITECTURE §3.1): the queue entry's source, even after an override
-        failure = dataclasses.replace(result, package_id=planned.package_id)
+        # and the stage that decided it, so a permanent failure waits for another version of it
+        producer = result.producer or getattr(builder, "producer", PRODUCER)
+        failure = dataclasses.replace(result, package_id=planned.package_id, producer=producer)
         return dataclasses.replace(skipped, outcome="failed", reason=failure.message, failure=failure)
     atomic_write_text(path, recipe_to_toml(result))
     return dataclasses.replace(skipped, outcome="generated", recipe=path.relative_to(batch.path).as_posix())

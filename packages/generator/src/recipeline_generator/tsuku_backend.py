@@ -109,6 +109,9 @@ def classify(code: int, stderr: str, stdout: str) -> tuple[str, str | None]:
 class TsukuBackend:
     """A builder for one ecosystem that runs the tsuku CLI instead of our own code."""
 
+    #: no producer: nothing says which tsuku decided a failure, so it backs off (retry.waits_for)
+    producer = ""
+
     def __init__(
         self,
         ecosystem: str,
