@@ -51,42 +51,17 @@ def _stage(c: Context, module: str, *args: object, capture: bool = False) -> str
 EXIT_STOPPED = 3
 
 
-def rotation(hour: int) -> list[str]:
-    """Ecosystems in the order ``--ecosystem auto`` tries them at UTC ``hour`` (hour mod 8 first)."""
-    from recipeline_schema import ROTATION
-
-    start = hour % len(ROTATION)
-    return [*ROTATION[start:], *ROTATION[:start]]
-
-
 def _preflight(
     c: Context, root: Path, ecosystem: str, size: int, tier: int, *, dry_run: bool = False
 ) -> dict[str, Any]:
-    """Preflight one ecosystem, or with ``auto`` the first of the hour's rotation that has work.
+    """The merger's preflight summary; with ``auto`` the merger's rotation picks the ecosystem.
 
-    An ecosystem that is stopped, empty or behind an open breaker is passed over; the summary
-    of the last one tried comes back when none has work. A dry run writes nothing.
+    A dry run writes nothing.
     """
-    from recipeline_schema import current_time  # the clock, or RECIPELINE_NOW (tests, reruns)
-
-    order = rotation(current_time().hour) if ecosystem == "auto" else [ecosystem]
-    plan: dict[str, Any] = {"batch_id": None, "reason": "no ecosystem tried"}
-    reasons = []
-    for candidate in order:
-        code, out = _run(
-            c, "merger", "preflight", "--repo", root, "--ecosystem", candidate,
-            "--batch-size", size, "--tier", tier, *(["--dry-run"] if dry_run else []), capture=True,
-        )  # fmt: skip
-        if code == EXIT_STOPPED and ecosystem == "auto":
-            reasons.append(f"{candidate}: stopped")
-            continue
-        if code != 0:
-            raise Exit(f"recipeline_merger preflight failed for {candidate} (exit {code})", code=code)
-        plan = {**_last_json(out), "ecosystem": candidate}
-        if plan.get("batch_id") or (dry_run and plan.get("packages")):
-            return plan
-        reasons.append(f"{candidate}: {plan.get('reason') or 'nothing eligible'}")
-    return {**plan, "reason": "; ".join(reasons)}
+    out = _stage(c, "merger", "preflight", "--repo", root, "--ecosystem", ecosystem, "--batch-size", size,
+                 "--tier", tier, *(["--dry-run"] if dry_run else []), capture=True)  # fmt: skip
+    plan = _last_json(out)
+    return {**plan, "ecosystem": plan["ecosystem"] if ecosystem == "auto" else ecosystem}
 
 
 def _last_json(text: str) -> dict[str, Any]:
@@ -103,9 +78,8 @@ def _last_json(text: str) -> dict[str, Any]:
 def _check_inputs(c: Context, root: Path, ecosystem: str, size: int, tier: int) -> None:
     """Refuse an out-of-range input before anything is written: one line on stderr and in the
     step summary, exit 2. The merger owns the ranges (``preflight --check``)."""
-    probe = rotation(0)[0] if ecosystem == "auto" else ecosystem  # auto: checks size and tier
     command = shlex.join([
-        sys.executable, "-m", "recipeline_merger", "preflight", "--repo", str(root), "--ecosystem", probe,
+        sys.executable, "-m", "recipeline_merger", "preflight", "--repo", str(root), "--ecosystem", ecosystem,
         "--batch-size", str(size), "--tier", str(tier), "--check",
     ])  # fmt: skip
     result = c.run(command, warn=True, hide=True, pty=False)
@@ -198,6 +172,10 @@ def batch(
         raise Exit("invoke batch: --skip-macos on macOS leaves no environment to validate on", code=2)
     if dry_run:
         plan = _preflight(c, root, ecosystem, batch_size, tier, dry_run=True)
+        if ecosystem == "auto":
+            print(f"rotation picked {plan.get('ecosystem') or 'no ecosystem'}")
+            for passed in plan.get("passed_over", []):
+                print(f"  passed over {passed['ecosystem']}: {passed['reason']}")
         print(plan.get("reason") or "nothing eligible")
         for source in plan.get("packages", []):
             print(f"  {source}")

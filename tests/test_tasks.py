@@ -23,15 +23,6 @@ def _tasks() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize(
-    ("hour", "first"), [(0, "homebrew"), (3, "pypi"), (7, "cask"), (11, "pypi"), (23, "cask")]
-)
-def test_rotation_starts_at_hour_mod_8_and_covers_every_ecosystem(hour: int, first: str) -> None:
-    order = _tasks().rotation(hour)
-    assert order[0] == first
-    assert sorted(order) == sorted(rs.ECOSYSTEMS)
-
-
 def _invoke(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "invoke", "-r", str(PROJECT), *args, "--repo", str(repo)]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
@@ -70,6 +61,33 @@ def test_preflight_auto_passes_over_stopped_and_empty_ecosystems(
     assert again.returncode == 0, again.stderr
     assert "has_packages=false" in out.read_text()
     assert "cpan: " in json.loads(again.stdout.strip().splitlines()[-1])["reason"]
+
+
+def test_batch_auto_dry_run_prints_the_pick_and_why_the_others_were_passed_over(
+    scratch_repo: Path, flow_env: dict[str, str]
+) -> None:
+    layout = rs.Layout(scratch_repo)
+    now = rs.parse_time("2026-01-29T02:00:00Z")  # hour 2: npm, pypi, rubygems, go, ...
+    for eco in ("npm", "rubygems"):
+        rs.save(
+            rs.Queue(1, eco, now, (rs.QueueEntry(f"{eco}-tool", f"{eco}:{eco}-tool", 1),)), layout.queue(eco)
+        )
+    control = rs.BatchControl(
+        enabled=True,
+        budget=rs.Budget(week_start=now.date()),
+        disabled_ecosystems=("npm",),
+        reason="incident 7",
+    )
+    rs.save(control, layout.control)
+    result = _invoke(scratch_repo, {**flow_env, "RECIPELINE_NOW": "2026-01-29T02:00:00Z"},
+                     "batch", "--ecosystem", "auto", "--batch-size", "2", "--dry-run")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "rotation picked rubygems"
+    assert lines[1].startswith("  passed over npm: stopped") and "incident 7" in lines[1]
+    assert lines[2].startswith("  passed over pypi: ")
+    assert "  rubygems:rubygems-tool" in lines
+    assert rs.load(rs.Queue, layout.queue("rubygems")).entries[0].status == "pending"  # nothing written
 
 
 def test_push_state_rebases_when_it_loses_a_race(tmp_path: Path, flow_env: dict[str, str]) -> None:

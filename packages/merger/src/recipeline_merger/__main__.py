@@ -44,6 +44,7 @@ from .pullrequest import (
 from .reconcile import reconcile
 from .requeue import requeue
 from .rollback import rollback
+from .rotation import preflight_auto
 from .statepush import DEFAULT_ATTEMPTS, push_state
 from .status import read_status
 from .sweep import sweep_plan, sweep_record
@@ -68,6 +69,10 @@ def _ecosystem(text: str) -> str:
         return normalize_ecosystem(text)
     except InvalidValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _ecosystem_or_auto(text: str) -> str:
+    return "auto" if text == "auto" else _ecosystem(text)
 
 
 def _positive(text: str) -> int:
@@ -135,7 +140,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Prints one JSON line: batch_id, batch_dir, selected, reason.",
     )
     common(p)
-    p.add_argument("--ecosystem", type=_ecosystem, required=True, help="ecosystem id (aliases accepted)")
+    p.add_argument(
+        "--ecosystem",
+        type=_ecosystem_or_auto,
+        required=True,
+        help="ecosystem id (aliases accepted), or auto: the UTC hour's rotation, passing over "
+        "ecosystems with nothing to select (the summary names the pick and why each other was passed over)",
+    )
     p.add_argument(
         "--batch-size", type=_batch_size, required=True, help=f"most packages to select (1-{MAX_BATCH_SIZE})"
     )
@@ -434,6 +445,16 @@ def _now(args: argparse.Namespace) -> dt.datetime:
 def _run_preflight(args: argparse.Namespace) -> dict[str, Any]:
     if args.check:  # argparse has checked every argument by now
         return {"valid": True, "ecosystem": args.ecosystem, "batch_size": args.batch_size, "tier": args.tier}
+    if args.ecosystem == "auto":
+        return preflight_auto(
+            args.repo,
+            batch_size=args.batch_size,
+            tier=args.tier,
+            now=_now(args),
+            lock_timeout=args.lock_timeout,
+            open_batches=default_publisher(Layout(args.repo)).open_batches,
+            dry_run=args.dry_run,
+        ).to_json()
     result = preflight(
         args.repo,
         ecosystem=args.ecosystem,
