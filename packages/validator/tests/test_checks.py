@@ -27,7 +27,7 @@ def test_a_generated_recipe_is_valid() -> None:
             GOOD.replace('name = "tool"', 'name = "tool"\nname = "other"'),
             ["bad.toml", "duplicate key 'name'"],
         ),
-        (GOOD + '\n[metadata]\nname = "again"\n', ["bad.toml", "valid TOML", "metadata"]),
+        (GOOD + '\n[metadata]\nname = "again"\n', ["bad.toml", "duplicate key 'metadata'"]),
         ('[metadata]\nname = "tool"\n', ["bad.toml", "steps"]),
         (GOOD.replace('name = "tool"', 'name = "../etc"'), ["metadata.name"]),
         (GOOD.replace('action = "pipx_install"', 'action = "Run-Command"'), ["steps[0].action"]),

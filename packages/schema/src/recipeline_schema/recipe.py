@@ -220,15 +220,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _duplicate_key(file: str, exc: Exception) -> DataFileError:
+    key = str(exc).split('"')[1] if str(exc).count('"') >= 2 else str(exc)
+    return DataFileError(file, key, "each key once per table", f"duplicate key {key!r}")
+
+
 def parse_recipe_toml(text: str, file: str = "<recipe>") -> dict[str, Any]:
     """Parse TOML into plain JSON values; a syntax error becomes a ``DataFileError``."""
     try:
         doc = tomlkit.parse(text)
     except tomlkit.exceptions.ParseError as exc:
+        if isinstance(exc.__cause__, tomlkit.exceptions.KeyAlreadyPresent):  # tomlkit >= 0.14 wraps it
+            raise _duplicate_key(file, exc.__cause__) from None
         raise DataFileError(file, f"line {exc.line}, column {exc.col}", "valid TOML", str(exc)) from None
     except tomlkit.exceptions.KeyAlreadyPresent as exc:  # a table's key written twice
-        key = str(exc).split('"')[1] if str(exc).count('"') >= 2 else str(exc)
-        raise DataFileError(file, key, "each key once per table", f"duplicate key {key!r}") from None
+        raise _duplicate_key(file, exc) from None
     except tomlkit.exceptions.TOMLKitError as exc:  # any other structural refusal
         raise DataFileError(file, "(document)", "valid TOML", str(exc)) from None
     return copy.deepcopy(doc.unwrap())
