@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -40,6 +41,7 @@ from recipeline_schema import (
     save,
     sha256_text,
 )
+from recipeline_schema.models import DiscoveredVerify
 
 if TYPE_CHECKING:
     from .conftest import Git, Make, WriteBatch
@@ -427,3 +429,27 @@ def test_a_kill_after_the_control_write_does_not_count_the_batch_twice(
     assert control.circuit_breaker["cargo"].last_batch == BATCH
     assert (control.budget.linux_minutes_used, control.budget.macos_minutes_used) == (4.0, 6.0)
     assert len(read_jsonl(MetricsLine, layout.metrics)) == 1
+
+
+def test_the_committed_recipe_carries_the_verify_the_validation_found(
+    repo: Path, layout: Layout, batch: Batch, make: Make, git: Git
+) -> None:
+    """rg answers ``-V`` with exit 1 on macOS and Linux: only [verify] of the committed recipe
+    changes, every other byte is the generator's."""
+    bdir, recipes = batch
+    found = DiscoveredVerify(command="rg -V", exit_code=1, reason="first version probe")
+    for env in (make.linux, make.mac):
+        report = load(ValidationReport, bdir.results(env))
+        results = tuple(dataclasses.replace(r, verify=found) if r.name == "rg" else r for r in report.results)
+        save(dataclasses.replace(report, results=results), bdir.results(env))
+
+    merge(repo, bdir.path, now=make.now.replace(hour=11))
+
+    committed = git(repo, "show", f"{BRANCH}:recipes/r/rg.toml")
+    before, _, _ = recipes["rg"].partition("[verify]\n")
+    assert committed == before + '[verify]\ncommand = "rg -V"\npattern = "{version}"\nexit_code = 1\n'
+    verify = tomllib.loads(committed)["verify"]
+    assert verify == {"command": "rg -V", "pattern": "{version}", "exit_code": 1}
+    assert git(repo, "show", f"{BRANCH}:recipes/b/bat.toml") == recipes["bat"]  # no discovery: as generated
+    manifest = load(BatchManifest, layout.manifest(BATCH))
+    assert {p.name: p.sha256 for p in manifest.packages if p.sha256}["rg"] == sha256_text(committed)

@@ -14,6 +14,7 @@ from typing import Literal
 
 from recipeline_schema import (
     BatchPlan,
+    Ecosystem,
     Failure,
     Gate,
     GeneratedPackage,
@@ -23,17 +24,17 @@ from recipeline_schema import (
     ValidationReport,
     recipe_path,
 )
+from recipeline_schema.models import DiscoveredVerify
 
 from .constraints import platform_constraints
 from .errors import BatchDirError
+from .recipe_verify import chosen_verify
 
 GENERATION = "generation"
 #: Subcategories whose exclusion a human must look at before the batch may auto-merge.
 REVIEW_SUBCATEGORIES = frozenset({"unsafe_action"})
 GATE_NAMES = ("safety", "validated", "no_review_exclusions", "checks")
 
-#: The ecosystem ids (recipeline_schema keeps its Literal private; mypy checks they agree).
-Ecosystem = Literal["homebrew", "cask", "cargo", "npm", "pypi", "rubygems", "go", "cpan"]
 #: A package's outcome (the manifest's ``outcome``).
 Outcome = Literal["merged", "excluded", "failed", "blocked", "skipped"]
 #: A recipe's result in one environment.
@@ -73,6 +74,8 @@ class PackageDecision:
     #: environment -> the version its validation installed; the newest one a validation saw
     installed_versions: Mapping[str, str] = dataclasses.field(default_factory=dict)
     latest_version: str = ""
+    #: the verify the validation's version probes found (merged recipes only), see ``recipe_verify``
+    verify: DiscoveredVerify | None = None
 
     @property
     def passed(self) -> tuple[str, ...]:
@@ -316,6 +319,7 @@ def _decide_generated(
             failures=failures,
             reason="passed " + ", ".join(decided.passed),
             constraints=platform_constraints(decided.environments),
+            verify=chosen_verify((report.environment, result) for report, result in results),
         )
     if failures:
         return _failed(decided, failures, outcome="excluded")

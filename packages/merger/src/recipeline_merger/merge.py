@@ -61,6 +61,7 @@ from .messages import commit_message, pr_body, pr_title
 from .preflight import DEFAULT_LOCK_TIMEOUT
 from .pullrequest import PullRequestPublisher, PullRequestRequest, default_publisher
 from .queue_updates import apply_decision
+from .recipe_verify import with_verify
 from .records import build_manifest, failure_records, metrics_line
 from .state import load_control, load_queue
 
@@ -157,8 +158,12 @@ def merge(
         checks_on_github=publisher.remote,
     )
     # the recipe as merged: the generator's text with the platform constraints its results justify
+    # and the verify the validation found the tool answers (only [verify] is rewritten)
     proposed = (*decision.batch_recipes, *decision.review_recipes)
-    recipes = {p.package_id: with_constraints(_read_recipe(bdir, p), p.constraints) for p in proposed}
+    recipes = {
+        p.package_id: with_verify(with_constraints(_read_recipe(bdir, p), p.constraints), p.verify)
+        for p in proposed
+    }
     pulls = _pull_requests(decision)
 
     with file_lock(layout.lock, timeout=lock_timeout, what=f"batch {plan.batch_id} (merge)"):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import cleanroom, sandbox
+from . import cleanroom, probes, sandbox
 from .cargo import CargoRunner
 from .cask import AppBundleRunner
 from .cpan import CpanRunner
@@ -180,6 +180,11 @@ def _verify(
 ) -> SandboxOutcome:
     limits = options.limits
     recorded = _recorded(ran)
+    executables = [exe for step in plan.installs for exe in step.executables]
+    runs = _probe(spec, executables, prefix=prefix, options=options, ran=ran, runtime=runtime)
+    discovered = probes.choose(runs, ran.version)
+    if discovered is not None:  # the verify the merger commits is the one the recipe is judged by
+        spec = VerifySpec(discovered.command, (discovered.pattern,), discovered.mode, discovered.exit_code)
     command = expand(spec.command, version=ran.version, install_dir=str(prefix))
     done = sandbox.run(
         ["/bin/sh", "-c", command],
@@ -207,15 +212,56 @@ def _verify(
             gap = cleanroom.missing_command(command, clean_env(prefix, runtime)["PATH"], options.search_path)
             if gap is not None:
                 return SandboxOutcome(False, gap.message(), subcategory="undeclared_dependency", **recorded)
-        failed = fail(verdict.subcategory or "install_failed", verdict.message)
+        message = verdict.message
+        if runs and verdict.subcategory == "verify_pattern_mismatch":
+            message += f"; no version probe printed {ran.version}: {probes.summary(runs)}"
+        failed = fail(verdict.subcategory or "install_failed", message)
         return SandboxOutcome(False, failed.message, failed.category, failed.subcategory, **recorded)
     checked = (
         f"matched {list(spec.patterns)}" if spec.patterns else f"exited {spec.exit_code} (mode {spec.mode})"
     )
     isolation = options.isolation.description
     notes = "".join(f"; {note}" for note in ran.notes)
-    message = f"installed {ran.packages} {ran.version}{notes}; `{command}` {checked}; isolation: {isolation}"
-    return SandboxOutcome(True, message, **recorded)
+    found = " (found by the version probes)" if discovered is not None else ""
+    message = (
+        f"installed {ran.packages} {ran.version}{notes}; `{command}` {checked}{found}; isolation: {isolation}"
+    )
+    return SandboxOutcome(True, message, verify=discovered, **recorded)
+
+
+def _probe(
+    spec: VerifySpec,
+    executables: Sequence[str],
+    *,
+    prefix: Path,
+    options: NativeOptions,
+    ran: _Ran,
+    runtime: list[str],
+) -> list[probes.ProbeRun]:
+    """Run the version probes of the verify executable in order, as the verify runs (``sh -c`` in
+    the clean room, network cut, the sandbox's limits), until one prints the installed version.
+
+    A probe that runs out of time ends the probing: a tool that waits on one probe is not asked
+    again (the recipe's own verify decides). Nothing is probed without a known version.
+    """
+    exe = probes.probe_executable(spec.command, executables)
+    if exe is None or not ran.version:
+        return []
+    limits = options.limits.for_command(min(options.limits.timeout, probes.PROBE_TIMEOUT))
+    runs: list[probes.ProbeRun] = []
+    for number, command in enumerate(probes.probe_commands(exe), 1):
+        done = sandbox.run(
+            ["/bin/sh", "-c", command],
+            env=clean_env(prefix, runtime),
+            cwd=prefix / "work",
+            log=prefix / "logs" / f"probe-{number}.log",
+            limits=limits,
+            isolation=options.isolation,
+        )
+        runs.append(probes.ProbeRun(command, done.exit_code, done.output, done.limit))
+        if done.exit_code is None or probes.choose(runs[-1:], ran.version) is not None:
+            break
+    return runs
 
 
 def _recorded(ran: _Ran) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from recipeline_schema.models import DiscoveredVerify
+
 
 @dataclass(frozen=True, slots=True)
 class SandboxOutcome:
@@ -13,7 +15,8 @@ class SandboxOutcome:
     ``skipped`` is set when the backend could not run the recipe at all (the reason is the
     message); ``blocked_by`` names missing dependency recipes (``missing_dep``). Once an install
     ran, ``installed_version``, ``latest_version`` (when the registry said) and ``toolchain``
-    (name -> version) say what was installed with what, pass or fail.
+    (name -> version) say what was installed with what, pass or fail. A pass judged by the verify
+    the version probes found carries it in ``verify`` (``probes``).
     """
 
     passed: bool
@@ -26,6 +29,7 @@ class SandboxOutcome:
     installed_version: str = ""
     latest_version: str = ""
     toolchain: Mapping[str, str] = field(default_factory=dict)
+    verify: DiscoveredVerify | None = None
 
 
 def fail(subcategory: str | None, message: str, category: str = "validation_failed") -> SandboxOutcome:

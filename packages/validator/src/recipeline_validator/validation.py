@@ -121,6 +121,7 @@ def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) 
             installed_version=ran.installed_version if ran else "",
             latest_version=ran.latest_version if ran else "",
             toolchain=dict(ran.toolchain) if ran else {},
+            verify=ran.verify if ran and outcome == "pass" else None,
         )
 
     def failure(

@@ -1,0 +1,85 @@
+"""Verify discovery (ARCHITECTURE §6.3): which version probe of the installed tool prints its version.
+
+After the install, the backend runs the recipe's verify executable with each of ``PROBES`` in
+this fixed order (in the clean room, under the sandbox's limits, each at most ``PROBE_TIMEOUT``
+seconds) and takes the first whose stdout+stderr carries the installed version, whatever its
+exit code: that is the verify the recipe is judged by and the merger commits (tsuku's
+``command``, ``pattern = "{version}"``, ``exit_code`` when not 0). The same tool and version give
+the same verify. This module is the pure part: the probes, the choice and the summary of what
+the probes printed when none carried the version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from recipeline_schema.models import DiscoveredVerify
+
+from .output import first_line
+from .verify import exit_text
+
+#: The version probes, in the order they are tried (never ``--help``: it prints no version and
+#: some tools open a pager for it).
+PROBES: tuple[str, ...] = ("--version", "-V", "version", "-v")
+#: Longest a probe may run (the verify's own timeout when that is shorter).
+PROBE_TIMEOUT = 15.0
+#: How much of a probe's first output line a failure message shows.
+SHOWN = 60
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRun:
+    """One probe as it ran: ``exit_code`` None when its wall clock ran out; ``limit`` when a limit
+    of the sandbox stopped it."""
+
+    command: str
+    exit_code: int | None
+    output: str
+    limit: str = ""
+
+
+def probe_executable(command: str, executables: Iterable[str]) -> str | None:
+    """The executable to probe, when the recipe's verify is a version check of one of its
+    executables: ``<exe>`` alone or ``<exe> <probe>``. Any other command (``tool {port}``,
+    ``sh -c ...``, ``{install_dir}/...``) checks something else and is judged as written."""
+    words = command.split()
+    if not words or words[0] not in set(executables) or len(words) > 2:
+        return None
+    return words[0] if len(words) == 1 or words[1] in PROBES else None
+
+
+def probe_commands(executable: str) -> tuple[str, ...]:
+    """``<executable> <probe>`` for every probe, in order."""
+    return tuple(f"{executable} {probe}" for probe in PROBES)
+
+
+def choose(runs: Sequence[ProbeRun], version: str) -> DiscoveredVerify | None:
+    """The verify of the first probe that finished on its own and printed ``version``."""
+    if not version:
+        return None
+    for run in runs:
+        if run.exit_code is None or run.exit_code < 0 or run.limit:
+            continue
+        if version in run.output:
+            tried = ", ".join(f"`{r.command}`" for r in runs[: runs.index(run) + 1])
+            return DiscoveredVerify(
+                command=run.command,
+                pattern="{version}",
+                exit_code=run.exit_code,
+                reason=f"first version probe printing the installed version (tried {tried})",
+            )
+    return None
+
+
+def summary(runs: Sequence[ProbeRun]) -> str:
+    """What each probe did, for a failure message: ``x --version` exited 2: 'usage: x'; ...``."""
+    parts = []
+    for run in runs:
+        if run.exit_code is None:
+            parts.append(f"`{run.command}` timed out")
+            continue
+        shown = first_line(run.output)
+        shown = shown if len(shown) <= SHOWN else shown[: SHOWN - 1] + "…"
+        parts.append(f"`{run.command}` {run.limit or exit_text(run.exit_code)}: {shown!r}")
+    return "; ".join(parts)

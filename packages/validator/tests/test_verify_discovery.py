@@ -1,0 +1,202 @@
+"""Verify discovery with real tools: tiny wheels installed by the real pip into real venvs, probed
+in the sandbox with ``--version``, ``-V``, ``version``, ``-v`` in that order.
+
+Every recipe is written as the generator writes it (``<exe> --version``, ``{version}``); the
+result says which verify the tool really answers, and that verify is what the recipe is judged by.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from validator_helpers import PIP_ISOLATED_ENV, build_wheel, recipe_toml
+
+from recipeline_schema import RecipeResult, parse_environment
+from recipeline_schema.models import DiscoveredVerify
+from recipeline_validator import (
+    Isolation,
+    Limits,
+    NativeOptions,
+    PipSource,
+    RecipeInput,
+    RunSettings,
+    validate_all,
+)
+from recipeline_validator.probes import PROBES, ProbeRun, choose, probe_executable, summary
+
+ENV = parse_environment("linux-debian-glibc-x86_64")
+NOW = dt.datetime(2026, 1, 29, 10, 0, tzinfo=dt.UTC)
+
+SOURCE = """
+    import sys
+
+    ARG = sys.argv[1] if len(sys.argv) > 1 else ""
+
+    def upper_v_only():
+        if ARG == "-V":
+            print("vflag 2.5.0")
+        else:
+            print(f"vflag: unknown option {ARG!r}", file=sys.stderr)
+            sys.exit(2)
+
+    def exits_one():
+        print("vexit 0.9.1 (this tool always exits 1)")
+        sys.exit(1)
+
+    def banner():
+        print("=== Banner Tool: the friendly banner printer, (c) 2026 ===")
+        print("version 3.1.4")
+
+    def no_version():
+        print("hello from a tool that never says its version")
+
+    def subcommand():
+        if ARG == "version":
+            print("vsub version 1.7.0", file=sys.stderr)
+        else:
+            print("usage: vsub version | vsub run", file=sys.stderr)
+            sys.exit(64)
+"""
+#: distribution -> (version, executable, function)
+TOOLS = {
+    "vflagpkg": ("2.5.0", "vflag", "upper_v_only"),
+    "vexitpkg": ("0.9.1", "vexit", "exits_one"),
+    "vbannerpkg": ("3.1.4", "vbanner", "banner"),
+    "vnonepkg": ("1.0.0", "vnone", "no_version"),
+    "vsubpkg": ("1.7.0", "vsub", "subcommand"),
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory, isolation: Isolation) -> dict[str, RecipeResult]:
+    """Every tool's recipe validated once, in parallel, by the native backend."""
+    wheels = tmp_path_factory.mktemp("discovery-wheels")
+    for dist, (version, exe, func) in TOOLS.items():
+        build_wheel(wheels, dist, version, module_source=SOURCE, scripts={exe: func})
+    options = NativeOptions(
+        isolation=isolation,
+        limits=Limits(timeout=10, install_timeout=120),
+        source=PipSource(find_links=(str(wheels),)),
+        caller_env={**PIP_ISOLATED_ENV, "HOME": str(tmp_path_factory.mktemp("home"))},
+    )
+    settings = RunSettings(
+        native=options,
+        workers=os.cpu_count() or 2,
+        work_root=tmp_path_factory.mktemp("prefixes"),
+        keep_prefixes=True,
+        now=lambda: NOW,
+    )
+    items = [
+        RecipeInput(
+            exe,
+            f"pypi:{dist}",
+            recipe_toml(exe, dist, [exe], f"{exe} --version", pattern="{version}"),
+            f"{exe}.toml",
+        )
+        for dist, (_, exe, _) in TOOLS.items()
+    ]
+    return {r.name: r for r in validate_all(items, ENV, settings)}
+
+
+@pytest.mark.parametrize(
+    ("tool", "command", "exit_code"),
+    [
+        (
+            "vflag",
+            "vflag -V",
+            0,
+        ),  # --version is an unknown option (exit 2): -V is the first that prints 2.5.0
+        ("vexit", "vexit --version", 1),  # prints its version and exits 1: exit_code = 1
+        ("vbanner", "vbanner --version", 0),  # a banner line first: the pattern is a substring
+        ("vsub", "vsub version", 0),  # only the `version` subcommand answers (on stderr)
+    ],
+)
+def test_the_first_probe_printing_the_installed_version_is_the_verify(
+    results: dict[str, RecipeResult], tool: str, command: str, exit_code: int
+) -> None:
+    result = results[tool]
+    assert result.outcome == "pass", result.failure
+    assert result.verify is not None
+    assert (result.verify.command, result.verify.pattern, result.verify.exit_code, result.verify.mode) == (
+        command,
+        "{version}",
+        exit_code,
+        "version",
+    )
+    assert f"`{command}`" in result.reason and "found by the version probes" in result.reason
+
+
+def test_a_tool_printing_no_version_fails_naming_every_probe_and_its_output(
+    results: dict[str, RecipeResult],
+) -> None:
+    result = results["vnone"]
+    assert result.outcome == "fail"
+    assert result.verify is None
+    assert result.failure is not None
+    assert (result.failure.category, result.failure.subcategory) == (
+        "validation_failed",
+        "verify_pattern_mismatch",
+    )
+    message = result.failure.message
+    assert "no version probe printed 1.0.0" in message
+    for probe in PROBES:
+        assert f"`vnone {probe}` exited 0: 'hello from a tool that never says its version'" in message
+    assert len(message) <= 500
+
+
+def test_the_probes_run_in_the_sandbox_in_order_and_stop_at_the_first_match(
+    results: dict[str, RecipeResult], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """vflag answered the second probe: exactly two probe logs, --version first."""
+    (prefix,) = Path(tmp_path_factory.getbasetemp()).glob("prefixes[0-9]*/recipeline-vflag-*")
+    logs = sorted(p.name for p in (prefix / "logs").glob("probe-*.log"))
+    assert logs == ["probe-1.log", "probe-2.log"]
+    assert "unknown option '--version'" in (prefix / "logs" / "probe-1.log").read_text()
+    assert "vflag 2.5.0" in (prefix / "logs" / "verify.log").read_text()
+
+
+# --- the pure choice ------------------------------------------------------------------------
+
+
+def test_choose_is_the_first_finished_probe_carrying_the_version() -> None:
+    runs = [
+        ProbeRun("t --version", 2, "usage"),
+        ProbeRun("t -V", None, "1.0.0 but killed by the clock"),
+        ProbeRun("t version", -9, "1.0.0", limit="killed by the 512 MiB memory limit"),
+        ProbeRun("t -v", 3, "t v1.0.0"),
+    ]
+    chosen = choose(runs, "1.0.0")
+    assert chosen == DiscoveredVerify(
+        command="t -v",
+        exit_code=3,
+        reason="first version probe printing the installed version "
+        "(tried `t --version`, `t -V`, `t version`, `t -v`)",
+    )
+    assert choose(runs, "") is None  # nothing to look for
+    assert choose(runs[:3], "1.0.0") is None
+    assert choose(runs, "1.0.0") == chosen  # deterministic
+
+
+def test_summary_caps_each_probe_output() -> None:
+    text = summary([ProbeRun("t --version", 0, "x" * 200 + "\nsecond"), ProbeRun("t -V", None, "")])
+    assert text == f"`t --version` exited 0: '{'x' * 59}…'; `t -V` timed out"
+
+
+@pytest.mark.parametrize(
+    ("command", "probed"),
+    [
+        ("t --version", "t"),
+        ("t", "t"),
+        ("t -V", "t"),
+        ("t net 8080", None),  # checks something else: judged as written
+        ("t --help", None),
+        ("sh -c 't --version'", None),
+        ("other --version", None),  # not an executable of the recipe
+        ("", None),
+    ],
+)
+def test_only_version_checks_of_the_recipes_executables_are_probed(command: str, probed: str | None) -> None:
+    assert probe_executable(command, ("t",)) == probed
