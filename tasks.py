@@ -213,10 +213,10 @@ def _run_batch(
     note = sys.stderr if quiet else sys.stdout
     converged = _last_json(_stage(c, "merger", "reconcile", "--repo", root, capture=True))
     print(f"reconcile: {_counts(converged)}", file=note)
-    unfinished = _unfinished_batches(root)
-    if unfinished:
-        batch_dir = unfinished[0]
-        _refuse_when_stopped(c, root, batch_dir)
+    resume = _last_json(_stage(c, "merger", "resume-state", "--repo", root, capture=True))
+    if resume["batch_dir"]:
+        batch_dir = Path(resume["batch_dir"])
+        _refuse_when_stopped(c, root, batch_dir, resume["ecosystem"])
         print(f"resuming interrupted batch {batch_dir.name} ({batch_dir})", file=note)
     else:
         plan = _preflight(c, root, ecosystem, size, tier)
@@ -235,7 +235,7 @@ def _run_batch(
     if workers:
         validate_args += ["--workers", workers]
     validate_args += limits or []
-    if not _generation_complete(batch_dir):
+    if not (resume["batch_dir"] and resume["generation_complete"]):
         _generate_and_validate(c, root, batch_dir, validate_args, quiet=quiet)
     elif environment == "auto" or not (batch_dir / "results" / f"{environment}.json").exists():
         _stage(c, "validator", *validate_args, capture=quiet)
@@ -268,24 +268,6 @@ def _generate_and_validate(
         raise Exit(f"recipeline_generator generate failed (exit {code})", code=code)
     if (status := follower.wait()) != 0:
         raise Exit(f"recipeline_validator validate failed (exit {status})", code=status)
-
-
-def _generation_complete(batch_dir: Path) -> bool:
-    """Whether the generator finished this batch (it rewrites generation.json after each package)."""
-    path = batch_dir / "generation.json"
-    return path.is_file() and bool(json.loads(path.read_text(encoding="utf-8")).get("complete", True))
-
-
-def _unfinished_batches(root: Path) -> list[Path]:
-    """Batch directories with a plan but no manifest: runs that were killed, oldest first."""
-    batches = root / "build" / "batches"
-    if not batches.is_dir():
-        return []
-    return sorted(
-        d
-        for d in batches.iterdir()
-        if (d / "manifest.json").is_file() and not (root / "data" / "batches" / f"{d.name}.json").exists()
-    )
 
 
 def _report(summary: dict[str, Any], *, as_json: bool) -> None:
@@ -521,10 +503,14 @@ def plan_macos(
             fh.write(f"recipes={recipes}\nmode={mode}\n")
 
 
-def _refuse_when_stopped(c: Context, root: Path, batch_dir: Path) -> None:
-    """Every writing stage honours the emergency stop (exit 3 with the reason, from the merger)."""
-    plan = batch_dir / "manifest.json"
-    ecosystem = json.loads(plan.read_text(encoding="utf-8"))["ecosystem"] if plan.is_file() else None
+def _refuse_when_stopped(c: Context, root: Path, batch_dir: Path, ecosystem: str | None = None) -> None:
+    """Every writing stage honours the emergency stop (exit 3 with the reason, from the merger).
+
+    The batch's ecosystem comes from its plan, read by the merger (``resume-state``).
+    """
+    if ecosystem is None:
+        state = _stage(c, "merger", "resume-state", "--batch-dir", batch_dir, capture=True)
+        ecosystem = _last_json(state)["ecosystem"]
     args: list[object] = ["control", "status", "--repo", root]
     if ecosystem:
         args += ["--ecosystem", ecosystem]

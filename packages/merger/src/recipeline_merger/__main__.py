@@ -43,6 +43,7 @@ from .pullrequest import (
 )
 from .reconcile import reconcile
 from .requeue import requeue
+from .resume import batch_state, resume_state
 from .rollback import rollback
 from .rotation import preflight_auto
 from .statepush import DEFAULT_ATTEMPTS, push_state
@@ -321,7 +322,26 @@ def _parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--batch-dir", type=Path, default=None, help="a batch directory with Linux results")
     p.set_defaults(run=_run_budget)
+
+    p = sub.add_parser(
+        "resume-state",
+        help="the batch a killed run left unfinished (plan, no merged manifest) and where it stopped",
+        description=(
+            "Prints one JSON line: batch_dir (the oldest unfinished batch, or null), ecosystem and "
+            "generation_complete; with --batch-dir, the same for that directory. A corrupt plan or "
+            "generation report is one line naming the file and the field (exit 1); nothing is deleted."
+        ),
+    )
+    p.add_argument("--repo", type=Path, default=Path(), help="repository root (default: .)")
+    p.add_argument("--batch-dir", type=Path, default=None, help="describe this batch directory instead")
+    p.set_defaults(run=_run_resume_state)
     return parser
+
+
+def _run_resume_state(args: argparse.Namespace) -> dict[str, Any]:
+    if args.batch_dir is not None:
+        return batch_state(args.batch_dir).to_json()
+    return resume_state(args.repo)
 
 
 def _run_rollback(args: argparse.Namespace) -> dict[str, Any]:
