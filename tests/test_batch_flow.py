@@ -91,7 +91,10 @@ def test_a_batch_end_to_end(scratch_repo: Path, flow_env: dict[str, str], four_p
     (line,) = rs.read_jsonl(rs.MetricsLine, layout.metrics)
     assert (line.batch_id, line.total, line.merged, line.failed, line.excluded) == (batch_id, 4, 1, 2, 1)
     queue = {e.name: e for e in rs.load(rs.Queue, layout.queue("pypi")).entries}
-    assert queue["libonly"].status == "failed" and queue["libonly"].next_retry_at is not None
+    # a permanent failure waits for another generator version instead of an hourly retry
+    libonly = queue["libonly"]
+    assert (libonly.status, libonly.next_retry_at) == ("failed", None)
+    assert libonly.waits_for.startswith("recipeline-generator ")
     assert queue["liar"].status == "failed" and queue["liar"].failure_count == 1
     assert queue["goodtool"].batch_id == batch_id
     assert (layout.batches_dir / f"{batch_id}.pr.md").read_text().count(batch_id) >= 1

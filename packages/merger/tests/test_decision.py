@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,8 @@ import pytest
 
 from recipeline_merger import GATE_NAMES, BatchDirError, MergeDecision, PackageDecision, decide
 from recipeline_merger.decision import manifest_packages
-from recipeline_schema import BatchPlan, GenerationReport, ValidationReport
+from recipeline_merger.names import NameClaims, claims
+from recipeline_schema import BatchPlan, Disambiguation, GenerationReport, Queue, QueueEntry, ValidationReport
 
 if TYPE_CHECKING:
     from .conftest import Make
@@ -267,8 +269,58 @@ def test_a_recipe_already_on_the_base_commit_is_not_overwritten(make: Make) -> N
     plan = make.plan([("ripgrep", "cargo:ripgrep")])
     generation = make.generation([make.generated("ripgrep", "cargo:ripgrep")])
     reports = [make.report(make.linux, [make.result("ripgrep", "cargo:ripgrep")])]
-    (package,) = decide(plan, generation, reports, existing_recipes={"recipes/r/ripgrep.toml"}).packages
-    assert package.outcome == "skipped" and "already exists" in package.reason
+    names = NameClaims(recipes={"recipes/r/ripgrep.toml"})
+    (package,) = decide(plan, generation, reports, names=names).packages
+    assert package.outcome == "skipped" and package.name_held
+    assert package.reason == "recipes/r/ripgrep.toml already exists on the default branch; not overwritten"
+
+
+def _claims(*queues: Queue, curated: tuple[Disambiguation, ...] = ()) -> NameClaims:
+    return claims("cargo", queues, recipes=(), curated=curated)
+
+
+def _queue(ecosystem: str, *entries: QueueEntry) -> Queue:
+    return Queue(1, ecosystem, dt.datetime(2026, 1, 29, tzinfo=dt.UTC), entries)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("status", "held"),
+    [
+        ("in_progress", True),
+        ("success", True),
+        ("pending", False),
+        ("failed", False),
+        ("requires_manual", False),
+    ],
+)
+def test_a_name_another_ecosystem_proposes_or_merged_is_held(make: Make, status: str, held: bool) -> None:
+    """npm's entry for the same name in an open batch (in_progress) or merged (success) holds it;
+    one still waiting does not (the first to reach a PR takes the name)."""
+    plan = make.plan([("fd", "cargo:fd-find")])
+    generation = make.generation([make.generated("fd", "cargo:fd-find")])
+    reports = [make.report(make.linux, [make.result("fd", "cargo:fd-find")])]
+    npm = _queue("npm", QueueEntry(name="FD", source="npm:fd", priority=1, status=status))  # type: ignore[arg-type]
+    own = _queue("cargo", QueueEntry(name="fd", source="cargo:other-fd", priority=1, status="in_progress"))
+    (package,) = decide(plan, generation, reports, names=_claims(npm, own)).packages
+    assert (package.outcome == "skipped", package.name_held) == (held, held)
+    if held:
+        assert (
+            package.reason
+            == f"'fd' is also proposed or merged as npm:fd ({status}); add a curated disambiguation to choose"
+        )
+
+
+def test_a_curated_record_routes_a_held_name(make: Make) -> None:
+    plan = make.plan([("fd", "cargo:fd-find")])
+    generation = make.generation([make.generated("fd", "cargo:fd-find")])
+    reports = [make.report(make.linux, [make.result("fd", "cargo:fd-find")])]
+    npm = _queue("npm", QueueEntry(name="fd", source="npm:fd", priority=1, status="in_progress"))
+    ours = Disambiguation(tool="fd", selected="cargo:fd-find", alternatives=("npm:fd",), selection_reason="x")
+    theirs = dataclasses.replace(ours, selected="npm:fd", alternatives=("cargo:fd-find",))
+    (package,) = decide(plan, generation, reports, names=_claims(npm, curated=(ours,))).packages
+    assert package.outcome == "merged"
+    (package,) = decide(plan, generation, reports, names=_claims(curated=(theirs,))).packages
+    assert package.name_held and package.reason == "the curated disambiguation selects npm:fd for 'fd'"
 
 
 @pytest.mark.parametrize(

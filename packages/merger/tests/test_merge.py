@@ -453,3 +453,24 @@ def test_the_committed_recipe_carries_the_verify_the_validation_found(
     assert git(repo, "show", f"{BRANCH}:recipes/b/bat.toml") == recipes["bat"]  # no discovery: as generated
     manifest = load(BatchManifest, layout.manifest(BATCH))
     assert {p.name: p.sha256 for p in manifest.packages if p.sha256}["rg"] == sha256_text(committed)
+
+
+def test_a_name_an_open_npm_batch_proposes_is_not_committed_twice(
+    repo: Path, layout: Layout, batch: Batch, make: Make, git: Git
+) -> None:
+    """npm's batch proposes ``bat`` too: the cargo batch leaves its recipe out and its entry
+    becomes requires_manual naming the holder; ``rg`` is committed as before."""
+    bdir, _ = batch
+    save(make.queue([make.entry("bat", "npm:bat", status="in_progress")], "npm"), layout.queue("npm"))
+
+    merge(repo, bdir.path, now=make.now.replace(hour=11))
+
+    tree = git(repo, "ls-tree", "-r", "--name-only", BRANCH, "recipes").split()
+    assert "recipes/r/rg.toml" in tree and "recipes/b/bat.toml" not in tree
+    (bat,) = [e for e in load(Queue, layout.queue("cargo")).entries if e.name == "bat"]
+    assert bat.status == "requires_manual"
+    assert bat.reason == (
+        "'bat' is also proposed or merged as npm:bat (in_progress); add a curated disambiguation to choose"
+    )
+    manifest = load(BatchManifest, layout.manifest(BATCH))
+    assert {p.name: p.outcome for p in manifest.packages}["bat"] == "skipped"

@@ -8,7 +8,7 @@ ARCHITECTURE §12.3). Only a real ``pass`` in some environment includes a recipe
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,6 +28,7 @@ from recipeline_schema.models import DiscoveredVerify
 
 from .constraints import platform_constraints
 from .errors import BatchDirError
+from .names import NameClaims
 from .recipe_verify import chosen_verify
 
 GENERATION = "generation"
@@ -76,6 +77,8 @@ class PackageDecision:
     latest_version: str = ""
     #: the verify the validation's version probes found (merged recipes only), see ``recipe_verify``
     verify: DiscoveredVerify | None = None
+    #: the recipe name is held elsewhere (``names``): the queue entry becomes ``requires_manual``
+    name_held: bool = False
 
     @property
     def passed(self) -> tuple[str, ...]:
@@ -135,17 +138,20 @@ def decide(
     generation: GenerationReport,
     reports: Sequence[ValidationReport],
     *,
-    existing_recipes: Collection[str] = (),
+    names: NameClaims | None = None,
     checks_passed: bool | None = None,
     checks_on_github: bool = False,
 ) -> MergeDecision:
     """Decide every planned package's outcome and the auto-merge gates.
 
-    ``existing_recipes`` are repository paths of recipes already on the base commit: a batch
-    never overwrites one (the package is ``skipped``). ``checks_passed`` is the PR checks'
-    verdict, ``None`` when there are none (a local run); with ``checks_on_github`` GitHub
-    enforces them when it merges (auto-merge, or the publisher's wait-then-merge fallback).
+    ``names`` says who else holds a recipe name (a recipe on the base commit, another
+    ecosystem's open batch or merge, a curated record for another source): a recipe under a held
+    name is not committed, the package is ``skipped`` with ``name_held`` set (``names``).
+    ``checks_passed`` is the PR checks' verdict, ``None`` when there are none (a local run);
+    with ``checks_on_github`` GitHub enforces them when it merges (auto-merge, or the
+    publisher's wait-then-merge fallback).
     """
+    names = names or NameClaims()
     generated = _check_generation(plan, generation)
     results = _results_by_package(plan, generated, reports)
     packages = tuple(
@@ -153,7 +159,7 @@ def decide(
         for planned in plan.packages
     )
     packages = tuple(
-        _keep_existing(p) if p.outcome == "merged" and p.recipe_path in existing_recipes else p
+        _name_held(p, held) if p.outcome == "merged" and (held := names.holder(p.name, p.package_id)) else p
         for p in packages
     )
     packages = tuple(dataclasses.replace(p, review=True) if needs_review(p) else p for p in packages)
@@ -358,10 +364,8 @@ def _failed(
     )
 
 
-def _keep_existing(p: PackageDecision) -> PackageDecision:
-    return dataclasses.replace(
-        p, outcome="skipped", reason=f"{p.recipe_path} already exists on the base commit; not overwritten"
-    )
+def _name_held(p: PackageDecision, holder: str) -> PackageDecision:
+    return dataclasses.replace(p, outcome="skipped", reason=holder, name_held=True)
 
 
 def _result_failure(report: ValidationReport, result: RecipeResult) -> Failure:

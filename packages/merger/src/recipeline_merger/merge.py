@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from recipeline_schema import (
+    ECOSYSTEMS,
     BatchDir,
     BatchManifest,
     BatchPlan,
@@ -44,6 +45,7 @@ from recipeline_schema import (
     file_lock,
     format_file_time,
     load,
+    read_curated,
     recipe_from_toml,
     save,
     sha256_text,
@@ -58,6 +60,7 @@ from .decision import MergeDecision, PackageDecision, decide
 from .errors import AlreadyMergedError, BatchDirError, GitError, QueueMismatchError, StoppedError
 from .gitrepo import batch_branch, commit_on_branch, git, paths_in_tree, resolve_commit
 from .messages import commit_message, pr_body, pr_title
+from .names import NameClaims, claims
 from .preflight import DEFAULT_LOCK_TIMEOUT
 from .pullrequest import PullRequestPublisher, PullRequestRequest, default_publisher
 from .queue_updates import apply_decision
@@ -148,26 +151,27 @@ def merge(
     reason = stop_reason(load_control(layout, now=now), plan.ecosystem)
     if reason is not None:
         raise StoppedError(f"{layout.control}: {reason}")
-    base = _base_commit(layout.root)
-    publisher = publisher or default_publisher(layout)
-    decision = decide(
-        plan,
-        inputs.generation,
-        inputs.reports,
-        existing_recipes=paths_in_tree(layout.root, base, "recipes"),
-        checks_on_github=publisher.remote,
-    )
-    # the recipe as merged: the generator's text with the platform constraints its results justify
-    # and the verify the validation found the tool answers (only [verify] is rewritten)
-    proposed = (*decision.batch_recipes, *decision.review_recipes)
-    recipes = {
-        p.package_id: with_verify(with_constraints(_read_recipe(bdir, p), p.constraints), p.verify)
-        for p in proposed
-    }
-    pulls = _pull_requests(decision)
-
     with file_lock(layout.lock, timeout=lock_timeout, what=f"batch {plan.batch_id} (merge)"):
         _refuse_merged(layout, plan.batch_id)
+        # decided under the lock: the other queues' claims on names cannot change meanwhile
+        base = _base_commit(layout.root)
+        publisher = publisher or default_publisher(layout)
+        decision = decide(
+            plan,
+            inputs.generation,
+            inputs.reports,
+            names=_name_claims(layout, plan.ecosystem, base),
+            checks_on_github=publisher.remote,
+        )
+        # the recipe as merged: the generator's text with the platform constraints its results justify
+        # and the verify the validation found the tool answers (only [verify] is rewritten)
+        proposed = (*decision.batch_recipes, *decision.review_recipes)
+        recipes = {
+            p.package_id: with_verify(with_constraints(_read_recipe(bdir, p), p.constraints), p.verify)
+            for p in proposed
+        }
+        pulls = _pull_requests(decision)
+
         queue = load_queue(layout, plan.ecosystem)
         if queue is None:
             raise QueueMismatchError(f"{layout.queue(plan.ecosystem)}: no queue holds batch {plan.batch_id}")
@@ -287,6 +291,17 @@ def _update_control(layout: Layout, decision: MergeDecision, line: MetricsLine, 
         layout.control,
     )
     return breaker.state
+
+
+def _name_claims(layout: Layout, ecosystem: str, base: str) -> NameClaims:
+    """Who else holds recipe names: the base commit's recipes, the other queues, the curated file."""
+    others = (load_queue(layout, eco) for eco in ECOSYSTEMS if eco != ecosystem)
+    return claims(
+        ecosystem,
+        (q for q in others if q is not None),
+        recipes=paths_in_tree(layout.root, base, "recipes"),
+        curated=read_curated(layout.curated),
+    )
 
 
 def _refuse_merged(layout: Layout, batch_id: str) -> None:

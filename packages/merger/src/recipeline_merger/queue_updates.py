@@ -12,7 +12,15 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from recipeline_schema import InvalidValueError, Queue, QueueEntry, one_line, recipe_path, replace_entries
+from recipeline_schema import (
+    InvalidValueError,
+    Queue,
+    QueueEntry,
+    one_line,
+    recipe_path,
+    replace_entries,
+)
+from recipeline_schema.models import QueueStatus
 from recipeline_schema.retry import release_waiting, waits_for
 
 from .backoff import next_retry_at
@@ -26,7 +34,8 @@ def apply_decision(queue: Queue, decision: MergeDecision, *, now: dt.datetime) -
     merged (and an exclusion sent to the review PR) -> stays ``in_progress`` in its batch until
     ``reconcile`` sees the recipe on the default branch or its PR closed; failed/excluded ->
     ``failed`` with backoff; blocked -> ``blocked`` with
-    ``blocked_by``; skipped -> ``skipped`` with the reason.
+    ``blocked_by``; skipped -> ``skipped`` with the reason (``requires_manual`` when the recipe
+    name is held elsewhere, see ``names``).
     """
     if queue.ecosystem != decision.ecosystem:
         raise QueueMismatchError(
@@ -75,7 +84,8 @@ def updated_entry(entry: QueueEntry, package: PackageDecision, *, now: dt.dateti
         return dataclasses.replace(
             entry, status="blocked", blocked_by=package.blocked_by, next_retry_at=None, reason=reason
         )
-    return dataclasses.replace(entry, status="skipped", next_retry_at=None, blocked_by=(), reason=reason)
+    status: QueueStatus = "requires_manual" if package.name_held else "skipped"
+    return dataclasses.replace(entry, status=status, next_retry_at=None, blocked_by=(), reason=reason)
 
 
 @dataclass(frozen=True, slots=True)
