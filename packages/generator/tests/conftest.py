@@ -17,24 +17,10 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from recipeline_generator import PypiBuilder
-from recipeline_schema.http import HttpClient, HttpSettings
+from recipeline_schema.http import HttpClient
+from recipeline_schema.testing import FakeTime, fake_time_client
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
-
-
-class FakeTime:
-    """A monotonic clock that only moves when code sleeps; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def build_wheel(
@@ -179,8 +165,7 @@ def index(httpserver: HTTPServer) -> Iterator[FakeIndex]:
 @pytest.fixture
 def http(fake_time: FakeTime) -> Iterator[HttpClient]:
     """An HttpClient with the default rules, fake time and short timeouts."""
-    settings = HttpSettings(connect_timeout=2.0, read_timeout=2.0)
-    with HttpClient(settings, sleep=fake_time.sleep, clock=fake_time.clock) as client:
+    with fake_time_client(fake_time) as client:
         yield client
 
 

@@ -42,8 +42,10 @@ def test_every_ecosystem_has_a_deterministic_builder(http: HttpClient) -> None:
 def test_no_builder_takes_an_identifier_with_a_trailing_newline(http: HttpClient, eco: str) -> None:
     builders = default_registry(http, index_url="http://127.0.0.1:9/simple/")
     identifier = SOURCES[eco].partition(":")[2]
-    assert builders.get(eco).can_build(identifier)
-    assert not builders.get(eco).can_build(identifier + "\n")
+    builder = builders.get(eco)
+    assert builder is not None
+    assert builder.can_build(identifier)
+    assert not builder.can_build(identifier + "\n")
 
 
 def test_bottle_tag_reaches_the_homebrew_builder(http: HttpClient) -> None:
