@@ -737,12 +737,14 @@ def status(c: Context, repo: str | None = None, json: bool = False) -> None:
 
 @task(
     help={
-        "what": "queue, batch or dashboard",
+        "what": "queue, batch, dashboard or yield",
         "entries": "queue: entries in the synthetic queue (default 100000)",
         "packages": "batch: packages in the batch (default 100)",
         "rate": "batch: allowed requests per second to the local index (default 10)",
         "latency": "batch: seconds the local index waits per page (default 0.05)",
         "scale": "dashboard: 1 is the size of tsuku's real data, 10 ten times that",
+        "ecosystem": "yield: pypi or npm (default both; live, opt-in: the real registries)",
+        "limit": "yield: only the first N tools of each committed list",
     }
 )
 def bench(
@@ -753,8 +755,11 @@ def bench(
     rate: float = 10.0,
     latency: float = 0.05,
     scale: int = 1,
+    ecosystem: str = "",
+    limit: int = 0,
 ) -> None:
-    """Benchmarks of ARCHITECTURE §10: queue selection and save, batch throughput, dashboard build."""
+    """Benchmarks of ARCHITECTURE §10 (queue selection and save, batch throughput, dashboard
+    build) and the live yield of 100 popular PyPI and npm tools (benchmarks/yield.py)."""
     if what == "queue":
         _stage(c, "schema", "bench-queue", "--entries", entries)
     elif what == "batch":
@@ -763,8 +768,13 @@ def bench(
                           "--latency", str(latency)]))  # fmt: skip
     elif what == "dashboard":
         _stage(c, "dashboard", "bench", "--scale", scale)
+    elif what == "yield":
+        args = [sys.executable, str(HERE / "benchmarks" / "yield.py")]
+        args += ["--ecosystem", ecosystem] if ecosystem else []
+        args += ["--limit", str(limit)] if limit else []
+        c.run(shlex.join(args))
     else:
-        raise Exit(f"bench: expected queue, batch or dashboard, got {what!r}", code=2)
+        raise Exit(f"bench: expected queue, batch, dashboard or yield, got {what!r}", code=2)
 
 
 ns = Collection(
