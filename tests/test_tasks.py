@@ -212,3 +212,10 @@ def test_reconcile_releases_a_dead_batch_and_says_what_it_did(
     assert (out["requeued"], out["released_batches"], out["metrics_lines"]) == (1, 1, 1)
     assert "reconcile: " in summary.read_text() and "1 released_batches" in summary.read_text()
     assert rs.load(rs.Queue, layout.queue("pypi")).entries[0].status == "pending"
+
+
+def test_the_batch_help_names_every_ecosystem_of_the_schema_table() -> None:
+    """tasks.py imports no package (``invoke --list`` works in a fresh checkout), so its help
+    string is written out: this keeps it the schema's table."""
+    words = _tasks().batch.help["ecosystem"].replace(",", " ").split()
+    assert [w for w in words if w in rs.ECOSYSTEMS] == list(rs.ECOSYSTEMS)

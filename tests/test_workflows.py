@@ -196,3 +196,16 @@ def test_write_permissions_only_where_needed(name: str) -> None:
         for scope, level in job.get("permissions", {}).items():
             if level == "write":
                 assert job_name in {"preflight", "merge", "seed", "record", "deploy"}, f"{job_name}: {scope}"
+
+
+def test_the_ecosystem_choices_are_the_schema_table() -> None:
+    """A workflow's ecosystem choice list and the seed job's matrix name every ecosystem of
+    recipeline_schema.ECOSYSTEMS once (adding an ecosystem makes this test name the file)."""
+    from recipeline_schema import ECOSYSTEMS
+
+    batch = _load("batch-generate.yml")["on"]["workflow_dispatch"]["inputs"]["ecosystem"]["options"]
+    seed = _load("seed-queue.yml")
+    assert sorted(batch) == sorted(["auto", *ECOSYSTEMS]), "batch-generate.yml: inputs.ecosystem.options"
+    assert sorted(seed["on"]["workflow_dispatch"]["inputs"]["ecosystem"]["options"]) == sorted(ECOSYSTEMS)
+    matrix = seed["jobs"]["seed"]["strategy"]["matrix"]["ecosystem"]
+    assert all(f'"{eco}"' in matrix for eco in ECOSYSTEMS), "seed-queue.yml: the seed job's matrix"
