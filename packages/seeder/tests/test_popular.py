@@ -12,6 +12,7 @@ from typing import Protocol
 import pytest
 from pytest_httpserver import HTTPServer
 from seeder_formats import gem_file, module_zip, serve_ranged
+from seeder_registries import CATEGORY_QUERY, Crate, Dist, crate_row, serve_crates, serve_metacpan
 from werkzeug import Request, Response
 
 from recipeline_schema.http import HttpClient
@@ -80,18 +81,25 @@ def cask(server: HTTPServer, client: HttpClient) -> ApiSource:
 
 
 def cargo(server: HTTPServer, client: HttpClient) -> ApiSource:
-    base = {"category": "command-line-utilities", "sort": "downloads", "per_page": "2"}
-    server.expect_request("/api/v1/crates", query_string={**base, "page": "1"}).respond_with_json(
+    crates = [
+        Crate("ripgrep", 20_000_000, "14.1.1", ["rg"]),
+        Crate("fd-find", 2_000_000, "10.2.0", ["fd"]),
+    ]
+    serve_crates(server, crates, per_page=None)
+    # a row without downloads, then page 2 holding the rest (the real list's meta.next_page)
+    bad = crate_row(Crate("bat", 0, "0.24.0", ["bat"])) | {"downloads": None}
+    server.expect_request(
+        "/api/v1/crates", query_string={**CATEGORY_QUERY, "page": "1", "per_page": "2"}
+    ).respond_with_json(
         {
-            "crates": [{"id": "ripgrep", "name": "ripgrep", "downloads": 20_000_000}, {"name": "bat"}],
-            "meta": {"total": 3, "next_page": "?page=2"},
+            "crates": [crate_row(crates[0]), bad],
+            "meta": {"next_page": "?page=2", "prev_page": None, "total": 3},
         }
     )
-    server.expect_request("/api/v1/crates", query_string={**base, "page": "2"}).respond_with_json(
-        {
-            "crates": [{"id": "fd-find", "name": "fd-find", "downloads": 2_000_000}],
-            "meta": {"next_page": None},
-        }
+    server.expect_request(
+        "/api/v1/crates", query_string={**CATEGORY_QUERY, "page": "2", "per_page": "2"}
+    ).respond_with_json(
+        {"crates": [crate_row(crates[1])], "meta": {"next_page": None, "prev_page": "?page=1", "total": 3}}
     )
     return CargoSource(client, server.url_for("/api/v1"), settings("cargo", page_size=2))
 
@@ -239,17 +247,14 @@ def go(server: HTTPServer, client: HttpClient) -> ApiSource:
 
 
 def cpan(server: HTTPServer, client: HttpClient) -> ApiSource:
-    server.expect_request("/v1/favorite/leaderboard").respond_with_json(
-        {
-            "leaderboard": [
-                {"key": "Moose", "doc_count": 500},
-                {"key": "App-cpanminus", "doc_count": 400},
-                {"key": "App-Ack", "doc_count": 150},
-                {"key": "App-", "doc_count": 1},
-            ],
-            "took": 3,
-            "total": 4,
-        }
+    serve_metacpan(
+        server,
+        [
+            Dist("Try-Tiny", 500, ["Changes", "Makefile.PL", "lib/Try/Tiny.pm"]),
+            Dist("App-cpanminus", 400, ["Makefile.PL", "bin/cpanm", "lib/App/cpanminus.pm"]),
+            Dist("ack", 150, ["Makefile.PL", "ack", "lib/App/Ack.pm"], perl_scripts=("ack",)),
+        ],
+        extra=({"key": "App-", "doc_count": 1},),
     )
     return CpanSource(client, server.url_for("/v1"), settings("cpan"))
 
@@ -280,7 +285,7 @@ SCENARIOS = {
     ),
     "cargo": Scenario(
         cargo,
-        [("ripgrep", "cargo:ripgrep", 1, 20_000_000), ("fd-find", "cargo:fd-find", 2, 2_000_000)],
+        [("rg", "cargo:ripgrep", 1, 20_000_000), ("fd", "cargo:fd-find", 2, 2_000_000)],
         "/api/v1/crates",
     ),
     "npm": Scenario(
@@ -306,7 +311,7 @@ SCENARIOS = {
     ),
     "cpan": Scenario(
         cpan,
-        [("cpanminus", "cpan:App-cpanminus", 1, 400), ("ack", "cpan:App-Ack", 1, 150)],
+        [("cpanm", "cpan:App-cpanminus", 1, 400), ("ack", "cpan:ack", 1, 150)],
         "/v1/favorite/leaderboard",
     ),
 }
@@ -333,8 +338,9 @@ def test_requests_name_the_project(eco: str, httpserver: HTTPServer, client: Htt
 def test_max_candidates_stops_paging(httpserver: HTTPServer, client: HttpClient) -> None:
     source = cargo(httpserver, client)
     source.settings = settings("cargo", page_size=2, max_candidates=1)
-    assert [c.name for c in source.fetch()] == ["ripgrep"]
-    assert len(httpserver.log) == 1  # page 2 never asked
+    assert [c.name for c in source.fetch()] == ["rg"]
+    pages = [req.args["page"] for req, _ in httpserver.log if req.path == "/api/v1/crates"]
+    assert pages == ["1"]  # page 2 never asked
 
 
 # --- faults, the same for every source: the first request misbehaves ----------------------

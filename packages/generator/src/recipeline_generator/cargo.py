@@ -9,7 +9,7 @@ base URL from ``recipeline_schema.api_base_url("cargo")`` (``RECIPELINE_CARGO_UR
    per-version endpoint, which is therefore never asked): ``GET <api>/crates/<name>/<version>/
    download`` (crates.io redirects it to its static host), the ``.crate`` read whole under a
    32 MiB cap, and its binaries decided from ``Cargo.toml`` and ``src/`` as cargo does
-   (``crate_archive``).
+   (``recipeline_schema.crate_archive``, shared with the seeder).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from recipeline_schema import Recipe
+from recipeline_schema.crate_archive import CrateArchiveError, CrateTargets, read_crate
 from recipeline_schema.http import ApiError
 
 from .builder_support import (
@@ -33,7 +34,6 @@ from .builder_support import (
     text_field,
     upstream,
 )
-from .crate_archive import CrateArchiveError, CrateTargets, read_crate
 from .recipes import install_recipe
 
 #: crates.io's rule for crate names (ASCII letter first, then letters, digits, ``-``, ``_``).

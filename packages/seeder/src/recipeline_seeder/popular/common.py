@@ -74,8 +74,6 @@ class ApiSource(ABC):
         self.dropped = []
         try:
             for row in self.rows():
-                if len(out) >= self.settings.max_candidates:
-                    break
                 out.append(
                     Candidate(
                         name=row.name,
@@ -85,6 +83,8 @@ class ApiSource(ABC):
                         origin=self.label,
                     )
                 )
+                if len(out) >= self.settings.max_candidates:
+                    break  # before asking for another row: sources check each one with requests
         except ApiError as exc:
             if exc.status in (404, 410):
                 raise SourceError(

@@ -13,6 +13,10 @@ auto-discovery"):
   enabled by ``[features] default`` is not installed.
 
 Only the member list and ``Cargo.toml`` are read, in memory; nothing is extracted to disk.
+
+Shared by the generator's cargo builder (the executables of a recipe) and the seeder's cargo
+source (is a candidate a tool, and what is its command), so that both decide alike; pure, no
+request. Imported from its module: ``from recipeline_schema.crate_archive import read_crate``.
 """
 
 from __future__ import annotations
