@@ -15,6 +15,7 @@ Public surface:
 from __future__ import annotations
 
 from recipeline_schema import installed_version
+from recipeline_schema import week_start as week_start
 
 from .backoff import BASE_SECONDS as BASE_SECONDS
 from .backoff import CAP_SECONDS as CAP_SECONDS
@@ -34,7 +35,6 @@ from .control import default_control as default_control
 from .control import resumed as resumed
 from .control import stop_reason as stop_reason
 from .control import stopped as stopped
-from .control import week_start as week_start
 from .decision import GATE_NAMES as GATE_NAMES
 from .decision import EnvironmentFailure as EnvironmentFailure
 from .decision import MergeDecision as MergeDecision

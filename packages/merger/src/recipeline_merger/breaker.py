@@ -30,7 +30,15 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from recipeline_schema import BreakerState, Queue, QueueEntry, format_time, is_eligible, order_key
+from recipeline_schema import (
+    BreakerState,
+    Queue,
+    QueueEntry,
+    breaker_state_at,
+    format_time,
+    is_eligible,
+    order_key,
+)
 
 from .decision import PackageDecision
 
@@ -62,7 +70,7 @@ def breaker_transition(
 
 
 def _tick(state: BreakerState, now: dt.datetime) -> BreakerState:
-    if state.state == "open" and (state.half_open_after is None or now >= state.half_open_after):
+    if state.state == "open" and breaker_state_at(state.state, state.half_open_after, now) == "half_open":
         return dataclasses.replace(state, state="half_open", probe=None)
     return state
 

@@ -21,17 +21,12 @@ import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
-from typing import Literal
 
-from recipeline_schema import BUDGET_PAUSE_AT, BUDGET_SAMPLE_AT, Budget
+from recipeline_schema import Budget, BudgetMode, budget_mode, week_start
 
-from .control import week_start
-
-SAMPLE_AT = BUDGET_SAMPLE_AT
-PAUSE_AT = BUDGET_PAUSE_AT
 SAMPLE_FRACTION = (1, 4)  # numerator, denominator: a quarter of the Linux-passing recipes
 
-MacosMode = Literal["full", "sampled", "paused"]
+MacosMode = BudgetMode
 
 
 def rolled_budget(budget: Budget, now: dt.datetime) -> Budget:
@@ -52,21 +47,12 @@ def add_minutes(budget: Budget, *, linux: float, macos: float, now: dt.datetime)
     )
 
 
-def _share(used: float, limit: float) -> float:
-    return float("inf") if limit <= 0 else used / limit
-
-
 def macos_mode(budget: Budget) -> MacosMode:
-    share = _share(budget.macos_minutes_used, budget.macos_minutes_limit)
-    if share >= PAUSE_AT:
-        return "paused"
-    if share >= SAMPLE_AT:
-        return "sampled"
-    return "full"
+    return budget_mode(budget.macos_minutes_used, budget.macos_minutes_limit)
 
 
 def linux_exhausted(budget: Budget) -> bool:
-    return _share(budget.linux_minutes_used, budget.linux_minutes_limit) >= PAUSE_AT
+    return budget_mode(budget.linux_minutes_used, budget.linux_minutes_limit) == "paused"
 
 
 def macos_sample(batch_id: str, package_ids: Sequence[str], mode: MacosMode) -> tuple[str, ...]:

@@ -11,13 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from recipeline_schema import BatchControl, Budget, format_time
-
-
-def week_start(now: dt.datetime) -> dt.date:
-    """The Monday (UTC) of the week holding ``now``."""
-    today = now.astimezone(dt.UTC).date()
-    return today - dt.timedelta(days=today.weekday())
+from recipeline_schema import BatchControl, Budget, format_time, week_start
 
 
 def default_control(now: dt.datetime) -> BatchControl:

@@ -24,10 +24,10 @@ from recipeline_schema import (
     format_time,
     normalize_ecosystem,
     parse_time_lenient,
+    week_start,
 )
 
 from .breaker import COOLDOWN, HARD_POINTS
-from .control import week_start
 
 
 def looks_like_tsuku(data: Any) -> bool:

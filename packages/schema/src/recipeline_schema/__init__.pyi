@@ -6,6 +6,13 @@ from ._codec import to_json as to_json
 from .contracts import CONTRACTS as CONTRACTS
 from .contracts import all_schemas as all_schemas
 from .contracts import schema_of as schema_of
+from .controlrules import BUDGET_PAUSE_AT as BUDGET_PAUSE_AT
+from .controlrules import BUDGET_SAMPLE_AT as BUDGET_SAMPLE_AT
+from .controlrules import BudgetMode as BudgetMode
+from .controlrules import breaker_state_at as breaker_state_at
+from .controlrules import budget_mode as budget_mode
+from .controlrules import minutes_this_week as minutes_this_week
+from .controlrules import week_start as week_start
 from .disambiguation import curated_by_tool as curated_by_tool
 from .disambiguation import read_curated as read_curated
 from .ecosystems import ECOSYSTEMS as ECOSYSTEMS
@@ -45,8 +52,6 @@ from .io import write_jsonl as write_jsonl
 from .layout import BatchDir as BatchDir
 from .layout import Layout as Layout
 from .meta import installed_version as installed_version
-from .models import BUDGET_PAUSE_AT as BUDGET_PAUSE_AT
-from .models import BUDGET_SAMPLE_AT as BUDGET_SAMPLE_AT
 from .models import CONFIDENCES as CONFIDENCES
 from .models import QUEUE_STATUSES as QUEUE_STATUSES
 from .models import BatchControl as BatchControl

@@ -30,11 +30,6 @@ QUEUE_STATUSES: tuple[str, ...] = QueueStatus.__args__  # type: ignore[attr-defi
 Confidence = Literal["auto", "curated", "manual"]
 CONFIDENCES: tuple[str, ...] = Confidence.__args__  # type: ignore[attr-defined]
 
-#: ARCHITECTURE §3.5: share of the week's macOS minutes at which macOS validation is sampled,
-#: and at which it pauses until the next week.
-BUDGET_SAMPLE_AT = 0.80
-BUDGET_PAUSE_AT = 0.95
-
 
 def _name(desc: str) -> dict[str, object]:
     return meta(desc, pattern=NAME_PATTERN)
