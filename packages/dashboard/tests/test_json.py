@@ -19,7 +19,7 @@ def stdlib_render(document: object) -> str:
 def test_the_dashboard_is_written_as_the_standard_library_writes_it(tsuku_repo: Path, tmp_path: Path) -> None:
     write_corpus(tmp_path, scale=1, divisor=50)
     for root in (tsuku_repo, tmp_path):
-        data = read_repository(root, workers=1)
+        data = read_repository(root)
         document = build_dashboard(data, NOW)
         assert render(document) == stdlib_render(document)
         assert render_dashboard(Dashboard(data, NOW)) == render(document)  # one section at a time
@@ -50,7 +50,7 @@ def test_what_orjson_refuses_is_read_and_written_all_the_same(tsuku_repo: Path) 
         ' "duration_seconds": NaN}\n',
         encoding="utf-8",
     )
-    data = read_repository(tsuku_repo, workers=1)
+    data = read_repository(tsuku_repo)
     odd_events = [f for f in data.failures if f.package == "homebrew:odd"]
     assert len(odd_events) == 1 and "\ud800" in odd_events[0].message  # as json.loads reads it
     assert odd_events[0].exit_code == 1 << 70  # exact: the standard library read this line

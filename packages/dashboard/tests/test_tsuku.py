@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -224,37 +223,46 @@ def test_real_data_health_and_failures() -> None:
     assert doc["disambiguations"]["total"] == 20
 
 
-def test_reading_in_two_processes_gives_the_same_document(
-    tsuku_repo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from recipeline_dashboard import reading
-
-    serial = build_dashboard(read_repository(tsuku_repo, workers=1), NOW)
-    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", 1)
-    monkeypatch.setattr(reading, "CHUNK_FILES", 1)  # a work item per file
-    parallel = build_dashboard(read_repository(tsuku_repo, workers=2), NOW)
-    assert parallel == serial
-    assert parallel["errors"]["count"] == 3  # problems found by the helper come back too
-
-
 @pytest.mark.parametrize(
     ("written", "kept"),
     [
         ("2026-02-08T02:33:27Z", "2026-02-08T02:33:27Z"),  # already canonical: kept as written
         ("2026-02-08T02-33-27Z", "2026-02-08T02:33:27Z"),  # tsuku's hyphenated updated_at
         ("2026-02-08T03:33:27.123456789+01:00", "2026-02-08T02:33:27Z"),  # nanoseconds, offset
-        ("2026-W06-1T02:33:27Z", "2026-02-02T02:33:27Z"),  # the canonical length, not its form
+        ("2026-W06-1T02:33:27Z", "2026-02-02T02:33:27Z"),  # an ISO week date
         ("2026-02-30T02:33:27Z", None),  # the canonical form, not a real day
         ("2026-13-08T02:33:27Z", None),
         ("2026-02-08", None),  # a date is not a time
     ],
 )
-def test_failure_times_are_normalized_once_and_checked(written: str, kept: str | None) -> None:
-    from recipeline_dashboard.reading import _STAMPS, _stamp
-
-    _STAMPS.clear()
-    assert _stamp(written) == kept
-    assert _stamp(written) == kept  # and the memo agrees
+def test_failure_times_are_normalized_and_checked(tsuku_repo: Path, written: str, kept: str | None) -> None:
+    """A failure's time is written in UTC to the second; an item with no time is one problem."""
+    record = {
+        "schema_version": 1,
+        "ecosystem": "homebrew",
+        "environment": "linux-glibc-x86_64",
+        "failures": [
+            {
+                "package_id": "homebrew:clock",
+                "category": "validation_failed",
+                "message": "Error: x",
+                "timestamp": written,
+            }
+        ],
+    }
+    name = "data/failures/homebrew-2026-02-10T00-00-00Z.jsonl"
+    (tsuku_repo / name).write_text(json.dumps(record) + "\n", encoding="utf-8")
+    doc = build(tsuku_repo)
+    times = [f["timestamp"] for f in doc["failure_details"] if f["package"] == "homebrew:clock"]
+    problem = {
+        "file": name,
+        "line": 1,
+        "message": f"at $.failures[0].timestamp: expected a time, got {written!r}",
+    }
+    if kept is None:
+        assert times == [] and problem in doc["errors"]["items"]
+    else:
+        assert times == [kept] and problem not in doc["errors"]["items"]
 
 
 def test_a_file_that_cannot_be_read_is_one_problem(tsuku_repo: Path) -> None:
@@ -275,25 +283,3 @@ def test_a_file_that_cannot_be_read_is_one_problem(tsuku_repo: Path) -> None:
         },
     ]
     assert doc["failures"]["raw_total"] > 0 and doc["runs"], "the other files are read"
-
-
-@pytest.mark.skipif(not hasattr(os, "O_NOATIME"), reason="O_NOATIME is Linux's")
-def test_files_not_owned_are_read_without_o_noatime(
-    tsuku_repo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from recipeline_dashboard import reading
-
-    expected = build(tsuku_repo)
-    real_open, refused = os.open, []
-
-    def open_as_a_stranger(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-        if flags & os.O_NOATIME:  # what the kernel says to anyone but the file's owner
-            refused.append(path)
-            raise PermissionError(1, "Operation not permitted")
-        return real_open(path, flags, *args, **kwargs)
-
-    monkeypatch.setattr(reading, "_OPEN_FLAGS", os.O_RDONLY | os.O_NOATIME)
-    monkeypatch.setattr(os, "open", open_as_a_stranger)
-    assert build(tsuku_repo) == expected
-    assert len(refused) == 1, "asked once, then files are opened without it"
-    assert reading._OPEN_FLAGS == os.O_RDONLY

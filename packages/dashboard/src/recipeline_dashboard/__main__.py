@@ -87,12 +87,6 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--now", type=_time, help="the generated_at time, RFC 3339 (default: the clock)")
     b.add_argument("--json-only", action="store_true", help="write dashboard.json only, not the pages")
     b.add_argument("--check", action="store_true", help="validate the document against its JSON Schema")
-    b.add_argument(
-        "--workers",
-        type=int,
-        help="processes reading failure files when there are at least 1,000 "
-        "(default: up to 2, one per core; 1: this process only)",
-    )
     s = commands.add_parser(
         "schema",
         help="export dashboard.schema.json to data/schemas/ (or --check the committed copy)",
@@ -104,13 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--check", action="store_true", help="exit 1 when the copy in DIR differs")
     k = commands.add_parser(
         "bench",
-        help="time a build over a synthetic corpus shaped like tsuku's real data",
-        description="Write a synthetic repository in tsuku's layout (scale 1: 5,785 failure files, "
-        "6,631 records, 1,671 metrics files, 5,305 queue entries) into a temporary directory and "
-        "time a build in a child process (wall time and peak memory).",
+        help="time builds beside tsuku's queue-analytics on tsuku's real data (../shared)",
+        description="Unpack tsuku's snapshot (../shared/fixtures/tsuku-snapshot.tar.gz; its failure "
+        "files copied to N times as many at --scale N) into a temporary directory and time builds of "
+        "recipeline's dashboard and tsuku's own queue-analytics (../shared/tools) alternately, each in "
+        "a child process: medians, their ratio, peak memory. Without the snapshot a synthetic corpus of "
+        "the same shape is used and recipeline's figures are printed alone.",
     )
     k.add_argument("--scale", type=int, default=1, help="corpus size multiplier (default 1)")
-    k.add_argument("--repeat", type=int, default=3, help="builds to time; the best is reported (default 3)")
+    k.add_argument(
+        "--repeat", type=int, default=5, help="runs of each program, alternated; medians reported (default 5)"
+    )
     return parser
 
 
@@ -159,7 +157,7 @@ def _build(args: argparse.Namespace) -> int:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        data = read_repository(layout, workers=args.workers)
+        data = read_repository(layout)
         dash = Dashboard(data, now)
         source: Document | Dashboard = dash  # its sections are built as they are written
         if args.check:

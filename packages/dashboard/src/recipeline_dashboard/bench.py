@@ -1,12 +1,16 @@
-"""``bench``: a synthetic repository shaped like tsuku's real data, and the time of a build over it.
+"""``bench``: the dashboard's build beside tsuku's own ``queue-analytics``, on tsuku's real data.
 
-At scale 1 the corpus has tsuku's production counts (ARCHITECTURE §10): 5,785 failure files
-holding 6,631 lines (orchestrator lines with ``failures`` arrays and per-recipe, per-platform
-lines), 1,671 pretty-printed metrics files, a 5,305-entry unified queue, batch-control.json and
-a single-object curated.jsonl. Scale N multiplies every count by N. The build runs in a child
-process (``python -m recipeline_dashboard build``), so the wall time includes interpreter start
-and imports, as the Go tool's does (with bytecode cached, as after ``pip install``); peak memory
-is the child's maximum resident set size.
+With tsuku's snapshot (``../shared/fixtures/tsuku-snapshot.tar.gz``) it is unpacked into a
+temporary directory; at scale N every failure file gets N-1 copies named ``<stem>-dK.jsonl``
+(the ecosystem prefix still parses). With tsuku's binary (``../shared/tools/tsuku-queue-analytics``)
+both programs run on that data alternately (tsuku, recipeline, tsuku, ...), each as a child
+process, and the medians, their ratio and each program's peak memory (the child's maximum
+resident set size) are printed. Without the snapshot the corpus is synthetic (``write_corpus``:
+tsuku's production counts and shape at scale 1); without the binary only recipeline's figures
+are printed, and it says so.
+
+Our build runs as ``python -m recipeline_dashboard build``: interpreter start and imports are
+included, as the Go tool's start is, with bytecode cached as after an install.
 """
 
 from __future__ import annotations
@@ -14,16 +18,21 @@ from __future__ import annotations
 import json
 import os
 import random
-import resource
+import shutil
+import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 FAILURE_FILES, FAILURE_LINES, METRICS_FILES, QUEUE_ENTRIES = 5785, 6631, 1671, 5305
-#: tsuku's Go queue-analytics on the same data (ARCHITECTURE §10; the issue's reference figures).
-REFERENCE = {1: (0.28, 25.0), 10: (2.5, None)}
+#: the most our build's median may be of tsuku's, by scale (ARCHITECTURE §10, issue 13)
+TARGET_RATIO = {1: 1.0, 10: 0.7}
+SNAPSHOT = Path("fixtures") / "tsuku-snapshot.tar.gz"
+TSUKU_BINARY = Path("tools") / "tsuku-queue-analytics"
 _ECOSYSTEMS = ("homebrew", "crates.io", "npm", "pypi", "rubygems", "github")
 _CATEGORIES = (
     "deterministic",
@@ -170,19 +179,29 @@ def write_corpus(root: Path, scale: int = 1, seed: int = 7, divisor: int = 1) ->
     }
 
 
-def time_build(root: Path) -> tuple[float, float]:
-    """Wall and CPU (user + system) seconds of one ``build`` in a child process.
+def shared_dir() -> Path | None:
+    """``../shared`` beside the project: from the current directory, else from this checkout."""
+    for root in (Path.cwd(), *Path(__file__).resolve().parents):
+        candidate = root.parent / "shared"
+        if (candidate / SNAPSHOT).is_file() or (candidate / TSUKU_BINARY).is_file():
+            return candidate
+    return None
 
-    The child's peak memory shows in ``RUSAGE_CHILDREN``; CPU time is reported too because wall
-    time on a busy machine measures the neighbours as much as the build.
-    """
-    # like an installed package (pip compiles bytecode at install): a development shell's
-    # PYTHONDONTWRITEBYTECODE would make every timed run compile this project's modules again
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    warm = [sys.executable, "-c", "import recipeline_dashboard.__main__"]
-    subprocess.run(warm, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    command = [
+
+def unpack_snapshot(archive: Path, root: Path, scale: int = 1) -> int:
+    """tsuku's snapshot under ``root``, each failure file copied ``scale - 1`` times
+    (``<stem>-dK.jsonl``); returns how many failure files there are then."""
+    with tarfile.open(archive, "r:gz") as tar:
+        tar.extractall(root, filter="data")
+    failures = sorted((root / "data" / "failures").glob("*.jsonl"))
+    for path in failures:
+        for k in range(1, scale):
+            shutil.copyfile(path, path.with_name(f"{path.stem}-d{k}.jsonl"))
+    return len(failures) * scale
+
+
+def _ours(root: Path) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "recipeline_dashboard",
@@ -194,37 +213,98 @@ def time_build(root: Path) -> tuple[float, float]:
         "--now",
         "2026-08-15T00:00:00Z",
     ]
-    start = time.perf_counter()
-    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+
+
+def _tsuku(binary: Path, root: Path) -> list[str]:
+    data = root / "data"
+    return [
+        str(binary),
+        "-queue",
+        str(data / "queues" / "priority-queue.json"),
+        "-failures-dir",
+        str(data / "failures"),
+        "-metrics-dir",
+        str(data / "metrics"),
+        "-disambiguations-dir",
+        str(data / "disambiguations"),
+        "-control-file",
+        str(root / "batch-control.json"),
+        "-output",
+        str(root / "go-dashboard.json"),
+    ]
+
+
+def timed(command: Sequence[str], env: dict[str, str]) -> tuple[float, float | None]:
+    """Wall seconds and peak memory (MiB) of one child process running ``command``.
+
+    The peak is GNU time's (``%M``, the child's maximum resident set size), None without it: a
+    child forked from this Python process would report this process's size as its own peak
+    (Linux keeps the larger of the forked copy and the program it then runs).
+    """
+    gnu_time = shutil.which("time", path="/usr/bin:/bin")
+    with tempfile.NamedTemporaryFile(prefix="bench-rss-", mode="r") as rss:
+        measured = [gnu_time, "-f", "%M", "-o", rss.name, *command] if gnu_time else list(command)
+        start = time.perf_counter()
+        subprocess.run(measured, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        kib = rss.read().strip().rpartition("\n")[2]
+    return wall, int(kib) / 1024 if gnu_time and kib.isdigit() else None
 
 
 def run_bench(scale: int, repeat: int) -> int:
-    """Print the corpus, the best wall time of ``repeat`` builds, peak memory and the reference."""
+    """Time ``repeat`` builds of each program, alternated; print medians, ratio, peak memory."""
     if scale < 1 or repeat < 1:
         print("recipeline-dashboard: error: --scale and --repeat must be at least 1", file=sys.stderr)
         return 1
+    shared = shared_dir()
+    snapshot = shared / SNAPSHOT if shared and (shared / SNAPSHOT).is_file() else None
+    binary = shared / TSUKU_BINARY if shared and (shared / TSUKU_BINARY).is_file() else None
+    # like an installed package (bytecode compiled at install): a development shell's
+    # PYTHONDONTWRITEBYTECODE would make every timed run compile this project's modules again
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory(prefix="dashboard-bench-") as tmp:
         root = Path(tmp)
-        counts = write_corpus(root, scale)
-        # the corpus was just written: its dirty pages would be written back by kernel threads
-        # on the same cores during the first builds; a repository that was checked out has none
+        if snapshot is not None:
+            files = unpack_snapshot(snapshot, root, scale)
+            print(f"data: tsuku's snapshot ({snapshot}) at scale {scale}: {files:,} failure files")
+        else:
+            counts = write_corpus(root, scale)
+            described = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items())
+            print(f"data: no tsuku snapshot under ../shared; a synthetic corpus (scale {scale}): {described}")
+            binary = None  # tsuku's binary reads its own layout's files only from the snapshot
+        # the data were just written: their dirty pages would be written back by kernel threads
+        # during the first runs; a repository that was checked out has none
         os.sync()
-        measured = [time_build(root) for _ in range(repeat)]
-        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # Linux: KiB
-    times = [wall for wall, _ in measured]
-    described = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items())
-    print(f"corpus (scale {scale}): {described}")
-    print(
-        f"build: best {min(times):.3f} s of {repeat} (all: {', '.join(f'{t:.3f}' for t in times)}); "
-        f"peak memory {peak_mib:.1f} MiB"
-    )
-    print(f"cpu (user+system, all build processes): best {min(cpu for _, cpu in measured):.3f} s")
-    ref = REFERENCE.get(scale)
-    if ref:
-        mem = "" if ref[1] is None else f", {ref[1]:.0f} MiB"
-        print(f"reference (tsuku's Go queue-analytics): {ref[0]} s{mem}")
+        programs = {"recipeline": _ours(root)}
+        if binary is not None:
+            programs = {"tsuku": _tsuku(binary, root), **programs}
+        else:
+            print("tsuku's queue-analytics not found (../shared/tools): recipeline's figures alone")
+        for command in programs.values():  # untimed: bytecode written, files in the page cache
+            timed(command, env)
+        runs: dict[str, list[tuple[float, float | None]]] = {name: [] for name in programs}
+        for _ in range(repeat):
+            for name, command in programs.items():
+                runs[name].append(timed(command, env))
+    medians: dict[str, float] = {}
+    peaks: dict[str, float | None] = {}
+    for name, measured in runs.items():
+        walls = [wall for wall, _ in measured]
+        medians[name] = statistics.median(walls)
+        memory = [mem for _, mem in measured if mem is not None]
+        peaks[name] = max(memory) if memory else None
+        shown = f"{peaks[name]:.1f} MiB" if peaks[name] is not None else "unknown (no GNU time)"
+        print(
+            f"{name}: median {medians[name]:.3f} s of {repeat} "
+            f"(all: {', '.join(f'{w:.3f}' for w in walls)}); peak memory {shown}"
+        )
+    if "tsuku" in medians:
+        ratio = medians["recipeline"] / medians["tsuku"]
+        target = TARGET_RATIO.get(scale)
+        verdict = "" if target is None else f" (target <= {target}x: {'ok' if ratio <= target else 'over'})"
+        print(f"wall, ratio of medians recipeline / tsuku: {ratio:.2f}x{verdict}")
+        ours, theirs = peaks["recipeline"], peaks["tsuku"]
+        if ours is not None and theirs is not None:
+            met = "ok" if ours <= theirs else "over"
+            print(f"peak memory recipeline / tsuku: {ours / theirs:.2f}x (target <= 1: {met})")
     return 0

@@ -5,8 +5,7 @@ The readers turn files into these records; the pure core (``core.py``) turns the
 
 The records there are thousands of (``Package``, ``FailureEvent``, ``Run``, ``ReadProblem``) are
 named tuples: immutable like the frozen dataclasses used for the rest, but built ~4x faster
-(tsuku's corpus at 10x makes ~180,000 of them), and plain tuples for ``marshal`` when the
-reading helper process sends back what it read.
+(tsuku's corpus at 10x makes ~180,000 of them).
 """
 
 from __future__ import annotations
@@ -18,20 +17,10 @@ from typing import Any, NamedTuple
 
 from recipeline_schema import format_time
 
-_FORMATTED: dict[dt.datetime, str] = {}
-
 
 def time_text(value: dt.datetime) -> str:
-    """``format_time``; the readers give UTC whole seconds, which ``isoformat`` writes directly
-    (four-digit year, then ``+00:00`` for the ``Z``); anything else is memoized ``format_time``."""
-    if value.tzinfo is dt.UTC and not value.microsecond:
-        return value.isoformat()[:19] + "Z"
-    text = _FORMATTED.get(value)
-    if text is None:
-        text = format_time(value)
-        if len(_FORMATTED) < 200_000:
-            _FORMATTED[value] = text
-    return text
+    """A time as the dashboard writes it: ``format_time`` (``2026-02-08T02:33:27Z``)."""
+    return format_time(value)
 
 
 class ReadProblem(NamedTuple):
