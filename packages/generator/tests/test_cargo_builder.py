@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,30 +29,101 @@ def crate_doc(
     homepage: str | None = None,
     repository: str | None = "https://github.com/example/tool",
 ) -> dict[str, Any]:
-    """A ``/api/v1/crates/<name>`` answer in crates.io's shape."""
-    doc: dict[str, Any] = {
-        "crate": {
-            "id": name,
-            "name": name,
-            "description": description,
-            "homepage": homepage,
-            "repository": repository,
-            "documentation": None,
-            "max_version": versions[0]["num"] if versions else "0.0.0",
+    """A ``/api/v1/crates/<name>`` answer in crates.io's shape (its ``crates::read::show``
+    snapshot): the crate object lists version ids, the full version objects come alongside,
+    keywords and categories are objects. ``versions=None`` gives the minimal answer (crates.io's
+    ``show_minimal`` snapshot: ``versions``, ``keywords`` and ``categories`` are ``null``)."""
+    newest = versions[0]["num"] if versions else "0.0.0"
+    api = f"/api/v1/crates/{name}"
+    crate: dict[str, Any] = {
+        "badges": [],
+        "categories": [] if versions is not None else None,
+        "created_at": "2016-09-22T23:43:56.391818+00:00",
+        "default_version": newest,
+        "description": description,
+        "documentation": None,
+        "downloads": 12345,
+        "exact_match": False,
+        "homepage": homepage,
+        "id": name,
+        "keywords": ["cli"] if versions is not None else None,
+        "links": {
+            "owner_team": f"{api}/owner_team",
+            "owner_user": f"{api}/owner_user",
+            "owners": f"{api}/owners",
+            "reverse_dependencies": f"{api}/reverse_dependencies",
+            "version_downloads": f"{api}/downloads",
+            "versions": None if versions is not None else f"{api}/versions",
         },
-        "keywords": [],
-        "categories": [],
+        "max_stable_version": newest,
+        "max_version": newest,
+        "name": name,
+        "newest_version": newest,
+        "num_versions": len(versions or []),
+        "recent_downloads": 100,
+        "repository": repository,
+        "updated_at": "2025-01-01T00:00:00.000000+00:00",
+        "versions": [v["id"] for v in versions] if versions is not None else None,
+        "yanked": False,
     }
-    if versions is not None:
-        doc["versions"] = versions
-    return doc
+    if versions is None:
+        return {"categories": None, "crate": crate, "keywords": None, "versions": None}
+    keyword = {
+        "crates_cnt": 1,
+        "created_at": "2016-09-22T23:43:56.391818+00:00",
+        "id": "cli",
+        "keyword": "cli",
+    }
+    return {"categories": [], "crate": crate, "keywords": [keyword], "versions": versions}
 
 
 def version(
-    num: str, bins: list[str] | None, *, yanked: bool = False, has_lib: bool | None = False
+    num: str,
+    bins: list[Any] | None,
+    *,
+    yanked: bool = False,
+    has_lib: bool | None = False,
+    crate: str = "x",
+    edition: str | None = "2021",
 ) -> dict[str, Any]:
-    """One version object as crates.io lists it."""
-    return {"num": num, "yanked": yanked, "bin_names": bins, "has_lib": has_lib, "crate_size": 1000}
+    """One version object with every field crates.io's version view sends (its
+    ``crates::versions::read`` snapshot); ``bin_names``/``has_lib`` are ``null`` for a version
+    published before crates.io recorded targets."""
+    api = f"/api/v1/crates/{crate}/{num}"
+    return {
+        "audit_actions": [],
+        "bin_names": bins,
+        "checksum": "0" * 64,
+        "crate": crate,
+        "crate_size": 1000,
+        "created_at": "2024-01-01T00:00:00.000000+00:00",
+        "description": None,
+        "dl_path": f"{api}/download",
+        "documentation": None,
+        "downloads": 10,
+        "edition": edition,
+        "features": {},
+        "has_lib": has_lib,
+        "homepage": None,
+        "id": zlib.crc32(f"{crate}@{num}".encode()),
+        "lib_links": None,
+        "license": "MIT",
+        "linecounts": None,
+        "links": {
+            "authors": f"{api}/authors",
+            "dependencies": f"{api}/dependencies",
+            "version_downloads": f"{api}/downloads",
+        },
+        "num": num,
+        "published_by": None,
+        "readme_path": f"{api}/readme",
+        "repository": None,
+        "rust_version": None,
+        "trustpub_data": None,
+        "updated_at": "2024-01-01T00:00:00.000000+00:00",
+        "yank_message": None,
+        "yanked": yanked,
+    }
 
 
 @pytest.fixture
@@ -104,6 +176,23 @@ def test_recipe_from_the_newest_stable_non_yanked_version(cargo: CargoBuilder, c
         'command = "rg --version"\n'
         'pattern = "{version}"\n'
     )
+
+
+def test_minimal_answer_asks_the_version_list_crates_io_sends_unpaginated(
+    cargo: CargoBuilder, crates: HTTPServer
+) -> None:
+    # the crate answer can come without versions (null, as crates.io's show_minimal snapshot and a
+    # recorded answer in Renovate's crate datasource fixtures have it); /versions without per_page
+    # is unpaginated and has no "meta" (crates.io's versions controller)
+    serve(crates, "bat", crate_doc("bat", None, repository="https://github.com/sharkdp/bat"))
+    listed = [version("0.25.0", ["bat"], crate="bat"), version("0.24.0", ["bat"], crate="bat")]
+    crates.expect_request("/api/v1/crates/bat/versions").respond_with_json({"versions": listed})
+
+    recipe = recipe_of(cargo.generate("bat", name="bat"))
+
+    assert recipe.steps[0].params["executables"] == ("bat",)
+    assert recipe.homepage == "https://github.com/sharkdp/bat"
+    assert [req.path for req, _ in crates.log] == ["/api/v1/crates/bat", "/api/v1/crates/bat/versions"]
 
 
 def test_uses_the_identifier_not_the_queue_name(cargo: CargoBuilder, crates: HTTPServer) -> None:
@@ -163,21 +252,9 @@ def serve_crate(crates: HTTPServer, static: HTTPServer, name: str, num: str, dat
     )
 
 
-#: What crates.io answers for a version published before it analysed targets (mid-2024).
 def old_version(num: str) -> dict[str, Any]:
-    return {
-        "id": 1,
-        "crate": "x",
-        "num": num,
-        "dl_path": f"/api/v1/crates/x/{num}/download",
-        "yanked": False,
-        "bin_names": None,
-        "has_lib": None,
-        "lib_links": None,
-        "crate_size": 1000,
-        "edition": None,
-        "rust_version": None,
-    }
+    """What crates.io answers for a version published before it analysed targets (mid-2024)."""
+    return version(num, None, has_lib=None, edition=None)
 
 
 def test_null_bin_names_read_the_crate_archive_as_cargo_does(
@@ -365,6 +442,8 @@ def test_unknown_crate_is_api_error_not_found(cargo: CargoBuilder, crates: HTTPS
         | {"versions": [{"num": "1.0.0", "yanked": False, "bin_names": "rg"}]},
         crate_doc("bad", [version("1.0.0", ["ok"])])
         | {"versions": [{"num": "1.0.0", "yanked": False, "bin_names": [1]}]},
+        # crates.io's type for it is Option<Vec<Option<String>>>: an item may be null
+        crate_doc("bad", [version("1.0.0", ["ok"])]) | {"versions": [version("1.0.0", ["ok", None])]},
         crate_doc("bad", [version("1.0.0", ["ok"])])
         | {"versions": [{"num": "1.0.0", "yanked": False, "bin_names": [], "has_lib": "yes"}]},
         crate_doc("bad", [version("1.0.0", ["ok"])]) | {"versions": {"num": "1.0.0"}},

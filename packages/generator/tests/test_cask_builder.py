@@ -18,16 +18,52 @@ FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / 
 
 
 def cask_doc(token: str, artifacts: list[Any], **extra: Any) -> dict[str, Any]:
+    """A ``/api/cask/<token>.json`` answer with the fields the cask API sends (the shape of
+    Homebrew/brew's own test fixtures ``test/support/fixtures/cask/everything*.json``):
+    ``uninstall``/``zap`` artifacts are lists of objects, ``depends_on.macos`` versions strings,
+    per-platform ``variations`` override the download only."""
     doc: dict[str, Any] = {
         "token": token,
+        "full_token": token,
+        "old_tokens": [],
+        "tap": "homebrew/cask",
         "name": ["iTerm2"],
         "desc": "Terminal emulator as alternative to Apple's Terminal app",
         "homepage": "https://iterm2.com/",
         "url": "https://iterm2.com/downloads/stable/iTerm2-3_5_10.zip",
+        "url_specs": {},
         "version": "3.5.10",
+        "autobump": True,
+        "no_autobump_message": None,
+        "skip_livecheck": False,
+        "installed": None,
+        "installed_time": None,
+        "bundle_version": None,
+        "bundle_short_version": None,
+        "outdated": False,
         "sha256": "a" * 64,
         "artifacts": artifacts,
+        "caveats": None,
         "depends_on": {"macos": {">=": ["12"]}},
+        "conflicts_with": None,
+        "container": None,
+        "auto_updates": True,
+        "deprecated": False,
+        "deprecation_date": None,
+        "deprecation_reason": None,
+        "disabled": False,
+        "disable_date": None,
+        "disable_reason": None,
+        "tap_git_head": "0" * 40,
+        "languages": [],
+        "ruby_source_path": f"Casks/{token[0]}/{token}.rb",
+        "ruby_source_checksum": {"sha256": "b" * 64},
+        "variations": {
+            "sonoma": {
+                "url": "https://iterm2.com/downloads/stable/iTerm2-3_5_10-intel.zip",
+                "sha256": "c" * 64,
+            }
+        },
     }
     doc.update(extra)
     return doc
@@ -117,13 +153,19 @@ def test_binary_artifacts_inside_the_app_and_verify_by_binary(http: HttpClient, 
         "preflight_steps",
         "postflight_steps",
         "uninstall_preflight_steps",
+        "shim_script",
     ],
 )
 def test_installers_and_scripts_are_refused(http: HttpClient, casks: HTTPServer, kind: str) -> None:
-    # the API serializes a Ruby block as null, a *_steps block as its list of steps
+    # the API serializes a Ruby block as null, a *_steps block as its list of steps, an installer
+    # script and a shim script as Homebrew/brew's cask fixtures have them
     value: Any = ["Install.pkg"] if kind == "pkg" else None
     if kind.endswith("_steps"):
         value = [{"symlink": ["share/x", "x"], "source_base": "staged_path"}, {"run": "/usr/bin/true"}]
+    if kind == "installer":
+        value = [{"script": {"executable": "Risky.app/install.sh", "args": ["--silent"], "sudo": True}}]
+    if kind == "shim_script":
+        value = ["Risky.app/Contents/MacOS/Risky", {"target": "riskyctl", "args": ["--cli"]}]
     serve(casks, cask_doc("risky", [{"app": ["Risky.app"]}, {kind: value}]))
     result = build(http, casks, "risky")
     assert isinstance(result, Failure)
@@ -179,6 +221,12 @@ def test_macos_limits_a_recipe_cannot_express_are_refused(
         ({"depends_on": {"arch": [{"type": "arm", "bits": None}]}}, "'depends_on.arch[0]'"),
         ({"depends_on": {"arch": [{"type": "ppc", "bits": 32}]}}, "'depends_on.arch[0]'"),
         ({"artifacts": None}, "'artifacts'"),
+        ({"rename": {"from": "A.app", "to": "B.app"}}, "'rename'"),
+        # the kind-less form of formulae.brew.sh's 2022 API sample (cask_docker.md)
+        (
+            {"artifacts": [{"quit": "com.x"}, ["Odd.app"], ["/Applications/Odd.app/x", {"target": "y"}]]},
+            "'artifacts[1]'",
+        ),
         ({"artifacts": {"app": ["X.app"]}}, "'artifacts'"),
     ],
 )
@@ -190,6 +238,17 @@ def test_missing_null_or_wrong_typed_cask_fields_are_bad_response(
     assert isinstance(result, Failure)
     assert (result.category, result.subcategory) == ("api_error", "bad_response")
     assert field in result.message
+
+
+def test_a_rename_of_the_download_is_refused(http: HttpClient, casks: HTTPServer) -> None:
+    renamed = [{"from": "Risky-*.app", "to": "Risky.app"}]
+    serve(casks, cask_doc("renamed", [{"app": ["Risky.app"]}], rename=renamed))
+    serve(casks, cask_doc("plain", [{"app": ["Plain.app"]}], rename=[]))
+    result = build(http, casks, "renamed")
+    assert isinstance(result, Failure)
+    assert (result.category, result.subcategory) == ("deterministic_insufficient", "unsupported_source")
+    assert "renames" in result.message
+    assert isinstance(build(http, casks, "plain"), Recipe)
 
 
 def test_no_app_or_binary_and_several_apps_are_refused(http: HttpClient, casks: HTTPServer) -> None:

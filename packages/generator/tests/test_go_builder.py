@@ -181,6 +181,23 @@ def test_package_path_source_resolves_its_module(go: GoBuilder, proxy: Proxy) ->
     ]
 
 
+def test_prefixes_answered_410_with_a_not_found_text_are_unknown(go: GoBuilder, proxy: Proxy) -> None:
+    # proxy.golang.org answered 410 Gone (404 since 2022), text/plain, "not found: ..." for a path
+    # that is not a module, as in the go command's log recorded in golang/go#37079
+    proxy.publish("example.com/tools", "v1.0.0", {"cmd/x/main.go": MAIN})
+    for path in ("example.com/tools/cmd/x", "example.com/tools/cmd"):
+        body = f'not found: module {path}: no matching versions for query "latest"'
+        for end in ("@v/list", "@latest"):
+            proxy.server.expect_request(f"/proxy/{path}/{end}").respond_with_data(
+                body, status=410, content_type="text/plain; charset=UTF-8"
+            )
+
+    recipe = go.generate("example.com/tools/cmd/x", name="x")
+
+    assert isinstance(recipe, Recipe), recipe
+    assert recipe.steps[0].params["module"] == "example.com/tools/cmd/x"
+
+
 def test_module_with_several_cmds_gets_a_step_each_in_name_order(go: GoBuilder, proxy: Proxy) -> None:
     proxy.publish(
         "github.com/Example/Tools/v2",
@@ -337,6 +354,10 @@ def test_slow_proxy_is_timeout(proxy: Proxy) -> None:
         failure = failure_of(GoBuilder(client, proxy_url=proxy.url).generate("example.com/slow", name="slow"))
 
     assert (failure.category, failure.subcategory, failure.transient) == ("api_error", "timeout", True)
+    # the slow answer is logged when its handler returns: wait, or it lands in the next test's log
+    deadline = time.monotonic() + 5
+    while len(proxy.server.log) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def test_source_rules() -> None:
@@ -393,6 +414,14 @@ def test_step_has_the_shape_of_tsuku_recipes(go: GoBuilder, proxy: Proxy, fixtur
         ("v1.10.0\nv1.9.0\nv1.11.0-rc.1\nv2.0.0+incompatible\n", "v2.0.0+incompatible"),
         ("v1.10.0\nv1.9.0\nv1.11.0-rc.1\n", "v1.10.0"),
         ("v0.1.0-beta.2\nv0.1.0-beta.10\n", "v0.1.0-beta.10"),
+        # some proxies add a time stamp after the version (the go command reads the first field
+        # only), lines come in no order, and a second version on a line is not a version
+        ("v0.7.0 2019-03-01T12:34:56Z\nv0.3.0\nv0.10.0\nv0.9.0 foobar\nv0.2.0 v9.9.9\n", "v0.10.0"),
+        ("v1.4.0\r\nv1.5.0\r\n", "v1.5.0"),
+        # pseudo-versions in the list are not tags: the go command skips them
+        ("v1.0.0-beta\nv1.0.0-beta.0.20240101000000-abcdefabcdef\n", "v1.0.0-beta"),
+        ("v1.2.3\nv1.2.4-0.20240101000000-abcdefabcdef\n", "v1.2.3"),
+        ("v0.0.0-20231201000000-aaaaaaaaaaaa\n", "v0.0.0-20240101000000-abcdefabcdef"),
         ("", "v0.0.0-20240101000000-abcdefabcdef"),  # no tags: @latest's pseudo-version
         ("not-a-version\n", "v0.0.0-20240101000000-abcdefabcdef"),
     ],

@@ -119,9 +119,9 @@ class FakeBrew:
         payload = data if data is not None else bottle(formula, pkg, bins=bins, libs=libs)
         sha = hashlib.sha256(payload).hexdigest()
         repo = formula.replace("@", "/").replace("+", "x")
-        cellars = {
+        cellars = {  # a relocatable bottle says :any / :any_skip_relocation instead of a path
             "x86_64_linux": "/home/linuxbrew/.linuxbrew/Cellar",
-            "arm64_sonoma": "/opt/homebrew/Cellar",
+            "arm64_sonoma": ":any_skip_relocation",
         }
         files = {
             t: {
@@ -131,14 +131,30 @@ class FakeBrew:
             }
             for t in bottle_tags
         }
+        # every key of a formula API answer, as recorded ones have them (see the README's
+        # "Checked against"): most are lists or null, ``bottle`` is {} without bottles
         doc = {
             "name": formula,
             "full_name": formula,
             "tap": "homebrew/core",
+            "oldnames": [],
+            "aliases": [],
+            "versioned_formulae": [],
             "desc": desc,
+            "license": "MIT",
             "homepage": homepage,
             "versions": {"stable": version, "head": None, "bottle": bool(bottle_tags)},
+            "urls": {
+                "stable": {
+                    "url": f"https://example.com/{formula}-{version}.tar.gz",
+                    "tag": None,
+                    "revision": None,
+                    "using": None,
+                    "checksum": "d" * 64,
+                }
+            },
             "revision": revision,
+            "version_scheme": 0,
             "bottle": {
                 "stable": {
                     "rebuild": rebuild,
@@ -148,8 +164,37 @@ class FakeBrew:
             }
             if bottle_tags
             else {},
-            "dependencies": deps or [],
+            "pour_bottle_only_if": None,
+            "keg_only": False,
+            "keg_only_reason": None,
+            "options": [],
             "build_dependencies": ["pkgconf"],
+            "dependencies": deps or [],
+            "test_dependencies": [],
+            "recommended_dependencies": [],
+            "optional_dependencies": [],
+            "uses_from_macos": [],
+            "uses_from_macos_bounds": [],
+            "requirements": [],
+            "conflicts_with": [],
+            "conflicts_with_reasons": [],
+            "link_overwrite": [],
+            "caveats": None,
+            "installed": [],
+            "linked_keg": None,
+            "pinned": False,
+            "outdated": False,
+            "deprecated": False,
+            "deprecation_date": None,
+            "deprecation_reason": None,
+            "disabled": False,
+            "disable_date": None,
+            "disable_reason": None,
+            "post_install_defined": False,
+            "service": None,
+            "tap_git_head": "0" * 40,
+            "ruby_source_path": f"Formula/{formula[0]}/{formula}.rb",
+            "ruby_source_checksum": {"sha256": "e" * 64},
             **(extra or {}),
         }
         self.server.expect_request(f"/api/formula/{formula}.json").respond_with_json(doc)
@@ -347,6 +392,22 @@ def test_missing_null_or_wrong_typed_bottle_sha_is_bad_response(
                 "dependencies": "x",
             },
             "dependencies",
+        ),
+        (
+            {
+                "versions": {"stable": "1.0"},
+                "bottle": {"stable": {"rebuild": 0, "files": {"x86_64_linux": {"sha256": "a" * 64}}}},
+                "uses_from_macos": ["zlib", None],
+            },
+            "'uses_from_macos[1]'",
+        ),
+        (
+            {
+                "versions": {"stable": "1.0"},
+                "bottle": {"stable": {"rebuild": 0, "files": {"x86_64_linux": {"sha256": "a" * 64}}}},
+                "uses_from_macos": [{"curl": 1}],
+            },
+            "'uses_from_macos[0]'",
         ),
     ],
 )
@@ -557,6 +618,7 @@ def test_linux_dependencies_include_uses_from_macos_and_platform_variations(
 ) -> None:
     extra = {
         "uses_from_macos": ["zlib", {"curl": "build"}, {"libxml2": ["build", "test"]}],
+        "uses_from_macos_bounds": [{"since": None}, {"since": "catalina"}, {}],
         "variations": {
             "x86_64_linux": {"dependencies": ["libidn2", "openssl@3"]},
             "arm64_sonoma": {"dependencies": ["libidn2"]},

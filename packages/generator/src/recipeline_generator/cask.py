@@ -6,9 +6,10 @@ from tsuku's ``cask`` version provider at install time (``[version] source = "ca
 the artifacts decide whether a deterministic recipe exists, as in tsuku's ``iterm2`` recipe.
 
 Refused (``deterministic_insufficient/unsupported_source``): ``pkg`` installers, ``installer``
-scripts, ``preflight``/``postflight`` blocks and their ``_steps`` and ``uninstall_`` forms, several
-``app`` bundles, casks with neither an ``app`` nor a ``binary`` (fonts, plugins, ...): ``app_bundle``
-copies one bundle and links binaries; it runs no installer and no cask Ruby code. Also refused: a
+scripts, ``preflight``/``postflight`` blocks and their ``_steps`` and ``uninstall_`` forms,
+``shim_script`` wrappers, a ``rename`` of downloaded files, several ``app`` bundles, casks with
+neither an ``app`` nor a ``binary`` (fonts, plugins, ...): ``app_bundle`` copies one bundle and
+links binaries; it runs no installer and no cask Ruby code. Also refused: a
 ``depends_on.macos`` limit the recipe cannot express (an upper bound, an exact list, a minimum
 above the validated macOS); ``depends_on.arch`` is carried as ``supported_arch``.
 """
@@ -47,6 +48,9 @@ REFUSED_ARTIFACTS = (
     "postflight_steps",
     "uninstall_preflight_steps",
     "uninstall_postflight_steps",
+    # writes a wrapper script that runs a file of the bundle with arguments (Homebrew/brew's
+    # cask fixture everything-with-variations.json); its command is not a file app_bundle links
+    "shim_script",
 )
 #: ``depends_on.arch`` entries -> tsuku's ``supported_arch`` names.
 ARCHES = {("intel", 64): "amd64", ("arm", 64): "arm64"}
@@ -101,6 +105,16 @@ class CaskBuilder(ApiBuilder):
         artifacts = doc.get("artifacts")
         if not isinstance(artifacts, list):
             raise UpstreamError("bad_response", f"cask {token}: 'artifacts' is not an array")
+        rename = doc.get("rename")
+        if rename is not None and not isinstance(rename, list):
+            raise UpstreamError("bad_response", f"cask {token}: 'rename' is not an array")
+        if rename:
+            # [{"from", "to"}] renames files of the download before the artifacts are installed:
+            # the app named in the artifacts is not in the archive app_bundle unpacks
+            raise InsufficientError(
+                "unsupported_source",
+                f"cask {token} renames files of its download before installing; app_bundle does not",
+            )
         app, binaries = self._artifacts(token, artifacts)
         arches = self._depends_on(token, doc.get("depends_on"))
         homepage = first_https([text_field(doc, "homepage")])
@@ -137,9 +151,13 @@ class CaskBuilder(ApiBuilder):
         """The one ``.app`` bundle (or ``None``) and the binaries' paths, refusing installers."""
         apps: list[str] = []
         raw_binaries: list[str] = []
-        for artifact in artifacts:
+        for i, artifact in enumerate(artifacts):
             if not isinstance(artifact, Mapping):
-                continue
+                # the API once wrote artifacts as bare lists (["Docker.app"]), without their kind:
+                # an app, a binary and a completion cannot be told apart, so nothing can be claimed
+                raise UpstreamError(
+                    "bad_response", f"cask {token}: 'artifacts[{i}]' is not an object naming its kind"
+                )
             refused = (
                 k for k in artifact if k in REFUSED_ARTIFACTS or (isinstance(k, str) and "flight" in k)
             )

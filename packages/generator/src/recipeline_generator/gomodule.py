@@ -47,6 +47,10 @@ MODULE_RE = re.compile(
 )
 _VERSION_RE = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+(?:[-+][0-9A-Za-z.+-]+)?$")
 _MAJOR_RE = re.compile(r"^v[0-9]+$")
+#: The go command's pseudo-version form (``module.IsPseudoVersion``): a time stamp and a commit.
+_PSEUDO_RE = re.compile(
+    r"^v[0-9]+\.(0\.0-|\d+\.\d+-([^+]*\.)?0\.)\d{14}-[A-Za-z0-9]+(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$"
+)
 _PACKAGE_CLAUSE = re.compile(r"package[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
 #: The GOPROXY protocol names no content type for ``@latest``: static-file proxies serve the
 #: JSON as text or bytes. The body must still be JSON with a valid ``Version``.
@@ -60,15 +64,23 @@ MIN_MODULE_ELEMENTS = 2
 MAX_MAINS = 32
 
 
+def is_pseudo_version(version: str) -> bool:
+    """True for a Go pseudo-version (``v0.0.0-20240101000000-abcdefabcdef`` and its two other forms)."""
+    return version.count("-") >= 2 and bool(_PSEUDO_RE.fullmatch(version))
+
+
 def newest_listed(listing: bytes) -> str | None:
     """The highest release in an ``@v/list`` body, else the highest pre-release; ``None`` if empty.
 
-    Lines that are not canonical semantic versions (``v1.2.3[-pre][+incompatible]``) are ignored,
-    as the go command ignores them.
+    As the go command reads the list (``proxyRepo.Versions``): the first field of each line only
+    (some proxies add a timestamp after the version), lines that are not canonical semantic
+    versions (``v1.2.3[-pre][+incompatible]``) and pseudo-versions are ignored.
     """
     best: tuple[tuple[bool, SemverKey], str] | None = None
-    for raw in listing.decode("utf-8", "replace").split():
-        if not _VERSION_RE.fullmatch(raw):
+    for line in listing.decode("utf-8", "replace").split("\n"):
+        fields = line.split()
+        raw = fields[0] if fields else ""
+        if not _VERSION_RE.fullmatch(raw) or is_pseudo_version(raw):
             continue
         key = semver_key(raw[1:])
         if key is None:

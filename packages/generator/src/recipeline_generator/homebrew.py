@@ -86,8 +86,28 @@ def runtime_dependencies(doc: Mapping[str, Any], bottle_tag: str, formula: str) 
         macos = field("uses_from_macos") or []
         if not isinstance(macos, list):
             raise UpstreamError("bad_response", f"formula {formula}: 'uses_from_macos' is not a list")
-        names += [d for d in macos if isinstance(d, str)]  # {name: "build"} entries are not runtime
+        for i, entry in enumerate(macos):
+            names += _uses_from_macos_runtime(entry, f"formula {formula}: 'uses_from_macos[{i}]'")
     return sorted(set(names))
+
+
+#: Contexts of a ``uses_from_macos`` entry that do not make it a run-time dependency.
+_NOT_RUNTIME = frozenset({"build", "test", "optional"})
+
+
+def _uses_from_macos_runtime(entry: Any, what: str) -> list[str]:
+    """The run-time name of one ``uses_from_macos`` entry (``[]`` when only needed to build/test).
+
+    The API writes ``"zlib"``, ``{"curl": "build"}`` or ``{"m4": ["build", "test"]}``.
+    """
+    if isinstance(entry, str):
+        return [entry]
+    contexts = next(iter(entry.values())) if isinstance(entry, Mapping) and len(entry) == 1 else None
+    if isinstance(contexts, str):
+        contexts = [contexts]
+    if not isinstance(contexts, list) or not contexts or not all(isinstance(c, str) for c in contexts):
+        raise UpstreamError("bad_response", f"{what} is not a name or {{name: context(s)}}")
+    return [] if set(contexts) <= _NOT_RUNTIME else [next(iter(entry))]
 
 
 class HomebrewBuilder:
