@@ -168,10 +168,11 @@ def test_legacy_categories_map_into_the_taxonomy(
 
 
 def test_failure_create_cleans_the_message_and_sets_transient(now: dt.datetime) -> None:
-    banner = "=====\n  tsuku v0.9  \n\nError:   could not   fetch\nmore"
+    banner = "=====\n  tsuku v0.9  \n\nError:   could not   fetch\nhttps://x.invalid/simple/x/"
     f = rs.Failure.create("pypi:x", "api_error", "timeout", banner, timestamp=now)
-    assert f.message == "Error: could not fetch"
+    assert f.message == "Error: could not fetch: https://x.invalid/simple/x/"
     assert rs.one_line("\n=====\n  resolving   deps\n") == "resolving deps"
+    assert rs.one_line(" \n") == "(no message)"
     assert f.transient
     assert not rs.Failure.create("pypi:x", "api_error", "not_found", "404", timestamp=now).transient
     assert len(rs.Failure.create("pypi:x", "missing_dep", None, "x" * 900, timestamp=now).message) == 500

@@ -29,7 +29,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from recipeline_schema import (
-    EXIT_CODES,
     Failure,
     InvalidValueError,
     Recipe,
@@ -37,6 +36,8 @@ from recipeline_schema import (
     check_name,
     recipe_from_toml,
 )
+from recipeline_schema.cause import cause_line
+from recipeline_schema.tsuku import classify_exit
 
 from .builder_support import utcnow as _utcnow
 from .errors import ConfigurationError
@@ -45,41 +46,14 @@ from .recipe_index import recipe_name_for
 #: Environment variable naming the tsuku binary (the CLI's ``--tsuku`` wins).
 TSUKU_ENV = "RECIPELINE_TSUKU"
 DEFAULT_TIMEOUT = 600.0
-#: tsuku's ``[category]`` tags of exit 9 -> (category, subcategory) of our taxonomy.
-TSUKU_TAGS: Mapping[str, tuple[str, str | None]] = {
-    "no_bottles": ("deterministic_insufficient", "no_bottle"),
-    "no_bottle": ("deterministic_insufficient", "no_bottle"),
-    "build_from_source": ("deterministic_insufficient", "no_bottle"),
-    "complex_archive": ("deterministic_insufficient", "archive_extraction_failed"),
-    "archive_extraction_failed": ("deterministic_insufficient", "archive_extraction_failed"),
-    "no_binaries": ("deterministic_insufficient", "binary_discovery_failed"),
-    "binary_discovery_failed": ("deterministic_insufficient", "binary_discovery_failed"),
-    "library_only": ("deterministic_insufficient", "library_only"),
-    "requires_llm": ("deterministic_insufficient", "requires_llm"),
-    "missing_dep": ("missing_dep", None),
-    "api_error": ("api_error", "upstream_unavailable"),
-    "validation_failed": ("validation_failed", None),
-}
-_TAG = re.compile(r"\[([a-z_]+)\]")
 _BLOCKED = re.compile(r"\brecipe ([A-Za-z0-9_@][A-Za-z0-9._+@-]*) not found in registry\b")
-_ERROR_LINE = re.compile(r"\b(error|failed|failure|fatal)\b", re.IGNORECASE)
-_REQUIRES_LLM = re.compile(r"requires LLM", re.IGNORECASE)
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
 def error_line(stderr: str, stdout: str) -> str:
-    """The line stating the cause: the first error-like line of stderr, then of stdout; else the
-    last non-empty line of stderr, then of stdout (``Warning:`` lines are never the cause)."""
-    streams = [[ln.strip() for ln in text.splitlines() if ln.strip()] for text in (stderr, stdout)]
-    streams = [[ln for ln in lines if not ln.lower().startswith("warning")] for lines in streams]
-    for lines in streams:
-        for line in lines:
-            if _ERROR_LINE.search(line):
-                return line
-    for lines in streams:
-        if lines:
-            return lines[-1]
-    return ""
+    """The line stating the cause (``recipeline_schema.cause.cause_line``, the rule every stage
+    shares), of stderr first, else of stdout."""
+    return cause_line(stderr) or cause_line(stdout)
 
 
 def blocked_by(output: str) -> tuple[str, ...]:
@@ -88,22 +62,8 @@ def blocked_by(output: str) -> tuple[str, ...]:
 
 
 def classify(code: int, stderr: str, stdout: str) -> tuple[str, str | None]:
-    """(category, subcategory) of a non-zero tsuku exit, from the exit code and tsuku's tag."""
-    line = error_line(stderr, stdout)
-    tag = _TAG.search(line)
-    if code == 9:
-        if tag and tag.group(1) in TSUKU_TAGS:
-            return TSUKU_TAGS[tag.group(1)]
-        if _REQUIRES_LLM.search(line):  # tsuku's --deterministic-only guard prints no tag
-            return "deterministic_insufficient", "requires_llm"
-        return "deterministic_insufficient", None
-    if code in EXIT_CODES:
-        return EXIT_CODES[code]
-    if code == 2:
-        return "deterministic_insufficient", "unsupported_source"  # tsuku refused the source or flags
-    if code == 4:
-        return "api_error", "not_found"  # version not found
-    return "deterministic_insufficient", None
+    """(category, subcategory) of a non-zero tsuku exit (``recipeline_schema.tsuku.classify_exit``)."""
+    return classify_exit(code, error_line(stderr, stdout))
 
 
 class TsukuBackend:

@@ -7,12 +7,12 @@ derived from the fields and the ``meta(...)`` constraints below.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from ._jsonschema import meta
+from .cause import NOISE_ONLY, cause_line
 from .ecosystems import NAME_PATTERN, SOURCE_PATTERN
 from .ecosystems import Ecosystem as EcosystemField
 from .errors import InvalidValueError
@@ -139,20 +139,12 @@ class Failure:
         )
 
 
-_ERROR_LINE = re.compile(r"^(error|fatal|failed|failure|exception)\b|\berror:", re.IGNORECASE)
-
-
 def one_line(message: str, limit: int = MESSAGE_LIMIT) -> str:
-    """The line that states the cause, whitespace collapsed, cut to ``limit``.
-
-    The first line that reads as an error wins (so a CLI banner or progress line above it is
-    dropped); otherwise the first line that says anything (not a rule of ``=``/``-``).
-    """
-    lines = [" ".join(line.split()) for line in str(message).splitlines()]
-    lines = [line for line in lines if line and set(line) - set("=-*#~._ ")]
-    errors = [line for line in lines if _ERROR_LINE.search(line)]
-    text = errors[0] if errors else lines[0] if lines else "(no message)"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """The line that states the cause (``cause.cause_line``: noise dropped, the last cause-like
+    line and its detail), cut to ``limit``; ``(no message)`` for empty output, ``NOISE_ONLY``
+    for output that was all banner or progress."""
+    message = str(message)
+    return cause_line(message, limit) or (NOISE_ONLY if message.strip() else "(no message)")
 
 
 @dataclass(frozen=True, slots=True)
