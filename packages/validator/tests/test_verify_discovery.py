@@ -53,6 +53,16 @@ SOURCE = """
     def no_version():
         print("hello from a tool that never says its version")
 
+    def help_only():
+        if ARG == "--help":
+            print("usage: vhelp [-h] FILE...")
+        else:
+            print("vhelp: error: the following arguments are required: FILE", file=sys.stderr)
+            sys.exit(2)
+
+    def needs_tmux():
+        print("tmux not found. vneeds requires you install tmux first.")
+
     def subcommand():
         if ARG == "version":
             print("vsub version 1.7.0", file=sys.stderr)
@@ -67,6 +77,8 @@ TOOLS = {
     "vbannerpkg": ("3.1.4", "vbanner", "banner"),
     "vnonepkg": ("1.0.0", "vnone", "no_version"),
     "vsubpkg": ("1.7.0", "vsub", "subcommand"),
+    "vhelppkg": ("0.3.0", "vhelp", "help_only"),
+    "vneedspkg": ("1.76.0", "vneeds", "needs_tmux"),
 }
 
 
@@ -145,6 +157,30 @@ def test_a_tool_printing_no_version_fails_naming_every_probe_and_its_output(
     for probe in PROBES:
         assert f"`vnone {probe}` exited 0: 'hello from a tool that never says its version'" in message
     assert len(message) <= 500
+
+
+def test_a_tool_without_a_version_that_shows_its_usage_gets_tsukus_output_mode(
+    results: dict[str, RecipeResult],
+) -> None:
+    """vhelp has no version flag (every probe exits 2) but answers --help: mode output with the
+    tool's name as pattern and the reason, judged as committed."""
+    result = results["vhelp"]
+    assert result.outcome == "pass", result.failure
+    assert result.verify == DiscoveredVerify(
+        command="vhelp --help",
+        pattern="vhelp",
+        exit_code=0,
+        mode="output",
+        reason="prints no version of its own (`vhelp --version`, `vhelp -V`, `vhelp version`, `vhelp -v` "
+        "printed none); `vhelp --help` shows it runs",
+    )
+
+
+def test_a_tool_that_cannot_work_here_does_not_pass_in_output_mode(results: dict[str, RecipeResult]) -> None:
+    """vneeds names itself on --help, but its first line is a cause (tmux not found)."""
+    result = results["vneeds"]
+    assert result.outcome == "fail" and result.verify is None
+    assert result.failure is not None and "tmux not found" in result.failure.message
 
 
 def test_the_probes_run_in_the_sandbox_in_order_and_stop_at_the_first_match(

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recipeline_schema.models import DiscoveredVerify
+
 from . import cleanroom, probes, sandbox
 from .cargo import CargoRunner
 from .cask import AppBundleRunner
@@ -181,8 +183,7 @@ def _verify(
     limits = options.limits
     recorded = _recorded(ran)
     executables = [exe for step in plan.installs for exe in step.executables]
-    runs = _probe(spec, executables, prefix=prefix, options=options, ran=ran, runtime=runtime)
-    discovered = probes.choose(runs, ran.version)
+    runs, discovered = _probe(spec, executables, prefix=prefix, options=options, ran=ran, runtime=runtime)
     if discovered is not None:  # the verify the merger commits is the one the recipe is judged by
         spec = VerifySpec(discovered.command, (discovered.pattern,), discovered.mode, discovered.exit_code)
     command = expand(spec.command, version=ran.version, install_dir=str(prefix))
@@ -237,19 +238,21 @@ def _probe(
     options: NativeOptions,
     ran: _Ran,
     runtime: list[str],
-) -> list[probes.ProbeRun]:
+) -> tuple[list[probes.ProbeRun], DiscoveredVerify | None]:
     """Run the version probes of the verify executable in order, as the verify runs (``sh -c`` in
-    the clean room, network cut, the sandbox's limits), until one prints the installed version.
+    the clean room, network cut, the sandbox's limits), until one prints the installed version;
+    when none does, the help probe once (``probes.output_verify``). The probes run and the
+    verify they found.
 
     A probe that runs out of time ends the probing: a tool that waits on one probe is not asked
     again (the recipe's own verify decides). Nothing is probed without a known version.
     """
     exe = probes.probe_executable(spec.command, executables)
     if exe is None or not ran.version:
-        return []
+        return [], None
     limits = options.limits.for_command(min(options.limits.timeout, probes.PROBE_TIMEOUT))
-    runs: list[probes.ProbeRun] = []
-    for number, command in enumerate(probes.probe_commands(exe), 1):
+
+    def probe(number: int, command: str) -> probes.ProbeRun:
         done = sandbox.run(
             ["/bin/sh", "-c", command],
             env=clean_env(prefix, runtime),
@@ -258,10 +261,18 @@ def _probe(
             limits=limits,
             isolation=options.isolation,
         )
-        runs.append(probes.ProbeRun(command, done.exit_code, done.output, done.limit))
-        if done.exit_code is None or probes.choose(runs[-1:], ran.version) is not None:
-            break
-    return runs
+        return probes.ProbeRun(command, done.exit_code, done.output, done.limit)
+
+    runs: list[probes.ProbeRun] = []
+    for number, command in enumerate(probes.probe_commands(exe), 1):
+        runs.append(probe(number, command))
+        if runs[-1].exit_code is None:
+            return runs, None
+        found = probes.choose(runs, ran.version)
+        if found is not None:
+            return runs, found
+    helped = probe(len(runs) + 1, f"{exe} {probes.HELP_PROBE}")
+    return runs, probes.output_verify(helped, exe, runs)
 
 
 def _recorded(ran: _Ran) -> dict[str, Any]:

@@ -5,8 +5,10 @@ this fixed order (in the clean room, under the sandbox's limits, each at most ``
 seconds) and takes the first whose stdout+stderr carries the installed version, whatever its
 exit code: that is the verify the recipe is judged by and the merger commits (tsuku's
 ``command``, ``pattern = "{version}"``, ``exit_code`` when not 0). The same tool and version give
-the same verify. This module is the pure part: the probes, the choice and the summary of what
-the probes printed when none carried the version.
+the same verify. When none prints it, the tool's ``--help`` is asked once: exit 0 with output
+naming the tool (not opening with a cause) is tsuku's ``mode = "output"`` verify with the
+reason. This module is the pure part: the probes, the choices and the summary of what the
+probes printed when none carried the version.
 """
 
 from __future__ import annotations
@@ -14,14 +16,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from recipeline_schema.cause import CAUSE, cause_lines
 from recipeline_schema.models import DiscoveredVerify
 
 from .output import first_line
 from .verify import exit_text
 
-#: The version probes, in the order they are tried (never ``--help``: it prints no version and
-#: some tools open a pager for it).
+#: The version probes, in the order they are tried.
 PROBES: tuple[str, ...] = ("--version", "-V", "version", "-v")
+#: Asked only when no version probe printed the version: the tool's help, for tsuku's
+#: ``mode = "output"`` verify (the tool runs and says what it is, without a version to compare).
+HELP_PROBE = "--help"
+#: Words of a help text that show it is the tool's usage when its name is not printed.
+_USAGE = ("usage:", "Usage:", "USAGE:")
 #: Longest a probe may run (the verify's own timeout when that is shorter).
 PROBE_TIMEOUT = 15.0
 #: How much of a probe's first output line a failure message shows.
@@ -70,6 +77,27 @@ def choose(runs: Sequence[ProbeRun], version: str) -> DiscoveredVerify | None:
                 reason=f"first version probe printing the installed version (tried {tried})",
             )
     return None
+
+
+def output_verify(run: ProbeRun, executable: str, tried: Sequence[ProbeRun]) -> DiscoveredVerify | None:
+    """tsuku's ``mode = "output"`` verify from the help probe, when it exited 0 on its own and
+    its output names the tool (its executable's name, else a usage line) and does not open with
+    a cause (``tmux not found``: the tool cannot work here, and must not pass)."""
+    if run.exit_code != 0 or run.limit:
+        return None
+    lines = cause_lines(run.output)
+    if not lines or CAUSE.search(lines[0]):
+        return None
+    pattern = executable if executable in run.output else next((u for u in _USAGE if u in run.output), "")
+    if not pattern:
+        return None
+    asked = ", ".join(f"`{r.command}`" for r in tried)
+    return DiscoveredVerify(
+        command=run.command,
+        pattern=pattern,
+        mode="output",
+        reason=f"prints no version of its own ({asked} printed none); `{run.command}` shows it runs",
+    )
 
 
 def summary(runs: Sequence[ProbeRun]) -> str:
