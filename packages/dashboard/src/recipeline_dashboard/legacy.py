@@ -86,7 +86,11 @@ _NOISE = re.compile(
     r"|remove --deterministic-only)",
     re.I,
 )
-_CAUSE = re.compile(r"\berror\b|\bfailed\b|not found|requires llm|\bstatus \d{3}\b", re.I)
+#: a line that states a cause, matched on the lowercased text (a case-insensitive search of
+#: this alternation costs about twice as much as ``lower()`` and a case-sensitive one); ``\s+``
+#: where a line has one space once its whitespace is collapsed, so that a text in which it
+#: finds nothing has no line that states a cause
+_CAUSE = re.compile(r"\b(?:error|failed)\b|not\s+found|requires\s+llm|\bstatus\s+\d{3}\b")
 MESSAGE_LIMIT = 500
 
 
@@ -137,16 +141,21 @@ def one_line_message(raw: str) -> str:
         if text:
             return text
     last = " ".join(raw.rpartition("\n")[2].split())
-    if last and _CAUSE.search(last) and not _NOISE.match(last):
+    if last and _CAUSE.search(last.lower()) and not _NOISE.match(last):
         return _cut(last)  # the CLI's last line states the cause: the usual multi-line case
     fallback = ""
+    causes = _CAUSE.search(raw.lower()) is not None  # else only the last line left is wanted
     for line in reversed(raw.splitlines()):
         line = " ".join(line.split())
-        if not line or _NOISE.match(line) or not set(line) - _RULE:
+        if not line:
             continue
-        if _CAUSE.search(line):
-            return _cut(line)
-        fallback = fallback or line
+        if causes and _CAUSE.search(line.lower()):  # a line of rule characters never reads as a cause
+            if not _NOISE.match(line):
+                return _cut(line)
+        elif not fallback and not _NOISE.match(line) and set(line) - _RULE:
+            fallback = line
+            if not causes:
+                break
     if fallback:
         return _cut(fallback)
     return "(no message recorded)" if not raw.strip() else "(only the CLI's banner was recorded)"
