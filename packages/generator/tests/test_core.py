@@ -8,15 +8,7 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-from recipeline_generator.pypi_index import MalformedPageError, NoWheel, WheelFile, project_url, select_wheel
-from recipeline_generator.pypi_metadata import (
-    console_scripts,
-    describe,
-    parse_core_metadata,
-    parse_entry_points,
-    pick_homepage,
-    wheel_executables,
-)
+from recipeline_generator.pypi_metadata import describe, parse_core_metadata, pick_homepage
 from recipeline_generator.recipes import (
     RejectedName,
     check_executables,
@@ -26,6 +18,16 @@ from recipeline_generator.recipes import (
     verify_executable,
 )
 from recipeline_schema import Recipe, Step
+from recipeline_schema.wheels import (
+    MalformedPageError,
+    NoWheel,
+    WheelFile,
+    console_scripts,
+    parse_entry_points,
+    project_url,
+    select_wheel,
+    wheel_executables,
+)
 
 PAGE = "https://index.example/simple/demo/"
 

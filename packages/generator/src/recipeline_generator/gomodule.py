@@ -10,8 +10,9 @@ GOPROXY protocol says (an upper-case letter becomes ``!`` and the letter in lowe
    source may name a package inside a module (``github.com/go-delve/delve/cmd/dlv``): like
    ``go install``, the longest prefix of the path that the proxy knows as a module is the module,
    the rest is the package directory;
-2. ``GET <proxy>/<module>/@v/<version>.zip``, read by range requests (``wheel.RangeFile``): the
-   central directory and the few ``.go`` files of the candidate directories only.
+2. ``GET <proxy>/<module>/@v/<version>.zip``, read by range requests
+   (``recipeline_schema.wheels.RangeFile``): the central directory and the few ``.go`` files of
+   the candidate directories only.
 
 Executables: a package path names one main package, the binary named after its last element
 (a ``/vN`` major-version suffix skipped, as ``go install`` names it). A module path: its root
@@ -30,13 +31,13 @@ from dataclasses import dataclass
 
 from recipeline_schema import Failure, Recipe, Step, Verify, api_base_url, check_name
 from recipeline_schema.http import ApiError, HttpClient
+from recipeline_schema.wheels import UNREADABLE_ZIP, RangeFile, WheelError
 
 from .builder_support import InsufficientError, UpstreamError, run_builder, safe_executables, upstream
 from .builder_support import utcnow as _utcnow
 from .cargo import SemverKey, semver_key
 from .forges import FORGE_HOSTS
 from .recipes import one_line_text, verify_executable
-from .wheel import UNREADABLE_ZIP, RangeFile, WheelError
 
 #: a module zip that cannot be read: what zipfile raises, or the ranged reader's own refusal
 _UNREADABLE_MODULE_ZIP: tuple[type[Exception], ...] = (WheelError, *UNREADABLE_ZIP)

@@ -20,20 +20,23 @@ from urllib.parse import urlsplit
 
 from recipeline_schema import Failure, Recipe, pypi_index_url
 from recipeline_schema.http import ApiError, HttpClient
-
-from .pypi_index import (
+from recipeline_schema.wheels import (
+    MEMBER_CAP,
     PROJECT_RE,
     SIMPLE_JSON,
     MalformedPageError,
     NoWheel,
+    WheelError,
     WheelFile,
     normalize_project,
     project_url,
+    read_dist_info,
     select_wheel,
+    wheel_executables,
 )
-from .pypi_metadata import describe, parse_core_metadata, pick_homepage, wheel_executables
+
+from .pypi_metadata import describe, parse_core_metadata, pick_homepage
 from .recipes import RejectedName, check_executables, install_recipe, installs_itself
-from .wheel import MEMBER_CAP, WheelError, read_dist_info
 
 
 class _InsufficientError(Exception):

@@ -347,18 +347,26 @@ class HttpClient:
         return self.get(ecosystem, url, accept=accept, max_bytes=max_bytes).json(content_types)
 
     def get_range(
-        self, ecosystem: str, url: str, start: int, length: int, *, max_bytes: int | None = None
+        self,
+        ecosystem: str,
+        url: str,
+        start: int,
+        length: int,
+        *,
+        max_bytes: int | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> bytes:
         """Bytes ``[start, start + length)`` of ``url`` (fewer at the end of the file).
 
         A server that ignores ``Range`` (answers 200), or answers 206 with a ``Content-Range``
         that is malformed or does not match its body, is read with one plain ``GET`` under the
-        size cap and sliced.
+        size cap and sliced. ``headers`` go with the request (an ``Authorization`` is dropped on a
+        redirect to another origin, as for ``get``).
         """
         if start < 0 or length < 1:
             raise ValueError(f"range needs start >= 0 and length >= 1, got {start}, {length}")
         resp, got = self._ranged(
-            ecosystem, url, f"bytes={start}-{start + length - 1}", max_bytes, start=start
+            ecosystem, url, f"bytes={start}-{start + length - 1}", max_bytes, start=start, extra=headers
         )
         if got is None:
             return resp.body[start : start + length]
@@ -378,10 +386,17 @@ class HttpClient:
         return Tail(resp.body, got[0], got[2], ranged=True)
 
     def _ranged(
-        self, ecosystem: str, url: str, byte_range: str, max_bytes: int | None, *, start: int | None
+        self,
+        ecosystem: str,
+        url: str,
+        byte_range: str,
+        max_bytes: int | None,
+        *,
+        start: int | None,
+        extra: Mapping[str, str] | None = None,
     ) -> tuple[Response, tuple[int, int, int | None] | None]:
         """A range request and its checked ``Content-Range``; ``None`` with a whole-file answer."""
-        headers = {"Accept-Encoding": "identity"}
+        headers = {**(extra or {}), "Accept-Encoding": "identity"}
         resp = self._send(ecosystem, url, {**headers, "Range": byte_range}, max_bytes, ok=(200, 206))
         if resp.status == 200:
             return resp, None
