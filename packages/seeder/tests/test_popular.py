@@ -12,6 +12,7 @@ from typing import Protocol
 import pytest
 from pytest_httpserver import HTTPServer
 from seeder_formats import gem_file, module_zip, serve_ranged
+from seeder_pypi_brew import File, bottle, formula_json, sha256, simple_page, wheel
 from seeder_registries import CATEGORY_QUERY, Crate, Dist, crate_row, serve_crates, serve_metacpan
 from werkzeug import Request, Response
 
@@ -56,16 +57,29 @@ def homebrew(server: HTTPServer, client: HttpClient) -> ApiSource:
     server.expect_request("/api/analytics/install-on-request/30d.json").respond_with_json(
         {
             "category": "install_on_request",
-            "total_items": 4,
+            "total_items": 5,
             "items": [
                 {"number": 1, "formula": "node", "count": "361,041", "percent": "2.55"},
-                {"number": 2, "formula": "jq", "count": "20,000", "percent": "1"},
-                {"number": 3, "formula": "broken"},
-                {"number": 4, "formula": "tree", "count": "9,999", "percent": "0.1"},
+                {"number": 2, "formula": "python@3.13", "count": "300,000", "percent": "2"},
+                {"number": 3, "formula": "jq", "count": "20,000", "percent": "1"},
+                {"number": 4, "formula": "broken"},
+                {"number": 5, "formula": "tree", "count": "9,999", "percent": "0.1"},
             ],
         }
     )
-    return HomebrewSource(client, server.url_for("/api"), settings("homebrew"))
+    ghcr = server.url_for("/ghcr").rstrip("/")
+    for name, bins in [("node", ("node", "npm")), ("jq", ("jq",)), ("tree", ("tree",))]:
+        data = bottle(name, "1.0", bins=bins, share_bytes=1000)
+        server.expect_request(f"/api/formula/{name}.json").respond_with_json(
+            formula_json(name, "1.0", ghcr, sha256(data))
+        )
+        serve_ranged(
+            server,
+            f"/ghcr/v2/homebrew/core/{name}/blobs/sha256:{sha256(data)}",
+            data,
+            content_type="application/octet-stream",
+        )
+    return HomebrewSource(client, server.url_for("/api"), settings("homebrew"), ghcr_url=ghcr)
 
 
 def cask(server: HTTPServer, client: HttpClient) -> ApiSource:
@@ -146,35 +160,30 @@ def pypi(server: HTTPServer, client: HttpClient) -> ApiSource:
                 {"download_count": 900_000_000, "project": "boto3"},
                 {"download_count": 40_000_000, "project": "black"},
                 {"download_count": 30_000_000, "project": "sdist-only"},
-                {"download_count": 20_000_000, "project": "no-meta"},
+                {"download_count": 20_000_000, "project": "gone"},
                 {"project": "no-count"},
             ],
         }
     )
-
-    def simple(project: str, files: list[dict[str, object]]) -> None:
-        body = json.dumps({"meta": {"api-version": "1.1"}, "name": project, "files": files})
-        server.expect_request(f"/simple/{project}/").respond_with_data(body, content_type=SIMPLE)
-
-    def wheel(project: str, version: str) -> dict[str, object]:
-        return {
-            "filename": f"{project}-{version}-py3-none-any.whl",
-            "url": f"../../files/{project}-{version}-py3-none-any.whl#sha256=00",
-            "hashes": {},
-            "core-metadata": {"sha256": "00"},
-        }
-
-    simple("boto3", [wheel("boto3", "1.0")])
-    simple("black", [wheel("black", "23.0"), wheel("black", "24.0")])
-    simple("sdist-only", [{"filename": "sdist-only-1.0.tar.gz", "url": "x.tar.gz", "hashes": {}}])
-    simple("no-meta", [{**wheel("no-meta", "1.0"), "core-metadata": False}])
-    server.expect_request("/files/no-meta-1.0-py3-none-any.whl.metadata").respond_with_data("", status=404)
-    meta = "Metadata-Version: 2.1\nName: {}\nClassifier: {}\n\n"
-    server.expect_request("/files/boto3-1.0-py3-none-any.whl.metadata").respond_with_data(
-        meta.format("boto3", "Programming Language :: Python"), content_type="binary/octet-stream"
-    )
-    server.expect_request("/files/black-24.0-py3-none-any.whl.metadata").respond_with_data(
-        meta.format("black", "Environment :: Console"), content_type="binary/octet-stream"
+    files = server.url_for("/files").rstrip("/")
+    releases: list[tuple[str, dict[str, tuple[str, ...]]]] = [
+        ("boto3", {"1.0": ()}),
+        ("black", {"23.0": ("black",), "24.0": ("black", "blackd")}),
+    ]
+    for project, versions in releases:
+        listed = [
+            File(f"{project}-{v}-py3-none-any.whl", wheel(project, v, console=c, padding=70_000))
+            for v, c in versions.items()
+        ]
+        page = simple_page(project, files, listed)
+        server.expect_request(f"/simple/{project}/").respond_with_data(json.dumps(page), content_type=SIMPLE)
+        for f, entry in zip(listed, page["files"], strict=True):
+            path = entry["url"].removeprefix(server.url_for("").rstrip("/"))
+            serve_ranged(server, path, f.data, content_type="binary/octet-stream")
+    page = simple_page("sdist-only", files, [File("sdist_only-1.0.tar.gz", b"sdist")])
+    server.expect_request("/simple/sdist-only/").respond_with_data(json.dumps(page), content_type=SIMPLE)
+    server.expect_request("/simple/gone/").respond_with_data(
+        "Not Found", status=404, content_type="text/html"
     )
     return PypiSource(client, server.url_for("/top"), settings("pypi"), index_url=server.url_for("/simple/"))
 

@@ -85,7 +85,7 @@ def popularity_source(
 
     def build() -> ApiSource:
         if ecosystem == "homebrew":
-            return HomebrewSource(client, endpoints.api("homebrew"), settings)
+            return HomebrewSource(client, endpoints.api("homebrew"), settings, ghcr_url=endpoints.api("ghcr"))
         if ecosystem == "cask":
             return CaskSource(client, endpoints.api("homebrew"), settings)
         if ecosystem == "cargo":

@@ -1,38 +1,59 @@
-"""PyPI: the top-PyPI-packages list, filtered to console tools.
+"""PyPI: the top-PyPI-packages list, keeping the projects whose wheel installs a command.
 
 1. ``GET {top_pypi}/top-pypi-packages.min.json`` (a public dataset rebuilt monthly from PyPI's
    download statistics) answers ``{"last_update": "...", "rows": [{"download_count": n,
    "project": "boto3"}, ...]}``, most downloaded first.
-2. Each project, up to ``scan_limit`` of them, is checked on the index pip is configured with
-   (PEP 691 JSON simple API: ``GET {index}<project>/`` with ``Accept:
-   application/vnd.pypi.simple.v1+json``) and the PEP 658 metadata of its newest wheel
-   (``GET <wheel url>.metadata``): it is kept when that metadata has the classifier
-   ``Environment :: Console``. A project without a wheel, or whose newest wheel has no
-   metadata file on the index (404), is skipped. The metadata file is asked for even when the
-   page does not advertise ``core-metadata``: some mirrors drop the key but serve the file.
+2. Each project, up to ``scan_limit`` of them, is checked the way the generator's PyPI builder
+   reads it (``recipeline_schema.wheels``, the one home of the rule): its page on the index pip
+   is configured with (PEP 691 JSON, ``GET {index}<normalized project>/`` with ``Accept:
+   application/vnd.pypi.simple.v1+json``), the wheel pip would install on Linux x86-64 (newest
+   non-yanked release, ``packaging.tags`` ranking), and that wheel's ``entry_points.txt`` and file
+   listing, read by range requests at the end of the zip. Its executables are the
+   ``console_scripts`` and ``gui_scripts`` entry points and the files of ``.data/scripts/``,
+   without names bound to one interpreter (``tool-3.11``). None: a library, dropped. A project
+   whose best wheel fits no Linux target (``pywin32``: Windows wheels only) is dropped too.
 
-The classifier is the console signal the index serves cheaply (two small requests); the
-authoritative check (``console_scripts`` in the wheel) is the generator's, which records a
-``generation_failed`` failure for a project that has none.
+The queue name is the command: the project's own name when it is one of the executables
+(compared as PEP 503 names), else the first one (``Pygments`` -> ``pygmentize``); the identifier
+is the project. A project page answering 404, a project without a wheel or an unreadable wheel
+drops that project only, with the reason in the seeding-run record. Reasons name the project and
+the file, never the index URL (it is the user's configuration, and the record is committed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from email.parser import HeaderParser
-from urllib.parse import quote, urljoin
 
 from recipeline_schema.http import ApiError, HttpClient
+from recipeline_schema.wheels import (
+    SIMPLE_JSON,
+    TARGETS,
+    MalformedPageError,
+    NoWheel,
+    WheelError,
+    normalize_project,
+    project_url,
+    read_dist_info,
+    select_wheel,
+    target_rank,
+    wheel_executables,
+)
 
 from ..config import SourceSettings
-from .common import ApiSource, Row, count, field, skip_row
+from .common import ApiSource, Row, count, field
 
-SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
-CONSOLE = "Environment :: Console"
+
+def command_name(project: str, executables: tuple[str, ...]) -> str:
+    """The queue name: the executable named like the project (PEP 503), else the first one."""
+    own = normalize_project(project)
+    for name in executables:
+        if normalize_project(name) == own:
+            return name
+    return executables[0]
 
 
 class PypiSource(ApiSource):
-    """The most downloaded PyPI projects that are console tools."""
+    """The most downloaded PyPI projects whose wheel installs a command."""
 
     ecosystem = "pypi"
     label = "pypi:top-pypi-packages"
@@ -50,41 +71,52 @@ class PypiSource(ApiSource):
             project = row.get("project") if isinstance(row, dict) else None
             downloads = count(row.get("download_count")) if isinstance(row, dict) else None
             if not isinstance(project, str) or downloads is None:
-                skip_row(self.label, f"$.rows[{i}]", "expected 'project' and a numeric 'download_count'")
+                self.drop(f"{url} $.rows[{i}]", "expected 'project' and a numeric 'download_count'")
                 continue
-            if self._is_console_tool(project):
-                yield Row(project, project, downloads)
+            command = self.command(project)
+            if command is not None:
+                yield Row(command, project, downloads)
 
-    def _is_console_tool(self, project: str) -> bool:
-        page_url = f"{self.index_url}{quote(project, safe='')}/"
-        page = self.client.get_json(
-            self.ecosystem, page_url, accept=SIMPLE_JSON, content_types=(SIMPLE_JSON,)
-        )
-        files = page.get("files") if isinstance(page, dict) else None
-        wheel = None
-        for file in files if isinstance(files, list) else []:
-            if (
-                isinstance(file, dict)
-                and str(file.get("filename", "")).endswith(".whl")
-                and isinstance(file.get("url"), str)
-                and not file.get("yanked")
-            ):
-                wheel = file  # files are listed oldest first: the last one is the newest
-        if wheel is None:
-            skip_row(self.label, project, "no wheel whose metadata could be checked")
-            return False
-        # asked even when the page does not advertise it (some mirrors drop the key but serve
-        # the file); a 404 means the index has no PEP 658 metadata for this wheel
-        meta_url = urljoin(page_url, wheel["url"].split("#", 1)[0]) + ".metadata"
+    def command(self, project: str) -> str | None:
+        """The command ``project``'s wheel installs; None (and a drop with the reason) otherwise."""
         try:
-            raw = self.client.get(self.ecosystem, meta_url, max_bytes=2 * 1024 * 1024).body
+            resp = self.client.get(self.ecosystem, project_url(self.index_url, project), accept=SIMPLE_JSON)
+            choice = select_wheel(resp.json((SIMPLE_JSON,)), resp.url, project)
         except ApiError as exc:
-            if exc.subcategory != "not_found":
-                raise
-            skip_row(self.label, project, "the index serves no PEP 658 metadata for its newest wheel")
-            return False
-        headers = HeaderParser().parsestr(raw.decode("utf-8", "replace"))
-        if CONSOLE not in [c.strip() for c in headers.get_all("Classifier") or []]:
-            skip_row(self.label, project, f"no '{CONSOLE}' classifier")
-            return False
-        return True
+            self.drop(project, f"api_error/{exc.subcategory}: index page of {project}: {exc.detail}")
+            return None
+        except MalformedPageError as exc:
+            self.drop(project, f"api_error/bad_response: index page of {project} is not PEP 691 JSON: {exc}")
+            return None
+        if isinstance(choice, NoWheel):
+            self.drop(project, f"{choice.reason} (the generator reads wheels only)")
+            return None
+        if target_rank(choice)[0] == len(TARGETS):
+            self.drop(project, f"no wheel for Linux ({choice.filename} is its best); recipes target Linux")
+            return None
+        try:
+            dist = read_dist_info(
+                self.client,
+                self.ecosystem,
+                choice.url,
+                project=project,
+                wanted=("entry_points.txt",),
+                sha256=choice.sha256,
+                max_bytes=self.client.settings.max_bytes,
+            )
+        except ApiError as exc:
+            self.drop(project, f"api_error/{exc.subcategory}: wheel {choice.filename}: {exc.detail}")
+            return None
+        except WheelError as exc:
+            self.drop(project, f"api_error/bad_response: wheel {choice.filename}: {exc}")
+            return None
+        found = wheel_executables(dist.files.get("entry_points.txt", b""), dist.data_scripts)
+        if not found.names:
+            left = f" (left out: {', '.join(found.left_out)})" if found.left_out else ""
+            self.drop(
+                project,
+                f"{choice.filename} installs no command: no console_scripts or gui_scripts entry "
+                f"points and no .data/scripts files{left} (a library)",
+            )
+            return None
+        return command_name(project, found.names)
