@@ -380,15 +380,17 @@ def test_everything_yanked_is_archive_extraction_failed(cargo: CargoBuilder, cra
     assert failure.subcategory == "archive_extraction_failed"
 
 
-def test_no_https_homepage_fails_without_subcategory(cargo: CargoBuilder, crates: HTTPServer) -> None:
+def test_no_https_homepage_gives_a_recipe_without_one(cargo: CargoBuilder, crates: HTTPServer) -> None:
+    """tsuku's homepage is optional (https when present): an http link or the registry's own
+    page is left out, the recipe is still made."""
     doc = crate_doc("plain", [version("1.0.0", ["plain"])], repository="http://example.com/plain")
     doc["crate"]["homepage"] = crates.url_for("/crates/plain")  # the registry's own page
     serve(crates, "plain", doc)
 
-    failure = failure_of(cargo.generate("plain", name="plain"))
+    recipe = recipe_of(cargo.generate("plain", name="plain"))
 
-    assert (failure.category, failure.subcategory) == ("deterministic_insufficient", None)
-    assert "homepage" in failure.message
+    assert recipe.homepage == ""
+    assert "homepage" not in recipe_to_toml(recipe)
 
 
 @pytest.mark.parametrize(

@@ -351,7 +351,9 @@ def test_corrupted_wheels_end_as_records_never_exceptions(
     assert outcomes <= {"archive_extraction_failed", "binary_discovery_failed", "recipe"}
 
 
-def test_no_https_homepage_fails_without_subcategory(builder: PypiBuilder, index: Any) -> None:
+def test_no_https_homepage_gives_a_recipe_without_one(builder: PypiBuilder, index: Any) -> None:
+    """An http Home-page and a tracker link are no homepage; tsuku's is optional (https when
+    present), so the recipe has none rather than the tool being refused."""
     entry, _ = index.publish(
         "demo",
         "1.0",
@@ -360,10 +362,10 @@ def test_no_https_homepage_fails_without_subcategory(builder: PypiBuilder, index
     )
     index.add_project("demo", [entry])
 
-    failure = failure_of(builder.generate("demo", name="demo"))
+    recipe = recipe_of(builder.generate("demo", name="demo"))
 
-    assert (failure.category, failure.subcategory) == ("deterministic_insufficient", None)
-    assert "https homepage" in failure.message
+    assert recipe.homepage == ""
+    assert "homepage" not in recipe_to_toml(recipe)
 
 
 def test_homepage_comes_from_project_urls_and_never_from_the_index_host(

@@ -125,11 +125,6 @@ class CargoBuilder(ApiBuilder):
             (text_field(info, key) for key in ("homepage", "repository", "documentation")),
             avoid_hosts=hosts(self.api_url),
         )
-        if homepage is None:
-            raise InsufficientError(
-                None,
-                f"crate {crate}: no https homepage, repository or documentation URL (tsuku requires one)",
-            )
         return install_recipe(
             name=name,
             action="cargo_install",

@@ -118,8 +118,6 @@ class CaskBuilder(ApiBuilder):
         app, binaries = self._artifacts(token, artifacts)
         arches = self._depends_on(token, doc.get("depends_on"))
         homepage = first_https([text_field(doc, "homepage")])
-        if homepage is None:
-            raise InsufficientError(None, f"cask {token}: no https homepage (tsuku requires one)")
         check_name(name)
         names = doc.get("name")
         title = names[0] if isinstance(names, list) and names and isinstance(names[0], str) else ""
@@ -140,7 +138,7 @@ class CaskBuilder(ApiBuilder):
             description=describe(
                 text_field(doc, "desc") or title, f"macOS application {token} (Homebrew Cask)"
             ),
-            homepage=homepage,
+            homepage=homepage or "",
             steps=(Step("app_bundle", params),),
             verify=verify,
             metadata={"supported_os": ("darwin",), **({"supported_arch": arches} if arches else {})},

@@ -181,8 +181,6 @@ class HomebrewBuilder:
                 "no_bottle", f"formula {formula} has no bottle for {self.bottle_tag} (bottles: {have})"
             )
         homepage = first_https([text_field(doc, "homepage")])
-        if homepage is None:
-            raise InsufficientError(None, f"formula {formula}: no https homepage (tsuku requires one)")
         # the target platform's dependencies, also when an `all` bottle serves it
         dependencies = self._dependencies(formula, runtime_dependencies(doc, self.bottle_tag, formula))
         digest = self._bottle_digest(formula, facts, bottle_tag)
@@ -195,7 +193,7 @@ class HomebrewBuilder:
         return Recipe(
             name=name,
             description=describe(text_field(doc, "desc"), f"Homebrew formula {formula}"),
-            homepage=homepage,
+            homepage=homepage or "",
             steps=(
                 Step("homebrew", {"formula": formula}),
                 Step("install_binaries", {"binaries": tuple(f"bin/{e}" for e in contents.executables)}),

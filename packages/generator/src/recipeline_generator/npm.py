@@ -180,10 +180,6 @@ class NpmBuilder:
             ),
             avoid_hosts=hosts(self.registry_url),
         )
-        if homepage is None:
-            raise InsufficientError(
-                None, f"{where}: no https homepage or repository URL (tsuku requires one)"
-            )
         summary = text_field(manifest, "description") or text_field(doc, "description")
         return install_recipe(
             name=name,

@@ -150,11 +150,6 @@ class PypiBuilder:
         checked = check_executables(found.names)
         assert not isinstance(checked, RejectedName)  # a subset of the names checked above
         homepage = pick_homepage(meta, avoid_hosts=self._index_hosts(wheel))
-        if homepage is None:
-            raise _InsufficientError(
-                None,
-                f"{wheel.filename}: no https homepage in Home-page or Project-URL (tsuku requires one)",
-            )
         recipe = install_recipe(
             name=name,
             action="pipx_install",

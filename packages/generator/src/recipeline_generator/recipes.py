@@ -122,7 +122,7 @@ def install_recipe(
     package: str,
     executables: tuple[str, ...],
     description: str,
-    homepage: str,
+    homepage: str | None,
     project: str,
 ) -> Recipe:
     """A one-step ``<action>`` recipe verified by ``<executable> --version`` printing the version.
@@ -134,7 +134,7 @@ def install_recipe(
     return Recipe(
         name=name,
         description=description,
-        homepage=homepage,
+        homepage=homepage or "",
         steps=(Step(action, {package_key: package, "executables": executables}),),
         verify=Verify(command=f"{exe} --version", pattern="{version}"),
     )

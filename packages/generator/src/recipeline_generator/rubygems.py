@@ -106,17 +106,6 @@ class RubygemsBuilder(ApiBuilder):
         homepage = first_https(
             (https_on_forge(link) or link for link in links), avoid_hosts=hosts(self.api_url)
         )
-        if homepage is None:
-            dropped = sorted({link[:80] for link in links if link.lower().startswith("http://")})
-            why = (
-                f"; http links on hosts not known to serve https dropped: {', '.join(dropped)}"
-                if dropped
-                else ""
-            )
-            raise InsufficientError(
-                None,
-                f"gem {gem}: no https homepage, source code or documentation URL (tsuku requires one){why}",
-            )
         return install_recipe(
             name=name,
             action="gem_install",

@@ -179,7 +179,8 @@ def recipe_to_toml(recipe: Recipe) -> str:
     meta = tomlkit.table()
     meta.add("name", recipe.name)
     meta.add("description", recipe.description)
-    meta.add("homepage", recipe.homepage)
+    if recipe.homepage:  # optional in tsuku (its own recipes without one exist); never empty
+        meta.add("homepage", recipe.homepage)
     for key in sorted(recipe.metadata):
         meta.add(key, _plain(recipe.metadata[key]))
     doc.add("metadata", meta)
