@@ -225,12 +225,13 @@ def _time(value: Any) -> dt.datetime | None:
         return None
     # tsuku's forms first (nanoseconds, ``T08-45-18Z``: ``fromisoformat`` refuses both, and an
     # exception per record costs more than the match), then any other ISO 8601 form
-    parsed = parse_time_lenient(value)
-    if parsed is None:
-        try:
-            parsed = dt.datetime.fromisoformat(value)
-        except ValueError:
-            return None
+    parsed = parse_time_lenient(value)  # UTC, whole seconds
+    if parsed is not None:
+        return parsed
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC).replace(microsecond=0)
