@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import tarfile
 from collections.abc import Callable
 from typing import Any
 
@@ -310,17 +312,76 @@ def test_hostile_entry_point_names_never_reach_a_recipe(
     assert "\n" not in failure.message and "not a safe executable name" in failure.message
 
 
-def test_sdist_only_project_is_archive_extraction_failed(builder: PypiBuilder, index: Any) -> None:
-    sdist = {"filename": "demo-1.0.tar.gz", "url": index.file_url("demo-1.0.tar.gz"), "hashes": {}}
-    index.add_project("demo", [sdist])
+def build_sdist(project: str, version: str, files: dict[str, str]) -> bytes:
+    """A real ``.tar.gz`` sdist: ``<project>-<version>/`` with PKG-INFO and ``files``."""
+    root = f"{project.replace('-', '_')}-{version}"
+    pkg_info = (
+        f"Metadata-Version: 2.1\nName: {project}\nVersion: {version}\nSummary: A tool from an sdist\n"
+        f"Home-page: https://example.com/{project}\n"
+    )
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as archive:
+        for name, text in {"PKG-INFO": pkg_info, "setup.py": "import setuptools\n", **files}.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{root}/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("files", "executables"),
+    [
+        # setuptools writes the entry points into the sdist's egg-info (buku, howdoi)
+        ({"demo.egg-info/entry_points.txt": "[console_scripts]\ndemo = demo:main\n"}, ["demo"]),
+        ({"src/demo.egg-info/entry_points.txt": "[console_scripts]\ndemo = demo:main\n"}, ["demo"]),
+        ({"pyproject.toml": '[project]\nname = "demo"\n[project.scripts]\ndemo = "demo:main"\n'}, ["demo"]),
+        # trash-cli's form: script files listed in setup.cfg
+        ({"setup.cfg": "[options]\nscripts =\n    trash\n    bin/trash-put\n"}, ["trash", "trash-put"]),
+    ],
+)
+def test_a_project_with_only_an_sdist_is_read_without_a_build(
+    builder: PypiBuilder, index: Any, files: dict[str, str], executables: list[str]
+) -> None:
+    """pipx builds an sdist-only project; its commands are read from what the sdist declares."""
+    data = build_sdist("demo", "1.0", files)
+    index.add_project("demo", [index.add_wheel("demo-1.0.tar.gz", data)])
+
+    recipe = recipe_of(builder.generate("demo", name="demo"))
+
+    assert recipe.steps[0].params == {"package": "demo", "executables": tuple(executables)}
+    assert (recipe.description, recipe.homepage) == ("A tool from an sdist", "https://example.com/demo")
+
+
+def test_an_sdist_whose_commands_only_setup_py_knows_is_binary_discovery_failed(
+    builder: PypiBuilder, index: Any
+) -> None:
+    data = build_sdist("demo", "1.0", {"setup.cfg": "[egg_info]\ntag_build =\n"})
+    index.add_project("demo", [index.add_wheel("demo-1.0.tar.gz", data)])
 
     failure = failure_of(builder.generate("demo", name="demo"))
 
     assert (failure.category, failure.subcategory) == (
         "deterministic_insufficient",
-        "archive_extraction_failed",
+        "binary_discovery_failed",
     )
-    assert "no non-yanked wheel among 1 files" in failure.message
+    assert (
+        "demo-1.0.tar.gz (the project publishes no wheel)" in failure.message
+        and "setup.py" in failure.message
+    )
+
+
+def test_an_sdist_that_is_not_a_tarball_or_does_not_match_its_hash_is_refused(
+    builder: PypiBuilder, index: Any
+) -> None:
+    entry = index.add_wheel("demo-1.0.tar.gz", b"not gzip" * 10)
+    index.add_project("demo", [entry])
+    assert failure_of(builder.generate("demo", name="demo")).subcategory == "archive_extraction_failed"
+    index.server.clear()
+    entry = index.add_wheel("demo-1.0.tar.gz", build_sdist("demo", "1.0", {}))
+    index.add_project("demo", [{**entry, "hashes": {"sha256": "0" * 64}}])
+    failure = failure_of(builder.generate("demo", name="demo"))
+    assert (failure.category, failure.subcategory) == ("api_error", "bad_response")
 
 
 def test_a_wheel_that_is_not_a_zip_is_archive_extraction_failed(builder: PypiBuilder, index: Any) -> None:

@@ -8,7 +8,9 @@ result says which verify the tool really answers, and that verify is what the re
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -82,12 +84,58 @@ TOOLS = {
 }
 
 
+#: An in-tree PEP 517 backend (no build requirement to download): builds the sdist's wheel.
+BACKEND = """
+import base64, hashlib, os, zipfile
+
+NAME, VERSION = "vsdistpkg", "4.2.0"
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    info = f"{NAME}-{VERSION}.dist-info"
+    files = {
+        "vsdistpkg.py": open("vsdistpkg.py").read(),
+        f"{info}/METADATA": f"Metadata-Version: 2.1\\nName: {NAME}\\nVersion: {VERSION}\\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+        f"{info}/entry_points.txt": "[console_scripts]\\nvsdist = vsdistpkg:main\\n",
+    }
+    name = f"{NAME}-{VERSION}-py3-none-any.whl"
+    record = []
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as zf:
+        for path, text in files.items():
+            zf.writestr(path, text)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+            record.append(f"{path},sha256={digest},{len(text.encode())}")
+        zf.writestr(f"{info}/RECORD", "\\n".join([*record, f"{info}/RECORD,,"]) + "\\n")
+    return name
+"""
+
+
+def build_sdist(dest: Path) -> None:
+    """``vsdistpkg-4.2.0.tar.gz``: a project that publishes only an sdist (pip must build it)."""
+    files = {
+        "PKG-INFO": "Metadata-Version: 2.1\nName: vsdistpkg\nVersion: 4.2.0\n",
+        "pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n',
+        "backend.py": BACKEND,
+        "vsdistpkg.py": "def main():\n    print('vsdist 4.2.0')\n",
+    }
+    with tarfile.open(dest / "vsdistpkg-4.2.0.tar.gz", "w:gz") as archive:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"vsdistpkg-4.2.0/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory, isolation: Isolation) -> dict[str, RecipeResult]:
     """Every tool's recipe validated once, in parallel, by the native backend."""
     wheels = tmp_path_factory.mktemp("discovery-wheels")
     for dist, (version, exe, func) in TOOLS.items():
         build_wheel(wheels, dist, version, module_source=SOURCE, scripts={exe: func})
+    build_sdist(wheels)
     options = NativeOptions(
         isolation=isolation,
         limits=Limits(timeout=10, install_timeout=120),
@@ -110,6 +158,14 @@ def results(tmp_path_factory: pytest.TempPathFactory, isolation: Isolation) -> d
         )
         for dist, (_, exe, _) in TOOLS.items()
     ]
+    items.append(
+        RecipeInput(
+            "vsdist",
+            "pypi:vsdistpkg",
+            recipe_toml("vsdist", "vsdistpkg", ["vsdist"], "vsdist --version", pattern="{version}"),
+            "vsdist.toml",
+        )
+    )
     return {r.name: r for r in validate_all(items, ENV, settings)}
 
 
@@ -181,6 +237,19 @@ def test_a_tool_that_cannot_work_here_does_not_pass_in_output_mode(results: dict
     result = results["vneeds"]
     assert result.outcome == "fail" and result.verify is None
     assert result.failure is not None and "tmux not found" in result.failure.message
+
+
+def test_a_project_with_only_an_sdist_is_built_then_installed_offline(
+    results: dict[str, RecipeResult], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No wheel to download: pip builds the sdist (its in-tree backend) in phase 1, the install
+    stays offline from the cache."""
+    result = results["vsdist"]
+    assert result.outcome == "pass", result.failure
+    assert result.installed_version == "4.2.0"
+    (prefix,) = Path(tmp_path_factory.getbasetemp()).glob("prefixes[0-9]*/recipeline-vsdist-*")
+    assert [p.name for p in (prefix / "logs").glob("build*.log")] == ["build-1.log"]
+    assert [p.name for p in (prefix / "cache").iterdir()] == ["vsdistpkg-4.2.0-py3-none-any.whl"]
 
 
 def test_the_probes_run_in_the_sandbox_in_order_and_stop_at_the_first_match(

@@ -5,7 +5,8 @@ Requests, all through the shared ``HttpClient`` (ecosystem ``pypi``):
 2. the chosen wheel's METADATA from ``<wheel url>.metadata`` when the index offers it (PEP 658/714,
    sha256 checked), else from the wheel;
 3. ``entry_points.txt`` and the zip's listing (``.data/scripts/``) from the wheel, by range
-   requests when the server honours them.
+   requests when the server honours them; for a project that publishes no wheel, its newest
+   sdist, downloaded whole (capped) and read without a build (``wheels.read_sdist``).
 
 Failure messages name the project, file and cause but never the index URL: they end up in
 committed data files, and the index host is the user's configuration, not ours to publish.
@@ -23,14 +24,18 @@ from recipeline_schema.http import ApiError, HttpClient
 from recipeline_schema.wheels import (
     MEMBER_CAP,
     PROJECT_RE,
+    SDIST_CAP,
     SIMPLE_JSON,
     MalformedPageError,
     NoWheel,
+    SdistFile,
     WheelError,
     WheelFile,
     normalize_project,
     project_url,
     read_dist_info,
+    read_sdist,
+    select_sdist,
     select_wheel,
     wheel_executables,
 )
@@ -107,7 +112,54 @@ class PypiBuilder:
     def _generate(self, project: str, name: str) -> Recipe:
         if not self.can_build(project):
             raise _InsufficientError("unsupported_source", f"{project!r} is not a valid PyPI project name")
-        wheel = self._select(project)
+        choice = self._select(project)
+        if isinstance(choice, SdistFile):
+            metadata, entry_points, scripts = self._read_sdist(choice, project)
+        else:
+            metadata, entry_points, scripts = self._read_wheel(choice, project)
+        meta = parse_core_metadata(metadata)
+        found = wheel_executables(entry_points, scripts)
+        filename = choice.filename
+        # every name is checked, also those left out: hostile metadata is not trusted at all
+        unsafe = check_executables((*found.names, *found.left_out))
+        if isinstance(unsafe, RejectedName):
+            raise _InsufficientError(
+                "binary_discovery_failed",
+                f"{filename}: executable name {unsafe.shown} (console_scripts, gui_scripts or "
+                ".data/scripts) is not a safe executable name; the package's executables are not trusted",
+            )
+        if not found.names:
+            left = f"; left out: {', '.join(sorted(found.left_out))}" if found.left_out else ""
+            declared = (
+                "declares no console_scripts or gui_scripts entry points and has no .data/scripts files"
+                if isinstance(choice, WheelFile)
+                else "(the project publishes no wheel) declares no entry points or scripts readable without "
+                "a build (egg-info, pyproject.toml [project.scripts], setup.cfg): only its setup.py says"
+            )
+            raise _InsufficientError(
+                "binary_discovery_failed",
+                f"{filename} {declared}{left} (a library, or commands only for one Python version)",
+            )
+        checked = check_executables(found.names)
+        assert not isinstance(checked, RejectedName)  # a subset of the names checked above
+        homepage = pick_homepage(meta, avoid_hosts=self._index_hosts(choice.url))
+        recipe = install_recipe(
+            name=name,
+            action="pipx_install",
+            package_key="package",
+            package=project,
+            project=project,
+            executables=checked,
+            description=describe(meta, project),
+            homepage=homepage,
+        )
+        reason = installs_itself(recipe)
+        if reason is not None:
+            raise _InsufficientError("installs_itself", f"{filename}: {reason}")
+        return recipe
+
+    def _read_wheel(self, wheel: WheelFile, project: str) -> tuple[bytes, bytes, tuple[str, ...]]:
+        """METADATA, entry_points.txt and the .data/scripts names of the wheel."""
         metadata = self._metadata_file(wheel) if wheel.metadata else None
         wanted = ("entry_points.txt",) if metadata is not None else ("entry_points.txt", "METADATA")
         try:
@@ -130,42 +182,24 @@ class PypiBuilder:
                 raise _InsufficientError(
                     "archive_extraction_failed", f"wheel {wheel.filename} has no METADATA"
                 )
-        meta = parse_core_metadata(metadata)
-        found = wheel_executables(dist.files.get("entry_points.txt", b""), dist.data_scripts)
-        # every name is checked, also those left out: hostile metadata is not trusted at all
-        unsafe = check_executables((*found.names, *found.left_out))
-        if isinstance(unsafe, RejectedName):
-            raise _InsufficientError(
-                "binary_discovery_failed",
-                f"{wheel.filename}: executable name {unsafe.shown} (console_scripts, gui_scripts or "
-                ".data/scripts) is not a safe executable name; the package's executables are not trusted",
-            )
-        if not found.names:
-            left = f"; left out: {', '.join(sorted(found.left_out))}" if found.left_out else ""
-            raise _InsufficientError(
-                "binary_discovery_failed",
-                f"{wheel.filename} declares no console_scripts or gui_scripts entry points and has no "
-                f".data/scripts files{left} (a library, or commands only for one Python version)",
-            )
-        checked = check_executables(found.names)
-        assert not isinstance(checked, RejectedName)  # a subset of the names checked above
-        homepage = pick_homepage(meta, avoid_hosts=self._index_hosts(wheel))
-        recipe = install_recipe(
-            name=name,
-            action="pipx_install",
-            package_key="package",
-            package=project,
-            project=project,
-            executables=checked,
-            description=describe(meta, project),
-            homepage=homepage,
-        )
-        reason = installs_itself(recipe)
-        if reason is not None:
-            raise _InsufficientError("installs_itself", f"{wheel.filename}: {reason}")
-        return recipe
+        return metadata, dist.files.get("entry_points.txt", b""), dist.data_scripts
 
-    def _select(self, project: str) -> WheelFile:
+    def _read_sdist(self, sdist: SdistFile, project: str) -> tuple[bytes, bytes, tuple[str, ...]]:
+        """PKG-INFO, the entry points and the script names of a project that publishes only an
+        sdist: downloaded whole (capped), sha256 checked, read without building it."""
+        try:
+            body = self._http.get(self.ecosystem, sdist.url, max_bytes=min(SDIST_CAP, self._max_bytes)).body
+        except ApiError as exc:
+            raise _UpstreamError(exc.subcategory, f"sdist {sdist.filename}: {exc.detail}") from None
+        if sdist.sha256 and hashlib.sha256(body).hexdigest() != sdist.sha256:
+            raise _UpstreamError("bad_response", f"sdist {sdist.filename} does not match its sha256")
+        try:
+            info = read_sdist(body, project)
+        except WheelError as exc:
+            raise _InsufficientError("archive_extraction_failed", f"sdist {sdist.filename}: {exc}") from None
+        return info.metadata, info.entry_points, info.scripts
+
+    def _select(self, project: str) -> WheelFile | SdistFile:
         url = project_url(self.index_url, project)
         try:
             resp = self._http.get(self.ecosystem, url, accept=SIMPLE_JSON, max_bytes=self._max_bytes)
@@ -180,9 +214,12 @@ class PypiBuilder:
                 "bad_response", f"index page of {normalize_project(project)} is not PEP 691 JSON: {exc}"
             ) from None
         if isinstance(choice, NoWheel):
-            raise _InsufficientError(
-                "archive_extraction_failed", f"{normalize_project(project)}: {choice.reason}"
-            )
+            sdist = select_sdist(page, resp.url, project)
+            if sdist is None:
+                raise _InsufficientError(
+                    "archive_extraction_failed", f"{normalize_project(project)}: {choice.reason}"
+                )
+            return sdist  # pip (and pipx) build it; its commands are read without a build
         return choice
 
     def _metadata_file(self, wheel: WheelFile) -> bytes | None:
@@ -198,7 +235,7 @@ class PypiBuilder:
             raise _UpstreamError("bad_response", f"metadata of {wheel.filename} does not match its sha256")
         return body
 
-    def _index_hosts(self, wheel: WheelFile) -> tuple[str, ...]:
+    def _index_hosts(self, file_url: str) -> tuple[str, ...]:
         return tuple(
-            host for host in (urlsplit(self.index_url).hostname, urlsplit(wheel.url).hostname) if host
+            host for host in (urlsplit(self.index_url).hostname, urlsplit(file_url).hostname) if host
         )

@@ -23,10 +23,13 @@ wheel's METADATA beside it. Needs the ``http`` extra (``read_dist_info`` takes t
 
 from __future__ import annotations
 
+import configparser
 import hashlib
 import io
 import re
 import struct
+import tarfile
+import tomllib
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -36,7 +39,13 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from packaging.tags import Tag, compatible_tags, cpython_tags
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from packaging.version import Version
 
 from .http import ApiError, HttpClient, Tail
@@ -470,3 +479,127 @@ def wheel_executables(entry_points: bytes, scripts: tuple[str, ...]) -> Executab
         elif name not in kept:
             kept.append(name)
     return Executables(tuple(kept), tuple(left_out))
+
+
+# --- a project that publishes only an sdist ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SdistFile:
+    filename: str
+    url: str
+    version: Version
+    sha256: str | None
+
+
+#: The largest sdist read (downloaded whole: a .tar.gz has no index to range-read).
+SDIST_CAP = 32 * 1024 * 1024
+#: setuptools writes the entry points into the sdist's egg-info (at its top, or under ``src/``).
+_EGG_ENTRY_POINTS = re.compile(r"(?:src/)?[^/]+\.egg-info/entry_points\.txt")
+
+
+def select_sdist(page: Any, page_url: str, project: str) -> SdistFile | None:
+    """The newest non-yanked ``.tar.gz`` sdist of ``project`` (final releases first, as pip
+    chooses), for a project without a usable wheel; ``None`` when there is none."""
+    wanted = normalize_project(project)
+    found: list[SdistFile] = []
+    for entry in _check_meta(page):
+        if not isinstance(entry, Mapping) or entry.get("yanked", False) not in (False, None):
+            continue
+        filename, url = entry.get("filename"), entry.get("url")
+        if not isinstance(filename, str) or not isinstance(url, str) or not filename.endswith(".tar.gz"):
+            continue
+        try:
+            name, version = parse_sdist_filename(filename)
+        except InvalidSdistFilename:
+            continue
+        absolute = urljoin(page_url, url).partition("#")[0]
+        if name == wanted and urlsplit(absolute).scheme in ("http", "https"):
+            found.append(SdistFile(filename, absolute, version, _sha256(entry.get("hashes"))))
+    finals = [s for s in found if not s.version.is_prerelease] or found
+    return max(finals, key=lambda s: (s.version, s.filename)) if finals else None
+
+
+@dataclass(frozen=True, slots=True)
+class SdistInfo:
+    """What an sdist says without a build: ``PKG-INFO`` and its entry points, as
+    ``entry_points.txt`` text (from ``*.egg-info/``, else ``[project.scripts]`` /
+    ``[project.gui-scripts]`` of ``pyproject.toml``, else ``[options.entry_points]`` of
+    ``setup.cfg``), and the script files ``[options] scripts`` of ``setup.cfg`` installs (by
+    name); ``where`` names the file they came from (``""``: none declared)."""
+
+    metadata: bytes
+    entry_points: bytes
+    where: str
+    scripts: tuple[str, ...] = ()
+
+
+def read_sdist(body: bytes, project: str) -> SdistInfo:
+    """The metadata and entry points of an sdist (``WheelError`` when it is not a readable one).
+
+    Nothing is built and no code of the package runs: an sdist whose commands come only from
+    ``setup.py`` has none readable here (``where`` is ``""``)."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as archive:
+            members = {m.name: m for m in archive.getmembers() if m.isfile()}
+            roots = {name.partition("/")[0] for name in members}
+            if len(roots) != 1:
+                raise WheelError(f"expected one top directory, found {len(roots)}")
+            (root,) = roots
+
+            def read(name: str) -> bytes | None:
+                member = members.get(f"{root}/{name}")
+                if member is None or member.size > MEMBER_CAP:
+                    return None
+                handle = archive.extractfile(member)
+                return handle.read() if handle is not None else None
+
+            metadata = read("PKG-INFO")
+            if metadata is None:
+                raise WheelError("no PKG-INFO at its top")
+            inside = sorted(name.partition("/")[2] for name in members)
+            egg = [name for name in inside if _EGG_ENTRY_POINTS.fullmatch(name)]
+            if egg and (text := read(egg[0])) is not None:
+                return SdistInfo(metadata, text, egg[0])
+            pyproject = read("pyproject.toml")
+            scripts = _pyproject_scripts(pyproject) if pyproject is not None else b""
+            if scripts:
+                return SdistInfo(metadata, scripts, "pyproject.toml")
+            setup_cfg = read("setup.cfg")
+            if setup_cfg is None:
+                return SdistInfo(metadata, b"", "")
+            scripts, files = _setup_cfg_scripts(setup_cfg)
+            return SdistInfo(metadata, scripts, "setup.cfg" if scripts or files else "", files)
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        raise WheelError(f"not a readable .tar.gz: {exc}") from None
+
+
+def _pyproject_scripts(data: bytes) -> bytes:
+    try:
+        project = tomllib.loads(data.decode("utf-8", "replace")).get("project", {})
+    except tomllib.TOMLDecodeError:
+        return b""
+    sections = []
+    for key, section in (("scripts", "console_scripts"), ("gui-scripts", "gui_scripts")):
+        table = project.get(key) if isinstance(project, Mapping) else None
+        if isinstance(table, Mapping) and table:
+            lines = "".join(f"{name} = {ref}\n" for name, ref in table.items() if isinstance(ref, str))
+            sections.append(f"[{section}]\n{lines}")
+    return "".join(sections).encode()
+
+
+def _setup_cfg_scripts(data: bytes) -> tuple[bytes, tuple[str, ...]]:
+    """The entry points (as ``entry_points.txt`` text) and script file names of a setup.cfg."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(data.decode("utf-8", "replace"))
+    except configparser.Error:
+        return b"", ()
+    sections = []
+    for section in ("console_scripts", "gui_scripts"):
+        raw = parser.get("options.entry_points", section, fallback="")
+        lines = [line.strip() for line in raw.splitlines() if "=" in line]
+        if lines:
+            sections.append(f"[{section}]\n" + "".join(f"{line}\n" for line in lines))
+    listed = parser.get("options", "scripts", fallback="").split()
+    return "".join(sections).encode(), tuple(path.rpartition("/")[2] for path in listed)

@@ -13,6 +13,7 @@ probes printed when none carried the version.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ PROBES: tuple[str, ...] = ("--version", "-V", "version", "-v")
 HELP_PROBE = "--help"
 #: Words of a help text that show it is the tool's usage when its name is not printed.
 _USAGE = ("usage:", "Usage:", "USAGE:")
+#: A version statement (``9.9.9``, ``v1.2``) on a probe's first line.
+_VERSION = re.compile(r"\bv?\d+\.\d+(?:\.\d+)*\b")
 #: Longest a probe may run (the verify's own timeout when that is shorter).
 PROBE_TIMEOUT = 15.0
 #: How much of a probe's first output line a failure message shows.
@@ -80,11 +83,15 @@ def choose(runs: Sequence[ProbeRun], version: str) -> DiscoveredVerify | None:
 
 
 def output_verify(run: ProbeRun, executable: str, tried: Sequence[ProbeRun]) -> DiscoveredVerify | None:
-    """tsuku's ``mode = "output"`` verify from the help probe, when it exited 0 on its own and
-    its output names the tool (its executable's name, else a usage line) and does not open with
-    a cause (``tmux not found``: the tool cannot work here, and must not pass)."""
+    """tsuku's ``mode = "output"`` verify from the help probe, when it exited 0 on its own, its
+    output names the tool (its executable's name, else a usage line) and does not open with a
+    cause (``tmux not found``: the tool cannot work here, and must not pass), and no version
+    probe that exited 0 opened with a version (one that prints another version than the one
+    installed is a mismatch, reported as such)."""
     if run.exit_code != 0 or run.limit:
         return None
+    if any(_VERSION.search(first_line(r.output)) for r in tried if r.exit_code == 0):
+        return None  # it states a version, only not the installed one: a mismatch, not "no version"
     lines = cause_lines(run.output)
     if not lines or CAUSE.search(lines[0]):
         return None
