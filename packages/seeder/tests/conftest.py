@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from recipeline_schema import Queue, QueueEntry
-from recipeline_schema.http import HttpClient, HttpSettings
+from recipeline_schema.http import HttpClient
+from recipeline_schema.testing import FakeTime, fake_time_client
 
 NOW = dt.datetime(2026, 2, 15, 10, 0, 0, tzinfo=dt.UTC)
 
@@ -66,21 +67,6 @@ def seed_list(tmp_path: Path) -> Callable[[str, str], Path]:
     return write
 
 
-class FakeTime:
-    """A monotonic clock that only moves when the code under test sleeps (no real waiting)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def fake_time() -> FakeTime:
     """Injected clock and sleep for the HTTP client: retries and rate limits cost no wall time."""
@@ -90,6 +76,5 @@ def fake_time() -> FakeTime:
 @pytest.fixture
 def client(fake_time: FakeTime) -> Iterator[HttpClient]:
     """The shared HTTP client with short timeouts, 3 attempts, a 64 KiB cap and fake time."""
-    settings = HttpSettings(read_timeout=0.4, connect_timeout=2.0, max_attempts=3, max_bytes=64 * 1024)
-    with HttpClient(settings, sleep=fake_time.sleep, clock=fake_time.clock) as http:
+    with fake_time_client(fake_time, read_timeout=0.4, max_attempts=3, max_bytes=64 * 1024) as http:
         yield http
