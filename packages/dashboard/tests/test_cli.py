@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from recipeline_dashboard import RepositoryData, build_dashboard, dashboard_schema
+from recipeline_dashboard import RepositoryData, build_dashboard, dashboard_schema, read_repository
 from recipeline_dashboard.__main__ import main
 from recipeline_dashboard.bench import write_corpus
 from recipeline_dashboard.errors import DashboardError
@@ -179,6 +179,27 @@ def test_a_malformed_queue_file_is_reported_not_fatal(
     assert doc["queue"]["total"] == 7
     (problem,) = [e for e in doc["errors"]["items"] if e["file"] == "data/queues/priority-queue-npm.json"]
     assert problem["line"] is None and "entries" in problem["message"]
+
+
+def test_recipeline_records_are_refused_in_the_schema_packages_words(populated: Path) -> None:
+    """A queue entry and a metrics line that break their contracts: the problem says where and
+    what, as every stage words it; the rest is read."""
+    layout = Layout(populated)
+    queue = json.loads(layout.queue("pypi").read_text(encoding="utf-8"))
+    queue["entries"][0]["priority"] = 7
+    layout.queue("pypi").write_text(json.dumps(queue), encoding="utf-8")
+    metrics = layout.metrics.read_text(encoding="utf-8").splitlines()
+    bad = json.loads(metrics[0])
+    bad["success_rate"] = 2
+    layout.metrics.write_text("\n".join([json.dumps(bad), *metrics[1:]]) + "\n", encoding="utf-8")
+    doc = build_dashboard(read_repository(populated), dt.datetime(2026, 2, 15, 12, tzinfo=dt.UTC))
+    by_file = {(e["file"], e["line"]): e["message"] for e in doc["errors"]["items"]}
+    assert by_file[("data/queues/priority-queue-pypi.json", None)].startswith(
+        "at $.entries[0].priority: expected"
+    )
+    assert by_file[("data/metrics/batch-runs.jsonl", 1)].startswith("at $.success_rate: expected")
+    assert doc["queue"]["total"] == 6  # the pypi entry with priority 7 is left out, the rest read
+    assert [r["batch_id"] for r in doc["runs"]] == ["2026-02-01-002"]
 
 
 def test_an_empty_repository_gives_an_empty_dashboard(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
