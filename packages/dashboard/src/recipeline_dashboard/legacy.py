@@ -89,9 +89,14 @@ _NOISE = re.compile(
 #: a line that states a cause, matched on the lowercased line (a case-insensitive search of
 #: this alternation costs about twice as much as ``lower()`` and a case-sensitive one)
 _CAUSE = re.compile(r"\b(?:error|failed)\b|not found|requires llm|\bstatus \d{3}\b")
-#: every match of ``_CAUSE`` holds one of these: a text without any has no line that states a
-#: cause, which a substring search tells far faster than the regex
-_CAUSE_WORDS = ("error", "failed", "found", "llm", "status")
+
+
+def _has_cause_word(lower: str) -> bool:
+    """Every match of ``_CAUSE`` holds one of these words: a text without any has no line that
+    states a cause, which substring searches tell far faster than the regex."""
+    return "error" in lower or "failed" in lower or "found" in lower or "llm" in lower or "status" in lower
+
+
 MESSAGE_LIMIT = 500
 
 
@@ -146,7 +151,7 @@ def one_line_message(raw: str) -> str:
         return _cut(last)  # the CLI's last line states the cause: the usual multi-line case
     fallback = ""
     lower = raw.lower()
-    causes = any(word in lower for word in _CAUSE_WORDS)  # else only the last line left is wanted
+    causes = _has_cause_word(lower)  # else only the last line left is wanted
     for line in reversed(raw.splitlines()):
         line = " ".join(line.split())
         if not line:
@@ -169,7 +174,7 @@ _RULE = set("=-*#~._ ")
 def _states_cause(line: str) -> bool:
     """``line`` (whitespace collapsed) reads as a cause: an error, a failure, a status, ..."""
     lower = line.lower()
-    return any(word in lower for word in _CAUSE_WORDS) and _CAUSE.search(lower) is not None
+    return _has_cause_word(lower) and _CAUSE.search(lower) is not None
 
 
 def _cut(text: str) -> str:
