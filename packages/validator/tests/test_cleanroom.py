@@ -26,6 +26,7 @@ from recipeline_validator import (
     PipSource,
     RecipeInput,
     RunSettings,
+    cleanroom,
     validate_all,
 )
 from recipeline_validator.cleanroom import BASE_UTILITIES, clean_env, interpreter_of
@@ -207,3 +208,24 @@ def test_the_verify_commands_words_in_command_position(tmp_path: Path) -> None:
     assert missing_command("cd / && type sh && grep -q x /dev/null", path, None) is None  # builtins, base
     gap = missing_command("cd / && grep x /dev/null | jq .", path, "/nonexistent")
     assert gap is not None and (gap.name, gap.host_has) == ("jq", "")
+
+
+@needs_gcc
+def test_a_prebuilt_binary_for_another_os_is_no_gap(tmp_path: Path) -> None:
+    """node-gyp-build packages ship prebuilds for every platform: an Android build that needs a
+    library this host lacks is never loaded here; the same file in a Linux directory is a gap."""
+    (tmp_path / "lib.c").write_text("int greet(void) { return 1; }\n")
+    (tmp_path / "main.c").write_text("int greet(void);\nint main(void) { return greet(); }\n")
+    _gcc("-shared", "-fPIC", "-o", tmp_path / "libgreet.so", tmp_path / "lib.c")
+    _gcc("-o", tmp_path / "tool", tmp_path / "main.c", f"-L{tmp_path}", "-lgreet")
+    prefix = tmp_path / "prefix"
+    for platform in ("android-x64", "linux-x64"):
+        where = prefix / "npm" / "node_modules" / "bare-url" / "prebuilds" / platform
+        where.mkdir(parents=True)
+        shutil.copy(tmp_path / "tool", where / "bare-url.bare")
+
+    gaps = cleanroom.library_gaps(prefix, set())
+
+    assert [(gap.name, gap.needed_by) for gap in gaps] == [
+        ("libgreet.so", "npm/node_modules/bare-url/prebuilds/linux-x64/bare-url.bare")
+    ]

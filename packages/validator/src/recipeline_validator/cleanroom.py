@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shlex
 import shutil
 from collections.abc import Iterable, Sequence
@@ -269,6 +270,12 @@ def provided_libraries(programs: Iterable[str]) -> set[str]:
     return names
 
 
+#: A directory of prebuilt binaries for another OS (node-gyp-build's ``prebuilds/android-x64``,
+#: ``darwin-arm64``, ``win32-x64``): never loaded on Linux, so their libraries are no gap
+#: (firebase-tools and lighthouse carry bare-url's Android build, which needs bionic's libm.so).
+OTHER_PLATFORM = re.compile(r"/(?:android|darwin|win32|ios|freebsd|openbsd|netbsd|sunos|aix)[-_][^/]*(?:/|$)")
+
+
 def library_gaps(prefix: Path, provided: set[str]) -> list[Gap]:
     """ELF files of the installed tool needing a library from outside the prefix and the base."""
     elves: list[tuple[Path, ElfDeps]] = []
@@ -283,7 +290,7 @@ def library_gaps(prefix: Path, provided: set[str]) -> list[Gap]:
                 break
             path = Path(root) / name
             held.add(name)
-            if path.is_symlink() or not is_elf(path):
+            if path.is_symlink() or OTHER_PLATFORM.search(root) or not is_elf(path):
                 continue
             deps = read_deps(path)
             if deps is not None and (HOST_MACHINE is None or deps.machine == HOST_MACHINE):
