@@ -16,7 +16,7 @@ import pytest
 
 from recipeline_dashboard import RepositoryData, build_dashboard, dashboard_schema, read_repository
 from recipeline_dashboard.__main__ import main
-from recipeline_dashboard.bench import write_corpus
+from recipeline_dashboard.bench import timed, unpack_snapshot, write_corpus
 from recipeline_dashboard.errors import DashboardError
 from recipeline_dashboard.schema import check_document, schema_drifted
 from recipeline_schema import FailureRecord, Layout, MetricsLine, Queue, append_jsonl, save, write_jsonl
@@ -326,6 +326,34 @@ def test_bench_corpus_is_shaped_like_tsukus_data(tmp_path: Path, capsys: pytest.
     assert len(list((tmp_path / "data" / "failures").glob("*.jsonl"))) == 115
     code, out, _ = run(capsys, "build", "--repo", tmp_path, "--now", NOW, "--check")
     assert code == 0 and "106 queue entries" in out and "33 runs, 0 data errors" in out
+
+
+SNAPSHOT = SHARED / "fixtures" / "tsuku-snapshot.tar.gz"
+
+
+@pytest.mark.skipif(not SNAPSHOT.is_file(), reason=f"tsuku's snapshot not present at {SNAPSHOT}")
+def test_bench_scales_tsukus_snapshot_by_copying_its_failure_files(tmp_path: Path) -> None:
+    """At scale 2 every failure file has one copy, byte for byte, named <stem>-d1.jsonl (the
+    ecosystem prefix still parses)."""
+    files = unpack_snapshot(SNAPSHOT, tmp_path, scale=2)
+    failures = tmp_path / "data" / "failures"
+    copies = sorted(failures.glob("*-d1.jsonl"))
+    assert files == 2 * len(copies) == len(list(failures.glob("*.jsonl"))) > 5000
+    for copy in copies[:: len(copies) // 50]:
+        original = copy.with_name(copy.name.replace("-d1.jsonl", ".jsonl"))
+        assert copy.read_bytes() == original.read_bytes()
+
+
+def test_bench_times_a_child_and_reads_its_peak_memory() -> None:
+    """A child that holds 64 MiB reports at least that much (not the bench process's size)."""
+    wall, peak = timed(
+        [sys.executable, "-c", "x = bytearray(64 << 20); x[::4096] = b'1' * len(x[::4096])"], {}
+    )
+    assert wall > 0
+    if shutil.which("time", path="/usr/bin:/bin"):
+        assert peak is not None and 64 <= peak < 200
+    else:
+        assert peak is None
 
 
 def test_reading_does_not_import_the_validation_or_metadata_machinery() -> None:
