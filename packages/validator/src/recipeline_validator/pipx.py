@@ -1,10 +1,12 @@
 """``pipx_install`` in the native backend.
 
-Phase 1 (network): ``pip download --only-binary=:all:`` of the requirement into the prefix's
-cache, with pip's own configuration (index, mirrors, proxies, certificates) — ``--index-url``
-and ``--find-links`` override it. Wheels only, so no package code runs while the network is up;
-only when that fails, ``pip wheel --no-binary=<the requirement>`` builds a project that publishes
-only an sdist into a wheel (its setup code runs, in the sandbox; its dependencies stay wheels).
+Phase 1 (network): ``pip wheel --prefer-binary`` of the requirement into the prefix's cache,
+with pip's own configuration (index, mirrors, proxies, certificates) — ``--index-url`` and
+``--find-links`` override it. Wheels are taken as published; a package (the requirement or a
+dependency) with no wheel for the version pip resolves is built into one here, as pipx would
+(its build backend runs, in the sandbox, with the network up). Wheels only would make pip
+backtrack to an ancient release that has no such dependency (grip 0.2.1 for grip 4.6.2, whose
+docopt publishes no wheel) or fail an sdist-only tool.
 Phase 2 (network cut when the host allows): a venv per step, ``pip install --no-index
 --find-links <cache>``, the executables linked into ``<prefix>/bin``, the installed version read
 from the venv. Phase 1 also asks pip for the index's newest release whatever its
@@ -70,45 +72,25 @@ class PipxRunner:
     def download(self, step: PlannedStep, ctx: StepContext) -> SandboxOutcome | None:
         requirement = step.text("package")
         limits = ctx.limits
-        pip = [ctx.toolchain.path("python"), "-m", "pip"]
-        env = ctx.download_env(names=frozenset({"XDG_CONFIG_HOME", "XDG_CACHE_HOME"}), prefixes=("PIP_",))
-        cache, source = str(ctx.prefix / "cache"), ctx.options.source.arguments()
         done = ctx.run_download(
             [
-                *pip,
-                "download",
-                "--only-binary=:all:",
-                "--dest",
-                cache,
-                *PIP_QUIET,
-                *source,
-                "--",
-                requirement,
+                ctx.toolchain.path("python"), "-m", "pip", "wheel", "--prefer-binary",
+                "--wheel-dir", str(ctx.prefix / "cache"), *PIP_QUIET, *ctx.options.source.arguments(),
+                "--", requirement,
             ],
-            env=env,
+            env=ctx.download_env(names=frozenset({"XDG_CONFIG_HOME", "XDG_CACHE_HOME"}), prefixes=("PIP_",)),
             log=ctx.log("download", step),
-        )
-        if done.exit_code == 0:
-            self._record_newest(step, ctx)
-            return None
-        if done.exit_code is not None:
-            # a project that publishes only an sdist: pip builds that one package into a wheel,
-            # as pipx does (its setup code runs here, in the sandbox; dependencies stay wheels)
-            built = ctx.run_download(
-                [*pip, "wheel", "--only-binary=:all:", f"--no-binary={distribution_name(requirement)}",
-                 "--wheel-dir", cache, *PIP_QUIET, *source, "--", requirement],
-                env=env,
-                log=ctx.log("build", step),
-            )  # fmt: skip
-            if built.exit_code == 0:
-                return None
+        )  # fmt: skip
         if done.exit_code is None:
             return fail(
                 "timeout",
-                f"pip download {requirement} did not finish within {limits.install_timeout:g}s",
+                f"pip wheel {requirement} did not finish within {limits.install_timeout:g}s",
                 category="api_error",
             )
-        return fail("install_failed", f"pip download {requirement}: {cause_line(done.output)}")
+        if done.exit_code != 0:
+            return fail("install_failed", f"pip wheel {requirement}: {cause_line(done.output)}")
+        self._record_newest(step, ctx)
+        return None
 
     def _record_newest(self, step: PlannedStep, ctx: StepContext) -> None:
         """The newest release on the index whatever its Requires-Python (pip's JSON report of a
