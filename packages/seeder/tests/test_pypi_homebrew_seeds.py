@@ -206,11 +206,27 @@ PYPI = [
 ]
 
 
+def _sdist(name: str, version: str) -> bytes:
+    """A real sdist whose commands only its setup.py names (pyspark's: ``scripts=`` in code)."""
+    buf = io.BytesIO()
+    root = f"{name.replace('-', '_')}-{version}"
+    files = {
+        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        "setup.py": "setup()\n",
+    }
+    with tarfile.open(fileobj=buf, mode="w:gz") as archive:
+        for member, text in files.items():
+            info = tarfile.TarInfo(f"{root}/{member}")
+            info.size = len(text.encode())
+            archive.addfile(info, io.BytesIO(text.encode()))
+    return buf.getvalue()
+
+
 def _files(p: Project) -> list[File]:
     """The project page's files, oldest first: an older release, then the newest."""
     out = []
     for version in ("1.0.0", "2.0.0"):
-        sdist = File(f"{p.name.replace('-', '_')}-{version}.tar.gz", b"sdist of " + p.name.encode())
+        sdist = File(f"{p.name.replace('-', '_')}-{version}.tar.gz", _sdist(p.name, version))
         if p.wheels == "sdist":
             out.append(sdist)
             continue
@@ -302,7 +318,9 @@ def test_pypi_seed_queues_projects_whose_wheel_installs_a_command(
     assert {"pytest", "black", "virtualenv", "pip", "ruff", "uv", "aws", "thonny"} <= set(names)
     reasons = {d.name: d.reason for d in source.dropped}
     assert "no console_scripts or gui_scripts entry points and no .data/scripts files" in reasons["boto3"]
-    assert "sdists are not read" in reasons["pyspark"]
+    assert (
+        "pyspark-2.0.0.tar.gz (no wheel) declares no command readable without a build" in reasons["pyspark"]
+    )
     assert "no wheel for Linux (pywin32-2.0.0-cp312-cp312-win_amd64.whl" in reasons["pywin32"]
     # the wheel read is the Linux one: black's mypyc wheel for manylinux, not Windows or macOS
     wheels = [r.path for r, _ in httpserver.log if r.path.endswith(".whl")]

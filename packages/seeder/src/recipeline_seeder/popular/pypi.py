@@ -16,7 +16,9 @@
 The queue name is the command: the project's own name when it is one of the executables
 (compared as PEP 503 names), else the first one (``Pygments`` -> ``pygmentize``); the identifier
 is the project. A project page answering 404, a project without a wheel or an unreadable wheel
-drops that project only, with the reason in the seeding-run record. Reasons name the project and
+drops that project only, with the reason in the seeding-run record. A project that publishes
+only an sdist is read as the builder reads it: the newest sdist, never built (egg-info entry
+points, ``[project.scripts]``, setup.cfg). Reasons name the project and
 the file, never the index URL (it is the user's configuration, and the record is committed).
 """
 
@@ -26,14 +28,18 @@ from collections.abc import Iterator
 
 from recipeline_schema.http import ApiError, HttpClient
 from recipeline_schema.wheels import (
+    SDIST_CAP,
     SIMPLE_JSON,
     TARGETS,
     MalformedPageError,
     NoWheel,
+    SdistFile,
     WheelError,
     normalize_project,
     project_url,
     read_dist_info,
+    read_sdist,
+    select_sdist,
     select_wheel,
     target_rank,
     wheel_executables,
@@ -81,7 +87,8 @@ class PypiSource(ApiSource):
         """The command ``project``'s wheel installs; None (and a drop with the reason) otherwise."""
         try:
             resp = self.client.get(self.ecosystem, project_url(self.index_url, project), accept=SIMPLE_JSON)
-            choice = select_wheel(resp.json((SIMPLE_JSON,)), resp.url, project)
+            page = resp.json((SIMPLE_JSON,))
+            choice = select_wheel(page, resp.url, project)
         except ApiError as exc:
             self.drop(project, f"api_error/{exc.subcategory}: index page of {project}: {exc.detail}")
             return None
@@ -89,8 +96,11 @@ class PypiSource(ApiSource):
             self.drop(project, f"api_error/bad_response: index page of {project} is not PEP 691 JSON: {exc}")
             return None
         if isinstance(choice, NoWheel):
-            self.drop(project, f"{choice.reason} (the generator reads wheels only)")
-            return None
+            sdist = select_sdist(page, resp.url, project)
+            if sdist is None:
+                self.drop(project, choice.reason)
+                return None
+            return self._sdist_command(project, sdist)
         if target_rank(choice)[0] == len(TARGETS):
             self.drop(project, f"no wheel for Linux ({choice.filename} is its best); recipes target Linux")
             return None
@@ -118,5 +128,23 @@ class PypiSource(ApiSource):
                 f"{choice.filename} installs no command: no console_scripts or gui_scripts entry "
                 f"points and no .data/scripts files{left} (a library)",
             )
+            return None
+        return command_name(project, found.names)
+
+    def _sdist_command(self, project: str, sdist: SdistFile) -> str | None:
+        """The command of a project that publishes only an sdist, read as the builder reads it
+        (the sdist downloaded whole under the cap, never built)."""
+        cap = min(SDIST_CAP, self.client.settings.max_bytes)
+        try:
+            info = read_sdist(self.client.get(self.ecosystem, sdist.url, max_bytes=cap).body, project)
+        except ApiError as exc:
+            self.drop(project, f"api_error/{exc.subcategory}: sdist {sdist.filename}: {exc.detail}")
+            return None
+        except WheelError as exc:
+            self.drop(project, f"api_error/bad_response: sdist {sdist.filename}: {exc}")
+            return None
+        found = wheel_executables(info.entry_points, info.scripts)
+        if not found.names:
+            self.drop(project, f"{sdist.filename} (no wheel) declares no command readable without a build")
             return None
         return command_name(project, found.names)
