@@ -185,7 +185,25 @@ def test_health_reads_breakers_stop_state_staleness_and_budget() -> None:
     assert health["last_successful_batch"]["batch_id"] == "2026-02-01-001"
     assert health["runs_since_last_success"] == 1
     assert health["hours_since_recipe_merged"] == 95.0 and health["stale"] is True
-    assert health["budget"]["macos"]["percent"] == 85.0 and health["budget"]["macos_state"] == "sampling"
+    assert health["budget"]["macos"]["percent"] == 85.0 and health["budget"]["macos_state"] == "sampled"
+
+
+def test_health_applies_the_clock_as_preflight_does() -> None:
+    """An open breaker past its cool-down is half-open (what preflight does next), the recorded
+    state kept beside it; minutes of an earlier week count as 0 (the budget resets on Monday)."""
+    control = Control(
+        breakers=(
+            Breaker("homebrew", "open", 957, half_open_after=NOW - dt.timedelta(days=150)),
+            Breaker("npm", "open", 3, half_open_after=NOW + dt.timedelta(minutes=5)),
+        ),
+        budget=BudgetUse(week_start="2026-01-19", macos_used=990, macos_limit=1000, linux_limit=5000),
+    )
+    health = health_section(control, [], [], [], NOW)
+    brew, npm = health["ecosystems"]["homebrew"], health["ecosystems"]["npm"]
+    assert (brew["breaker_state"], brew["breaker_recorded_state"]) == ("half_open", "open")
+    assert (npm["breaker_state"], npm["breaker_recorded_state"]) == ("open", "open")
+    assert health["budget"]["macos"] == {"used_minutes": 0.0, "limit_minutes": 1000, "percent": 0.0}
+    assert health["budget"]["macos_state"] == "full"
 
 
 def test_health_with_a_global_stop_and_no_runs() -> None:

@@ -110,7 +110,9 @@ def test_own_tsuku_layout_metrics_health_and_curated(tsuku_repo: Path) -> None:
     )
     assert health["stale"] is True
     homebrew = health["ecosystems"]["homebrew"]
-    assert (homebrew["breaker_state"], homebrew["consecutive_failures"]) == ("open", 957)
+    # recorded open with its cool-down long past: half-open now, as preflight treats it
+    assert (homebrew["breaker_recorded_state"], homebrew["consecutive_failures"]) == ("open", 957)
+    assert homebrew["breaker_state"] == "half_open"
     assert homebrew["half_open_after"] == "2026-06-26T21:51:01Z"
     assert "default" not in health["ecosystems"]
     assert health["open_breakers"] == ["homebrew"]
@@ -166,7 +168,12 @@ def test_upstream_testdata_gives_queue_analytics_figures(tmp_path: Path) -> None
     ]
     assert [r["success_rate"] for r in doc["runs"]] == [round(10 / 15, 4), round(8 / 12, 4), 0.6]
     health = doc["health"]["ecosystems"]
-    assert (health["npm"]["breaker_state"], health["npm"]["consecutive_failures"]) == ("open", 3)
+    npm = health["npm"]
+    assert (npm["breaker_recorded_state"], npm["breaker_state"], npm["consecutive_failures"]) == (
+        "open",
+        "half_open",  # its cool-down ended before NOW
+        3,
+    )
 
 
 # --- tsuku's production data -------------------------------------------------------------------

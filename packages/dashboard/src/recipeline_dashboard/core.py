@@ -13,7 +13,7 @@ from functools import cached_property
 from operator import attrgetter
 from typing import Any
 
-from recipeline_schema import CATEGORIES
+from recipeline_schema import CATEGORIES, breaker_state_at, budget_mode, minutes_this_week
 
 from .model import (
     BatchRelease,
@@ -45,7 +45,6 @@ NO_SUBCATEGORY = "unspecified"
 #: Hours without a merged recipe after which the health panel warns.
 STALE_AFTER_HOURS = 48
 #: Budget thresholds of ARCHITECTURE §3.5 (percent of the macOS week).
-BUDGET_SAMPLING, BUDGET_PAUSED = 80.0, 95.0
 
 STATUSES: tuple[str, ...] = (
     "pending",
@@ -420,7 +419,9 @@ def health_section(
         stopped = (not ctl.enabled) or eco in ctl.disabled_ecosystems
         reason = ctl.disabled_reasons.get(eco) or ctl.reason if stopped else ""
         per_eco[eco] = {
-            "breaker_state": b.state if b else "closed",
+            # as preflight sees it now: an open breaker past its cool-down is half-open
+            "breaker_state": breaker_state_at(b.state, b.half_open_after, now) if b else "closed",
+            "breaker_recorded_state": b.state if b else "closed",
             "breaker_recorded": b is not None,
             "consecutive_failures": b.consecutive_failures if b else 0,
             "last_failure": _t(b.last_failure) if b else None,
@@ -473,7 +474,7 @@ def health_section(
         "hours_since_recipe_merged": hours,
         "stale_after_hours": STALE_AFTER_HOURS,
         "stale": hours is None or hours > STALE_AFTER_HOURS,
-        "budget": _budget(ctl),
+        "budget": _budget(ctl, now),
     }
 
 
@@ -487,26 +488,25 @@ def _run_brief(r: Run) -> Document:
     }
 
 
-def _budget(ctl: Control) -> Document | None:
+def _budget(ctl: Control, now: dt.datetime) -> Document | None:
+    """The week's CI minutes as the merger counts them at ``now`` (minutes of an earlier week are
+    0) and macOS validation's mode (``recipeline_schema.budget_mode``); ``unknown`` without a
+    limit (tsuku's files name none)."""
     b = ctl.budget
     if b is None:
         return None
+    try:
+        week = dt.date.fromisoformat(b.week_start) if b.week_start else None
+    except ValueError:
+        week = None
 
     def use(used: float, limit: float | None) -> Document:
+        used = minutes_this_week(week, used, now)
         percent = None if not limit else round(100.0 * used / limit, 1)
         return {"used_minutes": used, "limit_minutes": limit, "percent": percent}
 
     macos = use(b.macos_used, b.macos_limit)
-    pct = macos["percent"]
-    state = (
-        "unknown"
-        if pct is None
-        else "paused"
-        if pct >= BUDGET_PAUSED
-        else "sampling"
-        if pct >= BUDGET_SAMPLING
-        else "ok"
-    )
+    state = "unknown" if b.macos_limit is None else budget_mode(macos["used_minutes"], b.macos_limit)
     return {
         "week_start": b.week_start,
         "macos": macos,

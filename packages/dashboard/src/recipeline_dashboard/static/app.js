@@ -153,7 +153,7 @@
     if (hl.enabled && stopped.length) problems.push("Stopped ecosystems: " + stopped.join(", "));
     if (hl.open_breakers.length) problems.push("Breakers not closed: " + hl.open_breakers.join(", "));
     if (hl.stale) problems.push("No recipe merged for " + ago(hl.hours_since_recipe_merged).replace(" ago", "") + " (threshold " + hl.stale_after_hours + " h)");
-    if (hl.budget && (hl.budget.macos_state === "paused" || hl.budget.macos_state === "sampling"))
+    if (hl.budget && (hl.budget.macos_state === "paused" || hl.budget.macos_state === "sampled"))
       problems.push("macOS budget " + hl.budget.macos_state + " (" + hl.budget.macos.percent + "% used)");
     if (!problems.length) return el("div", { class: "banner ok", id: "health-banner" }, "Healthy: breakers closed, recipes merging, budget fine.");
     const bad = !hl.enabled || hl.open_breakers.length > 0;
