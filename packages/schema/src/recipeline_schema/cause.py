@@ -38,14 +38,29 @@ CAUSE = re.compile(
     r"|\bdenied\b|\brefused\b|\bcannot\b|\bunable\b|\bno such\b",
     re.I,
 )
-_RULE = set("=-*#~._ ")
+_RULE_CHARS = "=-*#~._ "
+#: Words one of which every ``CAUSE`` match contains (lowercase): a line without any is not
+#: searched (a substring test is ~20x cheaper than the case-insensitive search).
+_CAUSE_WORDS = (
+    "error", "failed", "failure", "fatal", "not found", "requires llm", "status ", "denied",
+    "refused", "cannot", "unable", "no such",
+)  # fmt: skip
+
+
+def is_cause(line: str) -> bool:
+    """Whether one line reads as a cause (``CAUSE``)."""
+    lower = line.lower()
+    for word in _CAUSE_WORDS:
+        if word in lower:
+            return bool(CAUSE.search(line))
+    return False
 
 
 def is_noise(line: str) -> bool:
     """Whether one (whitespace-collapsed) line never states a cause."""
-    if not set(line) - _RULE or NOISE.match(line):
+    if not line.strip(_RULE_CHARS) or NOISE.match(line):
         return True
-    return bool(_PERCENT.search(line)) and not CAUSE.search(line)
+    return "%" in line and bool(_PERCENT.search(line)) and not is_cause(line)
 
 
 def cause_lines(raw: str) -> list[str]:
@@ -57,21 +72,33 @@ def cause_lines(raw: str) -> list[str]:
 
 def cause_line(raw: str, limit: int = LINE_LIMIT) -> str:
     """The one line that states the cause (see the module doc), cut to ``limit``; ``""`` when
-    the output is empty or all noise (``NOISE_ONLY`` says which for a reader)."""
-    lines = cause_lines(raw)
-    if not lines:
-        return ""
-    causes = [i for i, line in enumerate(lines) if CAUSE.search(line)]
-    if not causes:
-        return cut(lines[-1], limit)
-    at = causes[-1]
-    text = lines[at]
-    detail = lines[at + 1 : at + 3]  # the detail that follows it ("Caused by:" and its line)
-    if detail and detail[0].endswith(":") and len(detail) == 2:
-        text = f"{text.rstrip(':')}: {detail[0]} {detail[1]}"
-    elif detail:
-        text = f"{text.rstrip(':')}: {detail[0]}"
-    return cut(text, limit)
+    the output is empty or all noise (``NOISE_ONLY`` says which for a reader).
+
+    Read from the end, stopping at the last cause-like line: dashboards run this over every
+    recorded message (6,600 in tsuku's snapshot, many of them whole CLI logs)."""
+    text = raw.replace("❌", "failed:") if "❌" in raw else raw
+    lower = text.lower()
+    causes = any(word in lower for word in _CAUSE_WORDS)  # else: the last line left is the answer
+    after: list[str] = []  # the (at most two) kept lines that follow the one being looked at
+    last = ""
+    for raw_line in reversed(text.splitlines()):
+        line = " ".join(raw_line.split())
+        if not line or is_noise(line):
+            continue
+        if not causes:
+            return cut(line, limit)
+        if is_cause(line):
+            return cut(_with_detail(line, after), limit)
+        last = last or line
+        after = [line, *after[:1]]
+    return cut(last, limit)
+
+
+def _with_detail(line: str, after: list[str]) -> str:
+    """The cause line and the detail that follows it ("Caused by:" and its line)."""
+    if len(after) == 2 and after[0].endswith(":"):
+        return f"{line.rstrip(':')}: {after[0]} {after[1]}"
+    return f"{line.rstrip(':')}: {after[0]}" if after else line
 
 
 def cut(text: str, limit: int) -> str:
