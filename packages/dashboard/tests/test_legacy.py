@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from recipeline_dashboard import classify, one_line_message
+from recipeline_dashboard import one_line_message
 from recipeline_dashboard.legacy import canonical_source, parse_failure_filename
+from recipeline_schema.tsuku import classify_record as classify
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,7 @@
-"""Pure rules for tsuku's data: ecosystem aliases, file names, categories, messages.
+"""Pure rules for tsuku's data the dashboard needs: ecosystem aliases, file names, messages.
 
-tsuku's records carry no subcategory and long CLI output as message. These functions derive
-what this project's taxonomy needs from what tsuku wrote, and keep tsuku's own category name
-beside it. Message markers are used here only because tsuku's records have nothing better;
-recipeline's own records always carry structured subcategories (ARCHITECTURE §3.3).
+tsuku's categories, tags and message markers, and the classification of its records, are
+``recipeline_schema.tsuku`` (one home, shared with the generator's tsuku backend).
 """
 
 from __future__ import annotations
@@ -11,73 +9,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from recipeline_schema import EXIT_CODES, TAXONOMY, InvalidValueError, map_legacy, normalize_ecosystem
-
-#: Known tsuku failure categories (its own names and this taxonomy's).
-TSUKU_CATEGORIES: frozenset[str] = frozenset(
-    {
-        "install_failed",
-        "validation_failed",
-        "verify_failed",
-        "generation_failed",
-        "deterministic",
-        "deterministic_insufficient",
-        "network_error",
-        "timeout",
-        "api_error",
-        "missing_dep",
-        "recipe_not_found",
-    }
-)
-
-#: tsuku's bracketed tags ("deterministic generation failed: [no_bottles] ...") -> subcategory.
-_TAGS: dict[str, str] = {
-    "no_bottles": "no_bottle",
-    "complex_archive": "archive_extraction_failed",
-    "no_binaries": "binary_discovery_failed",
-    "verify_failed": "verify_pattern_mismatch",
-    "install_failed": "install_failed",
-    "rate_limited": "rate_limited",
-    "timeout": "timeout",
-}
-_TAG = re.compile(r"\[([a-z_]+)\]")
-
-#: (marker in tsuku's message, subcategory); first match valid for the category wins.
-_MARKERS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"requires llm", re.I), "requires_llm"),
-    (re.compile(r"no bottle|bottle not found", re.I), "no_bottle"),
-    (re.compile(r"no (binaries|executables)", re.I), "binary_discovery_failed"),
-    (re.compile(r"library[- ]only|only libraries", re.I), "library_only"),
-    (re.compile(r"rate limit|status 429\b", re.I), "rate_limited"),
-    (re.compile(r"status 5\d\d\b|unavailable", re.I), "upstream_unavailable"),
-    (re.compile(r"timed? ?out|deadline exceeded", re.I), "timeout"),
-    (re.compile(r"version pattern|verify", re.I), "verify_pattern_mismatch"),
-    (re.compile(r"not found", re.I), "not_found"),
-    (re.compile(r"installation failed|install(ing)? failed|expected executable", re.I), "install_failed"),
-)
-
-_ANY_MARKER = re.compile("|".join(f"(?:{p.pattern})" for p, _ in _MARKERS), re.I)
-
-#: per marker, lowercase texts one of which every match contains: for an ASCII message a
-#: marker whose texts are all absent cannot match, so its regex is not run (``in`` is ~20x
-#: cheaper than a case-insensitive search)
-_MARKER_TEXTS: tuple[tuple[str, ...], ...] = (
-    ("requires llm",),
-    ("no bottle", "bottle not found"),
-    ("no binaries", "no executables"),
-    ("library", "only libraries"),
-    ("rate limit", "status 429"),
-    ("status 5", "unavailable"),
-    ("out", "deadline exceeded"),
-    ("version pattern", "verify"),
-    ("not found",),
-    ("installation failed", "install", "expected executable"),
-)
-
-#: (marker, subcategory, its texts), zipped once
-_MARKER_RULES: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = tuple(
-    (pattern, sub, texts) for (pattern, sub), texts in zip(_MARKERS, _MARKER_TEXTS, strict=True)
-)
+from recipeline_schema import InvalidValueError, normalize_ecosystem
 
 #: Lines of tsuku's CLI output that never state a cause (banners, telemetry notice, progress).
 _NOISE = re.compile(
@@ -179,56 +111,3 @@ def _states_cause(line: str) -> bool:
 
 def _cut(text: str) -> str:
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
-
-
-def classify(
-    category: str,
-    subcategory: str | None,
-    *,
-    exit_code: int | None = None,
-    blocked_by: tuple[str, ...] = (),
-    message: str = "",
-) -> tuple[str, str | None]:
-    """``(category, subcategory)`` in this project's taxonomy for a tsuku record.
-
-    A taxonomy category with a valid subcategory is kept. Otherwise ``map_legacy`` maps tsuku's
-    name and a subcategory is derived where tsuku left none: bracketed tag, message marker,
-    then exit code.
-    """
-    spec = TAXONOMY.get(category)
-    if spec is not None and subcategory is not None and subcategory in spec.subcategories:
-        return category, subcategory
-    cat, sub = map_legacy(category, exit_code=exit_code, blocked_by=blocked_by)
-    if sub is None:
-        sub = derive_subcategory(cat, message, exit_code)
-    return cat, sub
-
-
-def derive_subcategory(category: str, message: str, exit_code: int | None) -> str | None:
-    """A subcategory of ``category`` from a tsuku record that has none, or None."""
-    allowed = TAXONOMY[category].subcategories
-    if not allowed:
-        return None
-    if "[" in message:
-        for tag in _TAG.findall(message):
-            sub = _TAGS.get(tag)
-            if sub in allowed:
-                return sub
-    if message.isascii():
-        lower = message.lower()
-        for pattern, sub, texts in _MARKER_RULES:
-            if sub in allowed:
-                for text in texts:
-                    if text in lower:  # the marker may match: its regex decides
-                        if pattern.search(message):
-                            return sub
-                        break
-    elif _ANY_MARKER.search(message):  # one search rejects most messages; then the ordered rules
-        for pattern, sub in _MARKERS:
-            if sub in allowed and pattern.search(message):
-                return sub
-    if exit_code is not None and exit_code in EXIT_CODES:
-        ecat, esub = EXIT_CODES[exit_code]
-        if ecat == category:
-            return esub
-    return None

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from recipeline_schema import ECOSYSTEMS, Layout, format_time, parse_time_lenient
+from recipeline_schema.tsuku import TSUKU_CATEGORIES
+from recipeline_schema.tsuku import classify_record as classify
 
-from .legacy import TSUKU_CATEGORIES, canonical_ecosystem, canonical_source, classify, one_line_message
+from .legacy import canonical_ecosystem, canonical_source, one_line_message
 from .legacy import parse_failure_filename as _parse_failure_filename
 from .model import (
     BatchOutcome,
