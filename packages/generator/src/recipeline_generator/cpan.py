@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from recipeline_schema import Recipe, Step, Verify, check_name
+from recipeline_schema import Recipe, Step, Verify, check_name, cpan_scripts
+from recipeline_schema.cpan_scripts import DISTRIBUTION_RE, PAUSE_ID_RE, RELEASE_RE
 
 from .builder_support import (
     ApiBuilder,
@@ -36,19 +37,10 @@ from .builder_support import (
 )
 from .recipes import verify_executable
 
-#: CPAN distribution names (``Perl-Critic``, ``ack``, ``libwww-perl``).
-DISTRIBUTION_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)*$")
 #: Perl package names with at least one ``::`` (a bare word is read as a distribution).
 MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z0-9_]+)+$")
 #: Any Perl package name (``Carton`` too), for ``main_module``.
 PACKAGE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z0-9_]+)*$")
-PAUSE_ID_RE = re.compile(r"^[A-Z][A-Z0-9-]{0,63}$")
-RELEASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$")
-#: Where a release keeps its executables, one level deep.
-_SCRIPT_PATH = re.compile(r"^(?:script|bin)/([^/]+)$")
-#: MetaCPAN's ``mime`` for a file without an extension whose first line is a ``#!...perl`` line.
-PERL_SCRIPT_MIME = "text/x-script.perl"
-_NOT_EXECUTABLES = (".bat", ".cmd", ".exe", ".pod", ".md", ".txt")
 SEARCH_SIZE = 500
 #: The distribution page used when a release names no https homepage or repository.
 DIST_PAGE = "https://metacpan.org/dist/{}"
@@ -93,22 +85,8 @@ def release_files(doc: Mapping[str, Any], what: str) -> tuple[list[ReleaseFile],
 
 
 def script_names(files: list[ReleaseFile]) -> list[str]:
-    """Executable names: ``script/x``/``bin/x`` (``x.PL`` -> ``x``), and root Perl scripts."""
-    names = []
-    for file in files:
-        m = _SCRIPT_PATH.match(file.path)
-        if m is not None:
-            name = m.group(1)
-            if name.endswith(".PL"):
-                name = name[:-3]
-        elif "/" not in file.path and file.mime == PERL_SCRIPT_MIME and "." not in file.path:
-            name = file.path
-        else:
-            continue
-        if not name or name.startswith(".") or name.lower().endswith(_NOT_EXECUTABLES):
-            continue
-        names.append(name)
-    return names
+    """Executable names (``recipeline_schema.cpan_scripts``, the rule the seeder shares)."""
+    return cpan_scripts.script_names((f.path, f.mime) for f in files)
 
 
 class CpanBuilder(ApiBuilder):

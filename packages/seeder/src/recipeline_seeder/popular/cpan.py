@@ -22,22 +22,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from recipeline_schema.cpan_scripts import DISTRIBUTION_RE, PAUSE_ID_RE, RELEASE_RE, script_names
+
 from .common import ApiSource, FormatError, Row, count, field
 
-#: CPAN distribution names (``Perl-Critic``, ``ack``, ``libwww-perl``), as the generator's.
-DISTRIBUTION_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)*$")
-PAUSE_ID_RE = re.compile(r"^[A-Z][A-Z0-9-]{0,63}$")
-RELEASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$")
-_SCRIPT_PATH = re.compile(r"^(?:script|bin)/([^/]+)$")
-#: MetaCPAN's ``mime`` for a file without an extension whose first line is ``#!...perl``.
-PERL_SCRIPT_MIME = "text/x-script.perl"
-_NOT_EXECUTABLES = (".bat", ".cmd", ".exe", ".pod", ".md", ".txt")
 SEARCH_SIZE = 500
 
 
@@ -59,22 +52,6 @@ def release_files(doc: Any, url: str) -> tuple[list[tuple[str, str | None]], boo
         total = total.get("value") if total.get("relation") == "eq" else None
     complete = isinstance(total, int) and not isinstance(total, bool) and total <= len(files)
     return sorted(files), complete
-
-
-def script_names(files: list[tuple[str, str | None]]) -> list[str]:
-    """Executable names: ``script/x``/``bin/x`` (``x.PL`` -> ``x``), and root Perl scripts."""
-    names = []
-    for path, mime in files:
-        m = _SCRIPT_PATH.match(path)
-        if m is not None:
-            name = m.group(1).removesuffix(".PL")
-        elif "/" not in path and "." not in path and mime == PERL_SCRIPT_MIME:
-            name = path
-        else:
-            continue
-        if name and not name.startswith(".") and not name.lower().endswith(_NOT_EXECUTABLES):
-            names.append(name)
-    return names
 
 
 def _plain(text: str) -> str:
