@@ -323,6 +323,18 @@ def test_a_curated_record_routes_a_held_name(make: Make) -> None:
     assert package.name_held and package.reason == "the curated disambiguation selects npm:fd for 'fd'"
 
 
+def test_a_package_the_curated_record_routed_is_not_held_by_that_record(make: Make) -> None:
+    """The PyPI queue's entry for tinynpm, routed by its curated record to npm:tinynpm, builds
+    from the source the record selects: the record frees the name, it does not hold it."""
+    plan = make.plan([("tinynpm", "pypi:tinynpm")], ecosystem="pypi")
+    generation = make.generation([make.generated("tinynpm", "pypi:tinynpm", resolved="npm:tinynpm")])
+    reports = [make.report(make.linux, [make.result("tinynpm", "pypi:tinynpm")])]
+    record = Disambiguation(tool="tinynpm", selected="npm:tinynpm")
+    names = claims("pypi", (), recipes=(), curated=(record,))
+    (package,) = decide(plan, generation, reports, names=names).packages
+    assert (package.outcome, package.name_held) == ("merged", False)
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [

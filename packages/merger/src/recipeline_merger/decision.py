@@ -159,7 +159,9 @@ def decide(
         for planned in plan.packages
     )
     packages = tuple(
-        _name_held(p, held) if p.outcome == "merged" and (held := names.holder(p.name, p.package_id)) else p
+        _name_held(p, held)
+        if p.outcome == "merged" and (held := names.holder(p.name, p.package_id, p.resolved_source))
+        else p
         for p in packages
     )
     packages = tuple(dataclasses.replace(p, review=True) if needs_review(p) else p for p in packages)

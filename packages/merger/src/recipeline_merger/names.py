@@ -38,14 +38,15 @@ class NameClaims:
     #: curated records by casefolded tool name
     curated: Mapping[str, Disambiguation] = field(default_factory=dict)
 
-    def holder(self, name: str, source: str) -> str:
-        """Why ``name`` may not be committed from ``source``, or ``""`` when it is free."""
+    def holder(self, name: str, source: str, resolved: str = "") -> str:
+        """Why ``name`` may not be committed from ``source`` (the queue entry's; ``resolved`` the
+        source the batch built from, when a curated record routed it), or ``""`` when it is free."""
         path = recipe_path(name)
         if path in self.recipes:
             return f"{path} already exists on the default branch; not overwritten"
         record = self.curated.get(name.casefold())
         if record is not None:
-            if record.selected == source:
+            if record.selected in (source, resolved):
                 return ""
             return f"the curated disambiguation selects {record.selected} for {name!r}"
         others = self.elsewhere.get(name.casefold(), ())
