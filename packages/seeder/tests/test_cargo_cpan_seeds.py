@@ -17,6 +17,7 @@ from pytest_httpserver import HTTPServer
 from seeder_registries import Crate, Dist, crate_row, missing_version, serve_crates, serve_metacpan
 from werkzeug import Response
 
+from recipeline_schema.cpan_scripts import script_names
 from recipeline_schema.http import HttpClient
 from recipeline_seeder.config import DEFAULT_SETTINGS
 from recipeline_seeder.popular import ApiSource, CargoSource, CpanSource
@@ -520,4 +521,4 @@ def test_cpan_script_rules() -> None:
         ("lib/App/Ack.pm", "application/x-perl"),
         ("script/sub/deep", "text/x-script.perl"),
     ]
-    assert cpan_mod.script_names(sorted(files)) == ["ack", "x"]
+    assert script_names(sorted(files)) == ["ack", "x"]
