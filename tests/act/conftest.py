@@ -79,6 +79,9 @@ def _npm_registry(server: HTTPServer, searches: list[str]) -> None:
         return Response(json.dumps({"objects": objects, "total": 2}), content_type="application/json")
 
     server.expect_request("/-/v1/search").respond_with_handler(search)
+    for name in ("seedcli", "seedother"):  # the seeder reads each candidate's newest manifest for `bin`
+        latest = {"name": name, "version": "1.0.0", "bin": {name: "cli.js"}}
+        server.expect_request(f"/{name}/latest").respond_with_json(latest)
     downloads = {"seedcli": {"downloads": 5000, "package": "seedcli"}, "seedother": None}
     server.expect_request("/downloads/point/last-week/seedcli,seedother").respond_with_json(downloads)
 
