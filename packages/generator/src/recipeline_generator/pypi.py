@@ -114,7 +114,7 @@ class PypiBuilder:
             raise _InsufficientError("unsupported_source", f"{project!r} is not a valid PyPI project name")
         choice = self._select(project)
         if isinstance(choice, SdistFile):
-            metadata, entry_points, scripts = self._read_sdist(choice, project)
+            metadata, entry_points, scripts = self._read_sdist(choice)
         else:
             metadata, entry_points, scripts = self._read_wheel(choice, project)
         meta = parse_core_metadata(metadata)
@@ -184,7 +184,7 @@ class PypiBuilder:
                 )
         return metadata, dist.files.get("entry_points.txt", b""), dist.data_scripts
 
-    def _read_sdist(self, sdist: SdistFile, project: str) -> tuple[bytes, bytes, tuple[str, ...]]:
+    def _read_sdist(self, sdist: SdistFile) -> tuple[bytes, bytes, tuple[str, ...]]:
         """PKG-INFO, the entry points and the script names of a project that publishes only an
         sdist: downloaded whole (capped), sha256 checked, read without building it."""
         try:
@@ -194,7 +194,7 @@ class PypiBuilder:
         if sdist.sha256 and hashlib.sha256(body).hexdigest() != sdist.sha256:
             raise _UpstreamError("bad_response", f"sdist {sdist.filename} does not match its sha256")
         try:
-            info = read_sdist(body, project)
+            info = read_sdist(body)
         except WheelError as exc:
             raise _InsufficientError("archive_extraction_failed", f"sdist {sdist.filename}: {exc}") from None
         return info.metadata, info.entry_points, info.scripts

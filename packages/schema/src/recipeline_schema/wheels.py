@@ -534,7 +534,7 @@ class SdistInfo:
     scripts: tuple[str, ...] = ()
 
 
-def read_sdist(body: bytes, project: str) -> SdistInfo:
+def read_sdist(body: bytes) -> SdistInfo:
     """The metadata and entry points of an sdist (``WheelError`` when it is not a readable one).
 
     Nothing is built and no code of the package runs: an sdist whose commands come only from

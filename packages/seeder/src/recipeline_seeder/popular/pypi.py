@@ -136,7 +136,7 @@ class PypiSource(ApiSource):
         (the sdist downloaded whole under the cap, never built)."""
         cap = min(SDIST_CAP, self.client.settings.max_bytes)
         try:
-            info = read_sdist(self.client.get(self.ecosystem, sdist.url, max_bytes=cap).body, project)
+            info = read_sdist(self.client.get(self.ecosystem, sdist.url, max_bytes=cap).body)
         except ApiError as exc:
             self.drop(project, f"api_error/{exc.subcategory}: sdist {sdist.filename}: {exc.detail}")
             return None
