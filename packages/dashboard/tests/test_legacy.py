@@ -1,10 +1,9 @@
-"""tsuku's categories, messages and file names mapped to this project's terms."""
+"""tsuku's categories and file names mapped to this project's terms (its messages: test_reading)."""
 
 from __future__ import annotations
 
 import pytest
 
-from recipeline_dashboard import one_line_message
 from recipeline_dashboard.legacy import canonical_source, parse_failure_filename
 from recipeline_schema.tsuku import classify_record as classify
 
@@ -57,37 +56,6 @@ def test_classify(
 
 def test_a_valid_subcategory_is_kept() -> None:
     assert classify("api_error", "rate_limited", message="not found") == ("api_error", "rate_limited")
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        (
-            "Warning: Skipping recipe review (--yes). The recipe will be installed without confirmation.\n"
-            "Error: package 'afl++' not found in homebrew",
-            "Error: package 'afl++' not found in homebrew",
-        ),
-        (
-            "tsuku collects anonymous usage statistics to improve the tool.\n"
-            "No personal information is collected.\n"
-            "\nTo opt out: tsuku config set telemetry false",
-            "(only the CLI's banner was recorded)",
-        ),
-        (
-            "Step 1/4: download_file\n   Using cached: rust.tar.gz\nStep 3/4: run_command",
-            "Step 3/4: run_command",
-        ),
-        ("", "(no message recorded)"),
-        ("Installing...\n❌ lib3mf@2.5.0\nInst...", "failed: lib3mf@2.5.0"),
-        ("one   line", "one line"),
-    ],
-)
-def test_one_line_message(raw: str, expected: str) -> None:
-    assert one_line_message(raw) == expected
-
-
-def test_a_long_cause_is_cut_to_500() -> None:
-    assert len(one_line_message("Error: " + "x" * 900)) == 500
 
 
 def test_file_names_and_sources() -> None:

@@ -225,6 +225,8 @@ def test_real_data_health_and_failures() -> None:
     assert len(doc["recent_failures"]) == 20
     assert all("\n" not in f["message"] and len(f["message"]) <= 500 for f in doc["failure_details"])
     assert all("Skipping recipe review" not in f["message"] for f in doc["failure_details"])
+    # a progress tick is never the cause (issue 14: "ok: patchelf@0.18.0")
+    assert not any(f["message"].startswith(("ok:", "✅")) for f in doc["failure_details"])
     node = next(p for p in doc["queue"]["packages"]["blocked"] if p["source"] == "homebrew:node")
     assert node["blocked_by"] == ["ada-url"]
     assert doc["disambiguations"]["total"] == 20

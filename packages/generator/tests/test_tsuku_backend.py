@@ -336,3 +336,23 @@ def test_tsuku_option_wins_over_the_environment(
     assert main(["--from", "cpan:ack"]) == 2  # the environment's binary does not exist
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot be run" in err
+
+
+def test_the_failure_keeps_tsukus_whole_cause(tsuku: FakeTsuku) -> None:
+    """The line for tables, and every line of the cause (banner and ticks dropped) for the reader."""
+    stderr = (
+        "tsuku collects anonymous usage statistics.\n✅ patchelf@0.18.0\nError: recipe validation failed\n"
+        "  metadata.homepage: must be https, got http://x.example\n  version.source: unknown source\n"
+    )
+    tsuku.plan({"cargo:x": {"exit": 6, "stderr": stderr}})
+    result = run(tsuku, "cargo:x", "x")
+    assert isinstance(result, Failure)
+    assert (
+        result.message
+        == "Error: recipe validation failed: metadata.homepage: must be https, got http://x.example"
+    )
+    assert result.detail.splitlines() == [
+        "Error: recipe validation failed",
+        "metadata.homepage: must be https, got http://x.example",
+        "version.source: unknown source",
+    ]

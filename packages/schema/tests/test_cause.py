@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from recipeline_schema import one_line
-from recipeline_schema.cause import NOISE_ONLY, cause_line, cause_lines
+from recipeline_schema import Failure, one_line
+from recipeline_schema.cause import DETAIL_LIMIT, NOISE_ONLY, cause_line, cause_lines, cause_text
 
 TSUKU_BANNER = (
     "tsuku collects anonymous usage statistics.\n"
@@ -53,6 +54,17 @@ PIP = "Collecting foo\nDownloading foo-1.0.whl (12 kB)\n 45% |#####     |\nERROR
         ("usage: x [options]\nx: unknown option --versio", "x: unknown option --versio"),
         # a cause word only inside noise: still the last line left
         ("first\nsecond\nthird\nDownloading error-reporter-1.0.whl", "third"),
+        # tsuku's real shapes: its review warning, its step log, a cross after a progress line
+        (
+            "Warning: Skipping recipe review (--yes). The recipe will be installed without confirmation.\n"
+            "Error: package 'afl++' not found in homebrew",
+            "Error: package 'afl++' not found in homebrew",
+        ),
+        (
+            "Step 1/4: download_file\n   Using cached: rust.tar.gz\nStep 3/4: run_command",
+            "Step 3/4: run_command",
+        ),
+        ("Installing...\n❌ lib3mf@2.5.0\nInst...", "failed: lib3mf@2.5.0"),
         ("✅ done", ""),
         (TSUKU_BANNER, ""),
         ("  \n=====\n", ""),
@@ -90,3 +102,36 @@ def test_every_cause_line_of_tsukus_real_records_states_a_cause(tsuku_fixtures: 
 def test_a_message_of_noise_only_says_so() -> None:
     assert one_line(TSUKU_BANNER) == NOISE_ONLY
     assert one_line("") == "(no message)"
+
+
+def test_the_whole_cause_keeps_every_line_but_the_noise() -> None:
+    assert cause_text(
+        TSUKU_BANNER + "recipe validation failed\n  homepage must be https\n✅ patchelf@0.18.0"
+    ) == ("recipe validation failed\nhomepage must be https")
+
+
+def test_a_long_whole_cause_keeps_its_last_lines() -> None:
+    lines = [f"step {i}: compiling module number {i}" for i in range(400)] + ["error: linker `cc` not found"]
+    text = cause_text("\n".join(lines))
+    assert len(text) <= DETAIL_LIMIT
+    assert text.startswith("…\n") and text.endswith("error: linker `cc` not found")
+    assert "step 399" in text and "step 0:" not in text
+    assert len(cause_text("error: " + "x" * 9000)) <= DETAIL_LIMIT
+
+
+NOW = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
+
+
+def test_a_failure_keeps_the_whole_cause_beside_its_line() -> None:
+    """The record a failure page shows: the line for tables, the whole cause for the reader."""
+    raw = "Error: recipe validation failed\n  homepage: must be https, got http://x.example\n"
+    failure = Failure.create("pypi:x", "validation_failed", "schema_invalid", raw, timestamp=NOW)
+    assert failure.message == "Error: recipe validation failed: homepage: must be https, got http://x.example"
+    assert failure.detail == "Error: recipe validation failed\nhomepage: must be https, got http://x.example"
+    output = "Collecting x\n 45% |####\nERROR: No matching distribution found for x==9"
+    failure = Failure.create(
+        "pypi:x", "validation_failed", "install_failed", "pip: no match", timestamp=NOW, output=output
+    )
+    assert failure.detail == "ERROR: No matching distribution found for x==9"
+    one = Failure.create("pypi:x", "api_error", "timeout", "timed out after 30 s", timestamp=NOW)
+    assert one.detail == ""  # the message says it all

@@ -140,10 +140,10 @@ ModuleNotFoundError: No module named 'yaml'
 @pytest.mark.parametrize(
     ("output", "cause"),
     [
-        (PIP_FAILURE, "No matching distribution found for dep>=1"),
+        (PIP_FAILURE, "ERROR: No matching distribution found for dep>=1"),
         (TRACEBACK, "ModuleNotFoundError: No module named 'yaml'"),
         ("Usage: tool [OPTIONS]\nTry 'tool --help'.\n", "Try 'tool --help'."),
-        ("", "(no output)"),
+        ("", "(no message)"),
     ],
 )
 def test_the_cause_line_is_the_error_not_the_banner(output: str, cause: str) -> None:

@@ -135,7 +135,10 @@ def test_a_missing_dependency_is_an_install_failure_with_pips_cause(run: Run) ->
     assert result.failure is not None
     assert (result.failure.category, result.failure.subcategory) == ("validation_failed", "install_failed")
     assert "recipeline-no-such-dependency" in result.failure.message
-    assert result.failure.message.startswith("pip wheel brokenpkg: No matching distribution")
+    assert result.failure.message.startswith("pip wheel brokenpkg: ERROR: No matching distribution")
+    # the record keeps pip's whole cause (both ERROR lines), without its progress lines
+    assert "Could not find a version that satisfies" in result.failure.detail
+    assert "Processing" not in result.failure.detail and "Looking in" not in result.failure.detail
     assert "Looking in" not in result.failure.message
     assert result.failure.timestamp == NOW
 

@@ -6,7 +6,6 @@ Public surface:
 - the normalized model: ``RepositoryData``, ``Package``, ``FailureEvent``, ``Run``, ``Control``,
   ``ReadProblem``;
 - reading (recipeline's layout and tsuku's): ``read_repository``;
-- tsuku's message rule: ``one_line_message`` (its classification is recipeline_schema.tsuku);
 - writing: ``render``, ``render_dashboard``, ``write_site``, ``write_dashboard`` (a document, or a
   ``Dashboard`` written one section at a time); the JSON Schema: ``dashboard_schema``;
 - errors: ``DashboardError`` and ``OutputError``.
@@ -28,7 +27,6 @@ from .core import queue_section as queue_section
 from .core import runs_section as runs_section
 from .errors import DashboardError as DashboardError
 from .errors import OutputError as OutputError
-from .legacy import one_line_message as one_line_message
 from .model import Control as Control
 from .model import FailureEvent as FailureEvent
 from .model import Package as Package

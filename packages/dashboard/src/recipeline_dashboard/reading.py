@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from recipeline_schema import ECOSYSTEMS, Layout, format_time, parse_time_lenient
+from recipeline_schema import ECOSYSTEMS, Layout, format_time, one_line, parse_time_lenient
 from recipeline_schema.tsuku import TSUKU_CATEGORIES
 from recipeline_schema.tsuku import classify_record as classify
 
-from .legacy import canonical_ecosystem, canonical_source, one_line_message
+from .legacy import canonical_ecosystem, canonical_source
 from .legacy import parse_failure_filename as _parse_failure_filename
 from .model import (
     BatchOutcome,
@@ -509,8 +509,8 @@ def _tsuku_record(
             continue
         package, eco = canonical_source(package_id)
         raw_message = f.get("message")
-        # the cause line: also what subcategories are read from
-        message = one_line_message(raw_message) if isinstance(raw_message, str) else "(no message recorded)"
+        # the cause line (every stage's rule): also what subcategories are read from
+        message = one_line(raw_message) if isinstance(raw_message, str) else "(no message recorded)"
         blocked_by = _strings(f.get("blocked_by"))
         exit_code = f.get("exit_code") if isinstance(f.get("exit_code"), int) else None
         cat, sub = classify(

@@ -179,7 +179,14 @@ class TsukuBackend:
             line = f"tsuku create {package_id} exited {code} without a message"
         missing = blocked_by(stderr + "\n" + stdout) if category == "missing_dep" else ()
         return Failure.create(
-            package_id, category, subcategory, line, timestamp=self._now(), blocked_by=missing, exit_code=code
+            package_id,
+            category,
+            subcategory,
+            line,
+            timestamp=self._now(),
+            blocked_by=missing,
+            exit_code=code,
+            output=stderr if error_line(stderr, "") else stdout,
         )
 
 

@@ -3,6 +3,7 @@ stub, and ``__init__.py`` imports each name from the submodule named here on fir
 
 from ._codec import from_json as from_json
 from ._codec import to_json as to_json
+from .cause import one_line as one_line
 from .contracts import CONTRACTS as CONTRACTS
 from .contracts import all_schemas as all_schemas
 from .contracts import schema_of as schema_of
@@ -79,7 +80,6 @@ from .models import RollbackRecord as RollbackRecord
 from .models import SafetyVerdict as SafetyVerdict
 from .models import SeedingRun as SeedingRun
 from .models import ValidationReport as ValidationReport
-from .models import one_line as one_line
 from .progress import Progress as Progress
 from .queue import is_eligible as is_eligible
 from .queue import mark_in_progress as mark_in_progress

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ._jsonschema import meta
-from .cause import NOISE_ONLY, cause_line
+from .cause import DETAIL_LIMIT, LINE_LIMIT, cause_text, one_line
 from .ecosystems import NAME_PATTERN, SOURCE_PATTERN
 from .ecosystems import Ecosystem as EcosystemField
 from .errors import InvalidValueError
@@ -21,7 +21,7 @@ from .taxonomy import Category, is_transient, is_valid
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 ENVIRONMENT_PATTERN = r"^(linux-[a-z]+-(glibc|musl)-(x86_64|arm64)|darwin-(x86_64|arm64)|generation)$"
-MESSAGE_LIMIT = 500
+MESSAGE_LIMIT = LINE_LIMIT
 
 QueueStatus = Literal[
     "pending", "in_progress", "success", "failed", "blocked", "requires_manual", "excluded", "skipped"
@@ -99,6 +99,14 @@ class Failure:
     producer: str = field(
         default="", metadata=meta("the stage that recorded it, '<distribution> <version>' ('' unknown)")
     )
+    detail: str = field(
+        default="",
+        metadata=meta(
+            "the whole cause: the output's lines without banners and progress (recipeline_schema.cause), "
+            "its last lines when longer; '' when the message says it all",
+            maxLength=DETAIL_LIMIT,
+        ),
+    )
 
     def __post_init__(self) -> None:
         if not is_valid(self.category, self.subcategory):
@@ -110,6 +118,11 @@ class Failure:
             raise InvalidValueError(
                 f"failure of {self.package_id}: message must be one line of at most "
                 f"{MESSAGE_LIMIT} characters (use Failure.create)"
+            )
+        if len(self.detail) > DETAIL_LIMIT:
+            raise InvalidValueError(
+                f"failure of {self.package_id}: detail must be at most {DETAIL_LIMIT} characters "
+                "(use Failure.create)"
             )
 
     @classmethod
@@ -124,27 +137,24 @@ class Failure:
         blocked_by: tuple[str, ...] = (),
         exit_code: int | None = None,
         producer: str = "",
+        output: str = "",
     ) -> Failure:
-        """Build a failure with a cleaned one-line message and ``transient`` from the taxonomy."""
+        """Build a failure with a cleaned one-line message, the whole cause of ``output`` (else of
+        ``message``) as its detail, and ``transient`` from the taxonomy."""
+        line = one_line(message)
+        whole = cause_text(output or message)
         return cls(
             package_id=package_id,
             category=category,  # type: ignore[arg-type]  # checked in __post_init__
             subcategory=subcategory,
-            message=one_line(message),
+            message=line,
             timestamp=timestamp,
             blocked_by=tuple(sorted(set(blocked_by))),
             transient=is_transient(category, subcategory) if is_valid(category, subcategory) else False,
             exit_code=exit_code,
             producer=producer,
+            detail="" if whole in ("", line) else whole,
         )
-
-
-def one_line(message: str, limit: int = MESSAGE_LIMIT) -> str:
-    """The line that states the cause (``cause.cause_line``: noise dropped, the last cause-like
-    line and its detail), cut to ``limit``; ``(no message)`` for empty output, ``NOISE_ONLY``
-    for output that was all banner or progress."""
-    message = str(message)
-    return cause_line(message, limit) or (NOISE_ONLY if message.strip() else "(no message)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -284,7 +284,9 @@ class CargoRunner:
                 )
             if done.exit_code != 0:
                 return fail(
-                    "install_failed", f"cargo {argv[1]} of {crate} {version}: {cargo_cause(done.output)}"
+                    "install_failed",
+                    f"cargo {argv[1]} of {crate} {version}: {cargo_cause(done.output)}",
+                    output=done.output,
                 )
         resolved = {"crate": crate, "version": version, "source": str(source), "lock_generated": generated}
         (_stage(ctx.prefix, step) / "resolved.json").write_text(json.dumps(resolved), encoding="utf-8")
@@ -317,7 +319,11 @@ class CargoRunner:
                 f"cargo install {crate} {version} did not finish within {ctx.limits.install_timeout:g}s",
             )
         if done.exit_code != 0:
-            return fail("install_failed", f"cargo install {crate} {version}: {cargo_cause(done.output)}")
+            return fail(
+                "install_failed",
+                f"cargo install {crate} {version}: {cargo_cause(done.output)}",
+                output=done.output,
+            )
         linked = link_executables(step, root / "bin", ctx.prefix, what=f"crate {crate}")
         if linked is not None:
             return linked

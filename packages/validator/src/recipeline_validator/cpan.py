@@ -231,7 +231,7 @@ class CpanRunner:
                 "install_failed", f"cpanm {what} did not finish within {ctx.limits.install_timeout:g}s"
             )
         if done.exit_code != 0:
-            return fail("install_failed", f"cpanm {what}: {cpanm_cause(done.output)}")
+            return fail("install_failed", f"cpanm {what}: {cpanm_cause(done.output)}", output=done.output)
         wrappers = ctx.prefix / "cpan-bin"
         lib = str(perl5 / "lib" / "perl5")
         write_wrappers(perl5 / "bin", wrappers, WRAPPER, lib=lib, perl=perl)

@@ -108,7 +108,7 @@ def helper_json(ctx: StepContext, argv: list[str], *, log: Path, what: str) -> A
     lines = [line for line in done.output.splitlines() if line.startswith("{")]
     if done.exit_code != 0 or not lines:
         why = "timed out" if done.exit_code is None else cause_line(done.output)
-        raise FetchError(fail("install_failed", f"{what}: {why}"))
+        raise FetchError(fail("install_failed", f"{what}: {why}", output=done.output))
     try:
         value = json.loads(lines[-1])
     except ValueError as exc:

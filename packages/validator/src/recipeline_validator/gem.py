@@ -154,8 +154,10 @@ def step_problem(step: PlannedStep) -> str | None:
 
 
 def gem_cause(output: str) -> str:
-    """gem's own error line, with the compiler's first error when an extension did not build."""
-    cause = cause_line(output)
+    """gem's own error line (its last ``ERROR:``, what follows it is the build log), with the
+    compiler's first error when an extension did not build."""
+    marked = [line.strip() for line in output.splitlines() if line.strip().startswith("ERROR:")]
+    cause = " ".join(marked[-1].removeprefix("ERROR:").split()) if marked else cause_line(output)
     compiler = compiler_error(output)
     return f"{cause} ({compiler})" if compiler and compiler not in cause else cause
 
@@ -225,7 +227,7 @@ class GemRunner:
                 "install_failed", f"gem install {full} did not finish within {ctx.limits.install_timeout:g}s"
             )
         if done.exit_code != 0:
-            return fail("install_failed", f"gem install {full}: {gem_cause(done.output)}")
+            return fail("install_failed", f"gem install {full}: {gem_cause(done.output)}", output=done.output)
         if not (gems / "specifications" / f"{full}.gemspec").is_file():
             return fail("install_failed", f"gem install {full} succeeded but installed no {full}.gemspec")
         ruby = ctx.toolchain.path("ruby")

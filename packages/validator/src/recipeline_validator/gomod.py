@@ -269,7 +269,7 @@ class GoRunner:
                 "install_failed", f"go install {target} did not finish within {ctx.limits.install_timeout:g}s"
             )
         if done.exit_code != 0:
-            return fail("install_failed", f"go install {target}: {go_cause(done.output)}")
+            return fail("install_failed", f"go install {target}: {go_cause(done.output)}", output=done.output)
         linked = link_executables(step, bin_dir, ctx.prefix, what=target)
         if linked is not None:
             return linked
@@ -304,7 +304,7 @@ def _failed(exit_code: int | None, what: str, output: str, ctx: StepContext) -> 
             "timeout", f"{what} did not finish within {ctx.limits.install_timeout:g}s", category="api_error"
         )
     if exit_code != 0:
-        return fail("install_failed", f"{what}: {go_cause(output)}")
+        return fail("install_failed", f"{what}: {go_cause(output)}", output=output)
     return None
 
 

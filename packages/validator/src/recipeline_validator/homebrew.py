@@ -401,12 +401,20 @@ def _patch_elf(path: Path, ctx: StepContext, step: PlannedStep, loader: str) -> 
             [patchelf, "--force-rpath", "--set-rpath", rpath_for(path), str(path)], env=env, log=log
         )
         if done.exit_code != 0:
-            return fail("install_failed", f"patchelf --set-rpath {name}: {cause_line(done.output)}")
+            return fail(
+                "install_failed",
+                f"patchelf --set-rpath {name}: {cause_line(done.output)}",
+                output=done.output,
+            )
         shown = ctx.run_offline([patchelf, "--print-interpreter", str(path)], env=env, log=log)
         if shown.exit_code == 0 and "HOMEBREW" in shown.output:  # shared libraries have none
             done = ctx.run_offline([patchelf, "--set-interpreter", loader, str(path)], env=env, log=log)
             if done.exit_code != 0:
-                return fail("install_failed", f"patchelf --set-interpreter {name}: {cause_line(done.output)}")
+                return fail(
+                    "install_failed",
+                    f"patchelf --set-interpreter {name}: {cause_line(done.output)}",
+                    output=done.output,
+                )
     return None
 
 

@@ -216,8 +216,13 @@ def _verify(
         message = verdict.message
         if runs and verdict.subcategory == "verify_pattern_mismatch":
             message += f"; no version probe printed {ran.version}: {probes.summary(runs)}"
-        failed = fail(verdict.subcategory or "install_failed", message)
-        return SandboxOutcome(False, failed.message, failed.category, failed.subcategory, **recorded)
+        return SandboxOutcome(
+            False,
+            message,
+            subcategory=verdict.subcategory or "install_failed",
+            output=done.output,
+            **recorded,
+        )
     checked = (
         f"matched {list(spec.patterns)}" if spec.patterns else f"exited {spec.exit_code} (mode {spec.mode})"
     )

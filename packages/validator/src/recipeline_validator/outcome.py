@@ -16,7 +16,8 @@ class SandboxOutcome:
     message); ``blocked_by`` names missing dependency recipes (``missing_dep``). Once an install
     ran, ``installed_version``, ``latest_version`` (when the registry said) and ``toolchain``
     (name -> version) say what was installed with what, pass or fail. A pass judged by the verify
-    the version probes found carries it in ``verify`` (``probes``).
+    the version probes found carries it in ``verify`` (``probes``). ``output`` is the failing
+    command's output, the whole cause the failure record keeps (``Failure.detail``).
     """
 
     passed: bool
@@ -30,8 +31,11 @@ class SandboxOutcome:
     latest_version: str = ""
     toolchain: Mapping[str, str] = field(default_factory=dict)
     verify: DiscoveredVerify | None = None
+    output: str = ""
 
 
-def fail(subcategory: str | None, message: str, category: str = "validation_failed") -> SandboxOutcome:
-    """A failed outcome."""
-    return SandboxOutcome(False, message, category, subcategory)
+def fail(
+    subcategory: str | None, message: str, category: str = "validation_failed", *, output: str = ""
+) -> SandboxOutcome:
+    """A failed outcome; ``output`` is what the failing command printed."""
+    return SandboxOutcome(False, message, category, subcategory, output=output)

@@ -88,7 +88,9 @@ class PipxRunner:
                 category="api_error",
             )
         if done.exit_code != 0:
-            return fail("install_failed", f"pip wheel {requirement}: {cause_line(done.output)}")
+            return fail(
+                "install_failed", f"pip wheel {requirement}: {cause_line(done.output)}", output=done.output
+            )
         self._record_newest(step, ctx)
         return None
 
@@ -129,7 +131,9 @@ class PipxRunner:
                 f"pip install {requirement} did not finish within {ctx.limits.install_timeout:g}s",
             )
         if done.exit_code != 0:
-            return fail("install_failed", f"pip install {requirement}: {cause_line(done.output)}")
+            return fail(
+                "install_failed", f"pip install {requirement}: {cause_line(done.output)}", output=done.output
+            )
         linked = link_executables(
             step,
             target / "bin",
@@ -179,5 +183,9 @@ def _installed_version(
     lines = done.output.strip().splitlines()
     if done.exit_code != 0 or not lines:
         why = "timed out" if done.exit_code is None else cause_line(done.output)
-        return fail("install_failed", f"cannot read the installed version of {distribution}: {why}")
+        return fail(
+            "install_failed",
+            f"cannot read the installed version of {distribution}: {why}",
+            output=done.output,
+        )
     return Installed(distribution, lines[-1].strip())

@@ -130,6 +130,7 @@ def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) 
         message: str,
         blocked_by: tuple[str, ...] = (),
         exit_code: int | None = None,
+        output: str = "",
     ) -> Failure:
         return Failure.create(
             item.package_id,
@@ -140,6 +141,7 @@ def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) 
             blocked_by=blocked_by,
             exit_code=exit_code,
             producer=PRODUCER,
+            output=output,
         )
 
     if item.text is None:
@@ -178,7 +180,12 @@ def validate_recipe(item: RecipeInput, env: Environment, settings: RunSettings) 
         "fail",
         check.safety,
         failure(
-            outcome.category, outcome.subcategory, outcome.message, outcome.blocked_by, outcome.exit_code
+            outcome.category,
+            outcome.subcategory,
+            outcome.message,
+            outcome.blocked_by,
+            outcome.exit_code,
+            output=outcome.output,
         ),
         ran=outcome,
     )
