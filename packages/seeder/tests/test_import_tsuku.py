@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from recipeline_schema import Layout, Queue, QueueEntry, load, save
+from recipeline_schema.tsuku import convert_tsuku
 from recipeline_seeder.__main__ import main
-from recipeline_seeder.tsuku import convert_tsuku
 
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 SHARED_TSUKU = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "tsuku"

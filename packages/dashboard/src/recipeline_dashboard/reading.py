@@ -23,7 +23,12 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from recipeline_schema import ECOSYSTEMS, Layout, format_time, one_line, parse_time_lenient
-from recipeline_schema.tsuku import TSUKU_CATEGORIES
+from recipeline_schema.tsuku import (
+    TSUKU_CATEGORIES,
+    control_json_from_tsuku,
+    legacy_source,
+    looks_like_tsuku_control,
+)
 from recipeline_schema.tsuku import classify_record as classify
 
 from .legacy import canonical_ecosystem, canonical_source
@@ -343,16 +348,11 @@ def _entry(item: Any, rel: str, index: int, col: _Collector, *, report: bool) ->
 
 
 def _legacy_entry(item: Any, rel: str, index: int, col: _Collector) -> Package | None:
-    if not (
-        isinstance(item, dict)
-        and isinstance(item.get("id"), str)
-        and ":" in item["id"]
-        and isinstance(item.get("name"), str)
-        and _int(item.get("tier"), -1) in (1, 2, 3)
-    ):
+    known = legacy_source(item) if isinstance(item, dict) else None
+    if known is None or not isinstance(item.get("name"), str) or _int(item.get("tier"), -1) not in (1, 2, 3):
         col.problem(rel, None, f"at $.packages[{index}]: expected id '<ecosystem>:<name>', name, tier 1-3")
         return None
-    source, eco = canonical_source(item["id"])
+    source, eco = canonical_source(known)
     status = item["status"] if item.get("status") in _STATUSES else "pending"
     return Package(name=item["name"], source=source, ecosystem=eco, priority=item["tier"], status=status)
 
@@ -661,25 +661,27 @@ def _run(obj: Any, rel: str, number: int, col: _Collector) -> Run | None:
 
 
 def _read_control(path: Path, col: _Collector) -> Control | None:
-    """batch-control.json in recipeline's form or tsuku's (``failures``/``opens_at``, empty times)."""
+    """batch-control.json in recipeline's form or tsuku's (converted by ``recipeline_schema.tsuku``)."""
     doc = _read_document(path, col)
     if doc is None:
         return None
     if not isinstance(doc, dict):
         col.problem(col.rel(path), None, f"at $: expected an object, got {type(doc).__name__}")
         return None
+    if looks_like_tsuku_control(doc):  # tsuku's breakers and github's shown, as tsuku's pages do
+        doc = control_json_from_tsuku(doc, week=None, known_only=False)
     breakers = []
     raw = doc.get("circuit_breaker")
     for name, state in sorted(raw.items()) if isinstance(raw, dict) else ():
-        if name == "default" or not isinstance(state, dict):
-            continue  # tsuku's template entry, not an ecosystem
+        if not isinstance(state, dict):
+            continue
         breakers.append(
             Breaker(
                 ecosystem=canonical_ecosystem(name),
                 state=str(state.get("state") or "closed"),
-                consecutive_failures=_int(state.get("consecutive_failures", state.get("failures"))),
+                consecutive_failures=_int(state.get("consecutive_failures")),
                 opened_at=_time(state.get("opened_at")),
-                half_open_after=_time(state.get("half_open_after", state.get("opens_at"))),
+                half_open_after=_time(state.get("half_open_after")),
                 last_failure=_time(state.get("last_failure")),
                 last_success=_time(state.get("last_success")),
                 reason=str(state.get("reason") or ""),

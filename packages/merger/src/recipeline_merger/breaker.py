@@ -39,14 +39,13 @@ from recipeline_schema import (
     is_eligible,
     order_key,
 )
+from recipeline_schema.controlrules import COOLDOWN, HARD_POINTS
 
 from .decision import PackageDecision
 
 FAILURE_THRESHOLD = 10  # consecutive (hard) package failures that open a breaker
-HARD_POINTS = 2
 SOFT_POINTS = 1
 WINDOW = 20  # attempts the failure rate is computed over
-COOLDOWN = dt.timedelta(minutes=60)  # open -> half_open
 
 OutcomeKind = Literal["success", "failure", "soft_failure"]
 

@@ -13,18 +13,20 @@ from recipeline_schema import (
     Layout,
     Queue,
     check_batch_id,
+    decode,
     load,
     read_json,
+    week_start,
 )
+from recipeline_schema.tsuku import control_json_from_tsuku, looks_like_tsuku_control
 
 from .control import default_control
-from .tsuku_control import control_from_tsuku, looks_like_tsuku
 
 
 def load_control(layout: Layout, *, now: dt.datetime) -> BatchControl:
     """batch-control.json, or the defaults (enabled, no breakers, this week's budget) when absent.
 
-    tsuku's form of the file is read too (converted, see ``tsuku_control``); anything else
+    tsuku's form of the file is read too (converted: ``recipeline_schema.tsuku``); anything else
     that does not match the contract is an error naming the file and the field."""
     if not layout.control.exists():
         return default_control(now)
@@ -32,9 +34,9 @@ def load_control(layout: Layout, *, now: dt.datetime) -> BatchControl:
         return load(BatchControl, layout.control)
     except DataFileError:
         data = read_json(layout.control)
-        if not looks_like_tsuku(data):
+        if not looks_like_tsuku_control(data):
             raise
-        return control_from_tsuku(data, layout.control, now=now)
+        return decode(BatchControl, control_json_from_tsuku(data, week=week_start(now)), layout.control)
 
 
 def load_queue(layout: Layout, ecosystem: str) -> Queue | None:

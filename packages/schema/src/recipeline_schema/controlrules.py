@@ -18,6 +18,11 @@ BUDGET_PAUSE_AT = 0.95
 
 BudgetMode = Literal["full", "sampled", "paused"]
 
+#: An open breaker turns half-open this long after it opened (the merger's ``breaker`` rules).
+COOLDOWN = dt.timedelta(minutes=60)
+#: Failure points of a hard package failure (a soft one, not the package's fault, counts 1).
+HARD_POINTS = 2
+
 
 def week_start(now: dt.datetime) -> dt.date:
     """The Monday (UTC) of the week holding ``now``."""

@@ -8,7 +8,8 @@ Public surface:
   ``DEFAULT_SETTINGS``, ``load_settings``;
 - disambiguation at seeding time: ``disambiguate`` (pure), ``curated_index``, ``elsewhere_index``;
 - a run: ``seed`` -> ``SeedOutcome``; ``seeding_run``/``exit_code`` (pure);
-- tsuku import: ``convert_tsuku`` (pure) -> ``TsukuImport``; ``import_tsuku`` -> ``ImportOutcome``;
+- tsuku import: ``import_tsuku`` -> ``ImportOutcome`` (the pure conversion is
+  ``recipeline_schema.tsuku.convert_tsuku``, the one home of tsuku's formats);
 - errors: ``SeederError`` and its subclasses.
 """
 
@@ -53,7 +54,5 @@ from .sources import SourceFailure as SourceFailure
 from .sources import harvest as harvest
 from .summary import exit_code as exit_code
 from .summary import seeding_run as seeding_run
-from .tsuku import TsukuImport as TsukuImport
-from .tsuku import convert_tsuku as convert_tsuku
 
 __version__ = installed_version("recipeline-seeder")

@@ -25,10 +25,10 @@ from recipeline_schema import (
     save,
     utc,
 )
+from recipeline_schema.tsuku import TsukuImport, convert_tsuku
 
 from .errors import TsukuImportError
 from .run import DEFAULT_LOCK_TIMEOUT, read_queue
-from .tsuku import TsukuImport, convert_tsuku
 
 log = logging.getLogger("recipeline_seeder")
 
