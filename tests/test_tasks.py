@@ -13,6 +13,7 @@ import pytest
 from flowsupport import PROJECT, git
 
 import recipeline_schema as rs
+from recipeline_merger.rotation import rotation_order
 
 
 def _tasks() -> ModuleType:
@@ -83,7 +84,7 @@ def test_batch_auto_dry_run_prints_the_pick_and_why_the_others_were_passed_over(
                      "batch", "--ecosystem", "auto", "--batch-size", "2", "--dry-run")  # fmt: skip
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "rotation picked rubygems"
+    assert lines[0].startswith("rotation picked rubygems: UTC hour 2 starts the rotation at npm")
     assert lines[1].startswith("  passed over npm: stopped") and "incident 7" in lines[1]
     assert lines[2].startswith("  passed over pypi: ")
     assert "  rubygems:rubygems-tool" in lines
@@ -175,7 +176,7 @@ def test_an_out_of_range_input_is_one_line_and_writes_nothing(
     git(scratch_repo, "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-q", "-m", "queue")
     summary = tmp_path / "step-summary.md"
     result = _invoke(scratch_repo, {**flow_env, "GITHUB_STEP_SUMMARY": str(summary)}, task, *args)
-    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.returncode == 64, result.stdout + result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert expected in line
     assert expected in summary.read_text()
@@ -190,7 +191,7 @@ def test_sandbox_limits_come_from_the_options_or_the_workflows_variables(
     from recipeline_validator.__main__ import build_parser
 
     tasks = _tasks()
-    for _, _, variable, _ in tasks.SANDBOX_LIMITS:
+    for _, _, variable in tasks.SANDBOX_LIMITS:
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("RECIPELINE_PIDS", "64")
     args = tasks._sandbox_args(memory_gib=0.5, timeout=0.0, cpus=1)
@@ -219,3 +220,200 @@ def test_the_batch_help_names_every_ecosystem_of_the_schema_table() -> None:
     string is written out: this keeps it the schema's table."""
     words = _tasks().batch.help["ecosystem"].replace(",", " ").split()
     assert [w for w in words if w in rs.ECOSYSTEMS] == list(rs.ECOSYSTEMS)
+
+
+def _one_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The one stderr line of a refused task: no usage block, no traceback."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "usage:" not in result.stderr and "Traceback" not in result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["batch", "--ecosystem", "nope"], "invoke batch: argument --ecosystem: unknown ecosystem 'nope'"),
+        (
+            ["batch", "--ecosystem", "pypi", "--batch-size", "abc"],
+            "invoke batch: argument --batch-size: expected a whole number, got 'abc'",
+        ),
+        (
+            ["batch", "--ecosystem", "pypi", "--workers", "-1"],
+            "invoke batch: argument --workers: expected at least 0",
+        ),
+        (
+            ["seed", "--ecosystem", "nope"],
+            "invoke seed: argument --ecosystem: unknown ecosystem 'nope'; expected one of",
+        ),
+        (
+            ["seed", "--ecosystem", "pypi", "--limit", "ten"],
+            "invoke seed: argument --limit: expected a whole number",
+        ),
+        (
+            ["generate", "--batch-id", "../../x"],
+            "invoke generate: argument --batch-id: expected a batch id YYYY-MM-DD-NNN, got '../../x'",
+        ),
+        (
+            ["validate", "--batch-id", "2026-01-29-001/../../.."],
+            "invoke validate: argument --batch-id: expected a batch id",
+        ),
+        (["merge", "--batch-id", "2026-01-29-001"], "invoke merge: no batch 2026-01-29-001 under "),
+        (
+            ["merge", "--batch-dir", "nowhere"],
+            "invoke merge: argument --batch-dir: expected a batch directory",
+        ),
+        (
+            ["rollback", "--batch-id", "../../x", "--reason", "r"],
+            "invoke rollback: argument --batch-id: expected a batch id",
+        ),
+        (["finish", "--batch-id", "x"], "invoke finish: argument --batch-id: expected a batch id"),
+        (
+            ["finish", "--batch-id", "2026-01-29-001", "--timeout", "soon"],
+            "invoke finish: argument --timeout: expected seconds",
+        ),
+        (["status", "--now", "yesterday"], "invoke status: argument --now: expected an RFC 3339 UTC time"),
+        (
+            ["archive-failures", "--older-than", "3 months"],
+            "invoke archive-failures: argument --older-than: expected a duration",
+        ),
+        (
+            ["sweep", "--environment", "linux-debian-x86_64", "--days", "0"],
+            "invoke sweep: argument --days: expected at least 1",
+        ),
+        (
+            ["push-state", "--message", "m", "--attempts", "many"],
+            "invoke push-state: argument --attempts: expected a whole number",
+        ),
+        (["control", "pause"], "invoke control: expected stop, resume or status, got 'pause'"),
+        (["control", "stop"], "invoke control stop: --reason is required"),
+        (
+            ["control", "stop", "--reason", "r", "--ecosystem", "cobol"],
+            "invoke control: argument --ecosystem: unknown ecosystem",
+        ),
+        (
+            ["requeue", "--category", "nonsense"],
+            "recipeline-merger requeue: argument --category: invalid choice: 'nonsense'",
+        ),
+    ],
+)
+def test_a_bad_argument_is_one_line_and_exit_64_before_anything_runs(
+    scratch_repo: Path, flow_env: dict[str, str], args: list[str], expected: str
+) -> None:
+    result = _invoke(scratch_repo, flow_env, *args)
+    assert result.returncode == 64, result.stdout + result.stderr
+    assert _one_line(result).startswith(expected)
+    assert git(scratch_repo, "status", "--porcelain", "--untracked-files=all") == ""
+    assert not (scratch_repo / "build" / "batches").exists()
+
+
+def test_bench_refuses_a_bad_number_in_one_line() -> None:
+    command = [sys.executable, "-m", "invoke", "-r", str(PROJECT), "bench", "queue", "--entries", "lots"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 64
+    assert _one_line(result) == "invoke bench: argument --entries: expected a whole number, got 'lots'"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status"],
+        ["dashboard"],
+        ["batch", "--ecosystem", "pypi"],
+        ["reconcile"],
+        ["preflight", "--ecosystem", "go"],
+        ["requeue", "--category", "api_error"],
+        ["archive-failures"],
+    ],
+)
+def test_a_folder_without_data_is_named_with_the_command_that_starts_a_repository(
+    tmp_path: Path, flow_env: dict[str, str], args: list[str]
+) -> None:
+    folder = tmp_path / "not-a-repo"
+    folder.mkdir()
+    result = _invoke(folder, flow_env, *args)
+    assert result.returncode == 64, result.stdout + result.stderr
+    line = _one_line(result)
+    assert f"--repo {folder} is not a recipeline repository (no data/ directory)" in line
+    assert line.endswith(f"start one with: invoke seed --ecosystem ECOSYSTEM --repo {folder}")
+    assert list(folder.iterdir()) == []  # no empty dashboard, no build/
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["status"], ["batch", "--ecosystem", "pypi"], ["reconcile"], ["seed", "--ecosystem", "pypi"],
+     ["control", "stop", "--reason", "r"], ["rollback", "--batch-id", "2026-01-29-001", "--reason", "r"]],
+)  # fmt: skip
+def test_a_tsuku_repository_is_named_with_the_import_command(
+    tmp_path: Path, flow_env: dict[str, str], args: list[str]
+) -> None:
+    tsuku = tmp_path / "tsuku"
+    (tsuku / "data" / "queues").mkdir(parents=True)
+    unified = tsuku / "data" / "queues" / "priority-queue.json"
+    unified.write_text('{"schema_version": 1, "entries": []}\n')
+    result = _invoke(tsuku, flow_env, *args)
+    assert result.returncode == 64, result.stdout + result.stderr
+    line = _one_line(result)
+    assert f"--repo {tsuku} is a tsuku repository" in line
+    assert line.endswith(
+        f"convert it into a recipeline repository with: invoke import-tsuku --from {tsuku} --repo DIR"
+    )
+    assert sorted(p.name for p in tsuku.rglob("*")) == ["data", "priority-queue.json", "queues"]
+
+
+def test_a_missing_queue_says_the_command_that_seeds_it(scratch_repo: Path, flow_env: dict[str, str]) -> None:
+    result = _invoke(scratch_repo, flow_env, "preflight", "--ecosystem", "go")
+    assert result.returncode == 0, result.stderr
+    reason = json.loads(result.stdout.strip().splitlines()[-1])["reason"]
+    assert reason.endswith(f"seed it with: invoke seed --ecosystem go --repo {scratch_repo}")
+
+
+def test_seed_honours_the_emergency_stop_and_now_reaches_it(
+    scratch_repo: Path, flow_env: dict[str, str], tmp_path: Path
+) -> None:
+    layout = rs.Layout(scratch_repo)
+    listing = tmp_path / "seeds.txt"
+    listing.write_text("httpie\n")
+    seed = ("seed", "--ecosystem", "pypi", "--from-file", str(listing), "--now", "2020-05-04T03:02:01Z")
+    stop = _invoke(
+        scratch_repo, flow_env, "control", "stop", "--ecosystem", "pypi", "--reason", "bad upstream"
+    )
+    assert stop.returncode == 0, stop.stderr
+    refused = _invoke(scratch_repo, flow_env, *seed)
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert "ecosystem pypi stopped: bad upstream" in _one_line(refused)
+    assert not layout.queue("pypi").exists()
+    resumed = _invoke(scratch_repo, flow_env, "control", "resume", "--ecosystem", "pypi")
+    assert resumed.returncode == 0, resumed.stderr
+    seeded = _invoke(scratch_repo, flow_env, *seed)
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    (run,) = rs.read_jsonl(rs.SeedingRun, layout.seeding_metrics)
+    assert rs.format_time(run.timestamp) == "2020-05-04T03:02:01Z"  # --now, not the clock
+
+
+def test_now_sets_the_rotation_hour_and_the_dry_run_says_why(
+    scratch_repo: Path, flow_env: dict[str, str]
+) -> None:
+    layout = rs.Layout(scratch_repo)
+    now = rs.parse_time("2026-01-29T02:00:00Z")
+    for eco in ("npm", "rubygems"):
+        rs.save(
+            rs.Queue(1, eco, now, (rs.QueueEntry(f"{eco}-tool", f"{eco}:{eco}-tool", 1),)), layout.queue(eco)
+        )
+    env = {k: v for k, v in flow_env.items() if k != "RECIPELINE_NOW"}
+    dry = ("batch", "--ecosystem", "auto", "--dry-run", "--now")
+    at_two = _invoke(scratch_repo, env, *dry, "2026-01-29T02:30:00Z")  # hour 2: npm first
+    assert at_two.returncode == 0, at_two.stderr
+    lines = at_two.stdout.splitlines()
+    assert lines[0] == ("rotation picked npm: UTC hour 2 starts the rotation at npm (2 mod 8); "
+                        "npm is the first in its order with something to select")  # fmt: skip
+    passed = [line for line in lines if line.startswith("  passed over ")]
+    assert [line.split()[2].rstrip(":") for line in passed] == [e for e in rotation_order(2) if e != "npm"]
+    assert all("not reached: npm comes first at UTC hour 2" in line for line in passed)
+    at_four = _invoke(scratch_repo, env, *dry, "2026-01-29T04:00:00Z")  # hour 4: rubygems first
+    assert at_four.returncode == 0, at_four.stderr
+    assert at_four.stdout.startswith("rotation picked rubygems: UTC hour 4 starts the rotation at rubygems")
+    assert "  passed over npm: not reached: rubygems comes first at UTC hour 4" in at_four.stdout.splitlines()
+    for eco in ("npm", "rubygems"):  # a dry run writes nothing
+        assert rs.load(rs.Queue, layout.queue(eco)).entries[0].status == "pending"
+    assert not (scratch_repo / "build" / "batches").exists()

@@ -120,6 +120,44 @@ def test_a_half_open_breaker_admits_one_probe_least_recently_attempted(seeded: L
     assert load(BatchControl, seeded.control).circuit_breaker["cargo"].probe == "cargo:tool1"
 
 
+def test_two_preflights_while_half_open_admit_one_probe(seeded: Layout) -> None:
+    opened = breaker_transition(BreakerState(), [PackageOutcome("cargo:x", "failure")] * 10, NOW - 2 * HOUR)
+    with_control(seeded, circuit_breaker={"cargo": opened})
+    at = [
+        "--repo",
+        str(seeded.root),
+        "--ecosystem",
+        "cargo",
+        "--batch-size",
+        "5",
+        "--now",
+        "2026-01-29T10:00:00Z",
+    ]
+    first = cli("preflight", *at)
+    assert first.returncode == 0, first.stderr
+    probe = json.loads(first.stdout)
+    assert probe["selected"] == 1 and probe["breaker"] == "half_open"
+    queue_after_probe = seeded.queue("cargo").read_bytes()
+    for extra in ([], ["--dry-run"]):  # a dry run says the same and admits nothing either
+        second = cli("preflight", *at, *extra)
+        assert second.returncode == 0, second.stderr
+        held = json.loads(second.stdout)
+        assert held["batch_id"] is None and held["selected"] == 0 and "packages" not in held
+        assert f"probe cargo:tool1 is under way in batch {probe['batch_id']}" in held["reason"]
+    assert seeded.queue("cargo").read_bytes() == queue_after_probe
+    assert sorted(p.name for p in (seeded.build / "batches").iterdir()) == [probe["batch_id"]]
+
+
+def test_a_probe_whose_batch_died_no_longer_holds_the_breaker(seeded: Layout) -> None:
+    opened = breaker_transition(BreakerState(), [PackageOutcome("cargo:x", "failure")] * 10, NOW - 2 * HOUR)
+    with_control(seeded, circuit_breaker={"cargo": opened})
+    first = preflight(seeded.root, ecosystem="cargo", batch_size=5, now=NOW)
+    assert first.selected == 1 and first.batch_dir is not None
+    (first.batch_dir / "manifest.json").unlink()  # the batch is no longer live (its plan is gone)
+    second = preflight(seeded.root, ecosystem="cargo", batch_size=5, now=NOW + HOUR / 60)
+    assert second.selected == 1 and second.batch_id != first.batch_id
+
+
 def test_the_budget_shrinks_batches_and_stops_at_linux_exhaustion(seeded: Layout) -> None:
     week = dt.date(2026, 1, 26)
     with_control(seeded, budget=Budget(week_start=week, macos_minutes_used=850))

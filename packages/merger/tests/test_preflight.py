@@ -16,6 +16,7 @@ import pytest
 
 from recipeline_merger import StoppedError, default_control, preflight
 from recipeline_schema import BatchPlan, Layout, Queue, file_lock, load, save
+from recipeline_schema.exitcodes import EXIT_USAGE
 
 if TYPE_CHECKING:
     from .conftest import Make
@@ -143,7 +144,8 @@ def test_empty_selection_writes_nothing(seeded: Layout, make: Make) -> None:
 def test_missing_queue_is_an_empty_selection_with_a_reason(root: Path, make: Make) -> None:
     result = preflight(root, ecosystem="go", batch_size=5, now=make.now)
     assert (result.batch_id, result.selected) == (None, 0)
-    assert result.reason.startswith("no go queue at ") and "seed it first" in result.reason
+    assert result.reason.startswith("no go queue at ")
+    assert result.reason.endswith(f": seed it with: invoke seed --ecosystem go --repo {root}")
     assert not (root / "build" / "batches").exists() and not (root / "data").exists()
 
 
@@ -240,11 +242,13 @@ def test_a_malformed_queue_is_named_and_left_alone(seeded: Layout) -> None:
         ["--ecosystem", "cargo", "--batch-size", "5", "--now", "yesterday"],
     ],
 )
-def test_usage_errors_exit_2_with_one_line(seeded: Layout, args: list[str]) -> None:
+def test_usage_errors_exit_64_with_one_line(seeded: Layout, args: list[str]) -> None:
     before = seeded.queue("cargo").read_bytes()
     for extra in ([], ["--check"]):
         proc = cli("preflight", "--repo", str(seeded.root), *args, *extra)
-        assert proc.returncode == 2 and proc.stderr.startswith("recipeline-merger preflight: argument --")
+        assert proc.returncode == EXIT_USAGE and proc.stderr.startswith(
+            "recipeline-merger preflight: argument --"
+        )
         assert proc.stderr.count("\n") == 1
     assert seeded.queue("cargo").read_bytes() == before and not (seeded.root / "build" / "batches").exists()
 

@@ -23,6 +23,7 @@ from recipeline_schema import (
     save,
     write_jsonl,
 )
+from recipeline_schema.exitcodes import EXIT_USAGE
 
 if TYPE_CHECKING:
     from .conftest import Git, Make, WriteBatch
@@ -157,7 +158,13 @@ def test_rollback_refuses_a_recipe_changed_since_the_batch(
 
 def test_rollback_of_an_unknown_batch_is_named(repo: Path) -> None:
     proc = cli("rollback", "--repo", str(repo), "--batch-id", "2026-01-01-009")
+    assert proc.returncode == EXIT_USAGE and "is not a recipeline repository (no data/" in proc.stderr
+    (repo / "data").mkdir(exist_ok=True)
+    proc = cli("rollback", "--repo", str(repo), "--batch-id", "2026-01-01-009")
     assert proc.returncode == 1 and "no manifest for batch 2026-01-01-009" in proc.stderr
+    proc = cli("rollback", "--repo", str(repo), "--batch-id", "../../x")
+    assert proc.returncode == EXIT_USAGE and proc.stderr.count("\n") == 1
+    assert "argument --batch-id: expected a batch id YYYY-MM-DD-NNN, got '../../x'" in proc.stderr
 
 
 def test_requeue_uses_the_last_failure_of_each_entry(tmp_path: Path, make: Make) -> None:
@@ -221,7 +228,7 @@ def test_requeue_uses_the_last_failure_of_each_entry(tmp_path: Path, make: Make)
 
     bad = cli("requeue", "--repo", str(tmp_path), "--category", "api_error", "--subcategory", "no_bottle")
     assert bad.returncode == 1 and "expected rate_limited" in bad.stderr
-    assert cli("requeue", "--repo", str(tmp_path), "--category", "nonsense").returncode == 2
+    assert cli("requeue", "--repo", str(tmp_path), "--category", "nonsense").returncode == EXIT_USAGE
 
 
 def test_a_batch_split_into_a_batch_and_a_review_pr_rolls_back_as_one(

@@ -51,7 +51,11 @@ def test_stopped_empty_and_open_breaker_ecosystems_are_passed_over_with_their_re
     assert picked.ecosystem == "go"
     assert picked.result.batch_id is not None and picked.result.selected == 1
     reasons = dict(picked.passed_over)
-    assert list(reasons) == ["npm", "pypi", "rubygems"]
+    order = rotation_order(NOW.hour)
+    assert order[:4] == ("npm", "pypi", "rubygems", "go")
+    assert list(reasons) == [eco for eco in order if eco != "go"]  # every other ecosystem, in order
+    for later in order[4:]:
+        assert reasons[later] == f"not reached: go comes first at UTC hour {NOW.hour}"
     assert "stopped" in reasons["npm"] and "registry incident" in reasons["npm"]
     assert "rubygems" in reasons["rubygems"] and "open" in reasons["rubygems"]
     assert reasons["pypi"]  # preflight's own reason for an empty selection
@@ -60,6 +64,9 @@ def test_stopped_empty_and_open_breaker_ecosystems_are_passed_over_with_their_re
     assert rs.load(rs.Queue, layout.queue("rubygems")).entries[0].status == "pending"
     out = picked.to_json()
     assert out["ecosystem"] == "go" and [p["ecosystem"] for p in out["passed_over"]] == list(reasons)
+    assert out["rotation"]["order"] == list(order) and out["rotation"]["hour"] == NOW.hour
+    assert f"UTC hour {NOW.hour} starts the rotation at npm" in out["rotation"]["why"]
+    assert "go is the first in its order with something to select" in out["rotation"]["why"]
 
 
 def test_a_half_open_breaker_is_not_passed_over(tmp_path: Path) -> None:
@@ -75,7 +82,8 @@ def test_a_half_open_breaker_is_not_passed_over(tmp_path: Path) -> None:
         layout.control,
     )
     picked = preflight_auto(tmp_path, batch_size=5, now=NOW, dry_run=True)
-    assert (picked.ecosystem, picked.passed_over, picked.result.packages) == ("npm", (), ("npm:npm-tool",))
+    assert (picked.ecosystem, picked.result.packages) == ("npm", ("npm:npm-tool",))
+    assert all(why.startswith("not reached: npm") for _, why in picked.passed_over)
     assert picked.result.breaker == "half_open"
 
 

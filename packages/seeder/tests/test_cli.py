@@ -12,7 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from recipeline_schema import Layout, Queue, QueueEntry, SeedingRun, file_lock, load, read_jsonl, save
+from recipeline_schema import (
+    BatchControl,
+    Budget,
+    Layout,
+    Queue,
+    QueueEntry,
+    SeedingRun,
+    file_lock,
+    load,
+    read_jsonl,
+    save,
+)
+from recipeline_schema.exitcodes import EXIT_LOCKED, EXIT_STOPPED, EXIT_USAGE
 from recipeline_seeder.__main__ import main
 
 SeedList = Callable[..., Path]
@@ -203,10 +215,12 @@ def test_nothing_usable_exits_1_and_still_records_the_run(
         ["frobnicate"],
     ],
 )
-def test_usage_errors_exit_1_not_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_are_one_line_with_the_usage_exit_code(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run(capsys, *args)
-    assert code == 1
-    assert "error:" in err
+    assert code == EXIT_USAGE  # not 2, which is "some sources failed"
+    assert err.startswith("recipeline-seeder") and err.count("\n") == 1 and "usage:" not in err
 
 
 def test_a_missing_repository_is_an_error(
@@ -215,8 +229,8 @@ def test_a_missing_repository_is_an_error(
     code, _, err = run(
         capsys, "seed", "--repo", tmp_path / "nope", "-e", "pypi", "--from-file", seed_list(LIST)
     )
-    assert code == 1
-    assert err == f"recipeline-seeder: error: repository {tmp_path / 'nope'}: expected a directory\n"
+    assert code == EXIT_USAGE
+    assert err == f"recipeline-seeder: --repo {tmp_path / 'nope'}: no such directory\n"
 
 
 def test_a_held_lock_stops_the_run(
@@ -236,7 +250,7 @@ def test_a_held_lock_stops_the_run(
             "--lock-timeout",
             "0",
         )
-    assert code == 1
+    assert code == EXIT_LOCKED
     assert "another recipeline writer holds" in err
     assert not layout.queue("pypi").exists()
 
@@ -277,3 +291,39 @@ def test_module_runs_as_a_subprocess(repo: Path, seed_list: SeedList) -> None:
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert helped.returncode == 0 and "--from-file" in helped.stdout
+
+
+def test_seeding_honours_the_emergency_stop(
+    repo: Path, seed_list: SeedList, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layout = Layout(repo)
+    now = dt.datetime(2026, 1, 29, 10, tzinfo=dt.UTC)
+    stopped = BatchControl(enabled=True, budget=Budget(week_start=now.date()), disabled_ecosystems=("pypi",),
+                           disabled_reasons={"pypi": "registry incident"})  # fmt: skip
+    save(stopped, layout.control)
+    args = ("seed", "--repo", repo, "-e", "pypi", "--from-file", seed_list(LIST))
+    code, out, err = run(capsys, *args)
+    assert code == EXIT_STOPPED and out == ""
+    assert err.count("\n") == 1 and "ecosystem pypi stopped: registry incident" in err
+    assert not layout.queue("pypi").exists() and not layout.seeding_metrics.exists()
+    code, _, _ = run(capsys, "seed", "--repo", repo, "-e", "cargo", "--from-file", seed_list(LIST))
+    assert code == 0 and layout.queue("cargo").exists()  # only pypi is stopped
+    save(dataclasses.replace(stopped, enabled=False, reason="all hands"), layout.control)
+    code, _, err = run(capsys, "seed", "--repo", repo, "-e", "cargo", "--from-file", seed_list(LIST))
+    assert code == EXIT_STOPPED and "pipeline stopped: all hands" in err
+    layout.control.write_text("{not json")  # an unreadable control file halts seeding too
+    code, _, err = run(capsys, *args)
+    assert code == 1 and "batch-control.json" in err and err.count("\n") == 1
+    assert not layout.queue("pypi").exists()
+
+
+def test_a_tsuku_repository_is_named_with_the_import_command(
+    tmp_path: Path, seed_list: SeedList, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tsuku = tmp_path / "tsuku"
+    (tsuku / "data" / "queues").mkdir(parents=True)
+    (tsuku / "data" / "queues" / "priority-queue.json").write_text("{}")
+    code, _, err = run(capsys, "seed", "--repo", tsuku, "-e", "pypi", "--from-file", seed_list(LIST))
+    assert code == EXIT_USAGE and err.count("\n") == 1
+    assert f"{tsuku} is a tsuku repository" in err and f"invoke import-tsuku --from {tsuku}" in err
+    assert not (tsuku / "data" / "queues" / "priority-queue-pypi.json").exists()

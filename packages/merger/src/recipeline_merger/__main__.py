@@ -1,8 +1,10 @@
 """Command line of recipeline-merger: preflight, merge, reconcile, control, budget.
 
-Exit codes: 0 done (an empty selection included), 1 error (a data file, the batch directory,
-git, GitHub), 2 usage, 3 stopped by batch-control.json, 4 another writer holds the lock, 5 the
-batch was merged (or rolled back) already.
+Exit codes are recipeline's one table (``recipeline_schema.exitcodes``): 0 done (an empty
+selection included), 1 error (a data file, the batch directory, git, GitHub), 3 stopped by
+batch-control.json, 4 another writer holds the lock, 5 the batch was merged (or rolled back)
+already, 64 usage (an argument out of its format or range, a repository that is not one).
+Every error is one line on stderr.
 """
 
 from __future__ import annotations
@@ -14,17 +16,16 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from recipeline_schema import (
-    CATEGORIES,
-    InvalidValueError,
-    Layout,
-    LockTimeoutError,
-    SchemaError,
-    current_time,
-    normalize_ecosystem,
-    parse_time_lenient,
+import recipeline_schema.cliargs as cliargs
+from recipeline_schema import CATEGORIES, Layout, LockTimeoutError, SchemaError, current_time
+from recipeline_schema.exitcodes import (
+    EXIT_ALREADY_DONE,
+    EXIT_ERROR,
+    EXIT_LOCKED,
+    EXIT_STOPPED,
+    EXIT_USAGE,
 )
 
 from .archive import archive_failures
@@ -50,78 +51,22 @@ from .statepush import DEFAULT_ATTEMPTS, push_state
 from .status import read_status
 from .sweep import sweep_plan, sweep_record
 
-EXIT_ERROR = 1
-EXIT_STOPPED = 3
-EXIT_LOCKED = 4
-EXIT_ALREADY_MERGED = 5
+#: the commands that read a repository's data/ (the others write batch-control.json or a branch)
+_READS_DATA = frozenset(
+    {"preflight", "merge", "status", "sweep-plan", "sweep-record", "archive-failures", "reconcile",
+     "finish", "rollback", "requeue", "budget"}
+)  # fmt: skip
 
-
-def _time(text: str) -> dt.datetime:
-    value = parse_time_lenient(text)
-    if value is None:
-        raise argparse.ArgumentTypeError(
-            f"expected an RFC 3339 UTC time like 2026-01-29T10:00:00Z, got {text!r}"
-        )
-    return value
-
-
-def _ecosystem(text: str) -> str:
-    try:
-        return normalize_ecosystem(text)
-    except InvalidValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _ecosystem_or_auto(text: str) -> str:
-    return "auto" if text == "auto" else _ecosystem(text)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
-    return value
-
-
-def _batch_size(text: str) -> int:
-    value = _positive(text)
-    if value > MAX_BATCH_SIZE:
-        raise argparse.ArgumentTypeError(f"expected at most {MAX_BATCH_SIZE}, got {value}")
-    return value
-
-
-def _tier(text: str) -> int:
-    value = _positive(text)
-    if value > 3:
-        raise argparse.ArgumentTypeError(f"expected a tier of 1, 2 or 3, got {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}")
-    return value
-
-
-class _Parser(argparse.ArgumentParser):
-    """Usage errors in one line (``recipeline-merger preflight: argument --tier: ...``), exit 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {' '.join(message.split())}\n")
+_time = cliargs.time
+_ecosystem = cliargs.ecosystem
+_positive = cliargs.positive
+_seconds = cliargs.seconds
+_duration = cliargs.duration
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="recipeline-merger",
-        description="recipeline's control plane and merge stage.",
-        epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    parser = cliargs.OneLineParser(
+        prog="recipeline-merger", description="recipeline's control plane and merge stage."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -143,20 +88,25 @@ def _parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument(
         "--ecosystem",
-        type=_ecosystem_or_auto,
+        type=cliargs.ecosystem_or_auto,
         required=True,
         help="ecosystem id (aliases accepted), or auto: the UTC hour's rotation, passing over "
         "ecosystems with nothing to select (the summary names the pick and why each other was passed over)",
     )
     p.add_argument(
-        "--batch-size", type=_batch_size, required=True, help=f"most packages to select (1-{MAX_BATCH_SIZE})"
+        "--batch-size",
+        type=cliargs.batch_size,
+        required=True,
+        help=f"most packages to select (1-{MAX_BATCH_SIZE})",
     )
-    p.add_argument("--tier", type=_tier, default=3, help="take priorities <= T (1 critical .. 3 standard)")
+    p.add_argument(
+        "--tier", type=cliargs.tier, default=3, help="take priorities <= T (1 critical .. 3 standard)"
+    )
     p.add_argument("--dry-run", action="store_true", help="print what would be selected; write nothing")
     p.add_argument(
         "--check",
         action="store_true",
-        help="only check the arguments (exit 2 with one line when one is out of range); read nothing",
+        help="only check the arguments (exit 64 with one line when one is out of range); read nothing",
     )
     p.set_defaults(run=_run_preflight)
 
@@ -228,7 +178,9 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     common(p)
-    p.add_argument("--batch-id", required=True, help="the merged batch (YYYY-MM-DD-NNN)")
+    p.add_argument(
+        "--batch-id", type=cliargs.batch_id, required=True, help="the merged batch (YYYY-MM-DD-NNN)"
+    )
     p.add_argument(
         "--timeout",
         type=_seconds,
@@ -260,7 +212,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Prints one JSON line: files removed, packages re-queued, branch rollback/<id>, PR.",
     )
     common(p)
-    p.add_argument("--batch-id", required=True, help="the batch to roll back (YYYY-MM-DD-NNN)")
+    p.add_argument(
+        "--batch-id", type=cliargs.batch_id, required=True, help="the batch to roll back (YYYY-MM-DD-NNN)"
+    )
     p.add_argument("--reason", default="rolled back by an operator", help="why (recorded and in the PR)")
     p.add_argument(
         "--default-branch",
@@ -423,13 +377,6 @@ def _run_status(args: argparse.Namespace) -> dict[str, Any]:
     return control_status(args.repo, ecosystem=args.ecosystem, now=_now(args))
 
 
-def _duration(text: str) -> dt.timedelta:
-    units = {"h": "hours", "d": "days", "w": "weeks"}
-    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
-        raise argparse.ArgumentTypeError(f"expected a duration like 90d, 12w or 36h, got {text!r}")
-    return dt.timedelta(**{units[text[-1]]: int(text[:-1])})
-
-
 def _run_sweep_plan(args: argparse.Namespace) -> dict[str, Any]:
     return sweep_plan(args.repo, args.output, days=args.days, now=_now(args)).to_json()
 
@@ -509,6 +456,10 @@ def _run_reconcile(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     run: Callable[[argparse.Namespace], dict[str, Any]] = args.run
+    if args.command in _READS_DATA and not getattr(args, "check", False):  # --check reads nothing
+        problem = cliargs.repository_problem(args.repo)
+        if problem is not None:
+            return cliargs.fail("recipeline-merger", f"--repo {problem}", EXIT_USAGE)
     try:
         summary = run(args)
     except StoppedError as exc:
@@ -516,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     except LockTimeoutError as exc:
         return _fail(exc, EXIT_LOCKED)
     except (AlreadyMergedError, RolledBackError) as exc:
-        return _fail(exc, EXIT_ALREADY_MERGED)
+        return _fail(exc, EXIT_ALREADY_DONE)
     except (MergerError, SchemaError, OSError) as exc:
         return _fail(exc, EXIT_ERROR)
     if summary:  # a command that printed for people returns nothing more

@@ -153,6 +153,21 @@ def probe_entry(
     )
 
 
+def probe_under_way(state: BreakerState, queue: Queue, *, live_batches: Collection[str]) -> str | None:
+    """The batch of the half-open probe admitted already and not decided yet, or ``None``.
+
+    A half-open breaker admits one probe however often preflight runs: while the probe's entry
+    is ``in_progress`` in a live batch, no other batch starts. A probe whose batch died (its
+    entry released by reconcile) no longer holds the breaker: the next preflight admits a new one.
+    """
+    if state.state != "half_open" or state.probe is None:
+        return None
+    for entry in queue.entries:
+        if entry.source == state.probe and entry.status == "in_progress" and entry.batch_id in live_batches:
+            return entry.batch_id
+    return None
+
+
 def outcomes_of(packages: Iterable[PackageDecision]) -> tuple[PackageOutcome, ...]:
     """Breaker outcomes of a merge decision's packages, in batch order.
 

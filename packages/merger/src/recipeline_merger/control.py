@@ -1,6 +1,7 @@
 """Pure rules of batch-control.json's emergency stop (ARCHITECTURE §3.5): read, stop, resume.
 
-The breakers live in ``breaker`` and the budget in ``budget``. A stop of one ecosystem keeps its
+The breakers live in ``breaker`` and the budget in ``budget``; the rule that refuses
+(``stop_reason``) is schema's ``controlrules``, shared with the seeder. A stop of one ecosystem keeps its
 reason in ``disabled_reasons``; the who/when/incident fields are shared by every stop (the last
 stop sets them) and are cleared once nothing is stopped any more. A global resume leaves
 ecosystems that were stopped on their own stopped.
@@ -11,35 +12,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from recipeline_schema import BatchControl, Budget, format_time, week_start
+from recipeline_schema import BatchControl, Budget, week_start
+from recipeline_schema.controlrules import stop_reason
+
+__all__ = ["default_control", "resumed", "stop_reason", "stopped"]
 
 
 def default_control(now: dt.datetime) -> BatchControl:
     """The control a repository without batch-control.json runs under: enabled, no breakers."""
     return BatchControl(enabled=True, budget=Budget(week_start=week_start(now)))
-
-
-def stop_reason(control: BatchControl, ecosystem: str) -> str | None:
-    """Why the emergency stop refuses a batch of ``ecosystem``, or ``None`` when it does not."""
-    if not control.enabled:
-        return "pipeline stopped" + _details(control, control.reason)
-    if ecosystem in control.disabled_ecosystems:
-        reason = control.disabled_reasons.get(ecosystem) or control.reason
-        return f"ecosystem {ecosystem} stopped" + _details(control, reason)
-    return None
-
-
-def _details(control: BatchControl, reason: str) -> str:
-    parts = [f": {reason}" if reason else ": no reason given"]
-    if control.incident_url:
-        parts.append(f" (incident {control.incident_url})")
-    if control.disabled_by:
-        parts.append(f" by {control.disabled_by}")
-    if control.disabled_at is not None:
-        parts.append(f" since {format_time(control.disabled_at)}")
-    if control.expected_resume is not None:
-        parts.append(f", expected to resume {format_time(control.expected_resume)}")
-    return "".join(parts)
 
 
 def stopped(

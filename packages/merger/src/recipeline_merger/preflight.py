@@ -2,8 +2,9 @@
 
 Before selecting, preflight honours batch-control.json: the emergency stop (refuses, exit 3),
 the ecosystem's circuit breaker (open: no batch; half-open: one probe package, the eligible
-entry attempted least recently) and the weekly budget (batches shrink while macOS validation
-is sampled or paused; no batch while Linux minutes are exhausted).
+entry attempted least recently, and no other batch while that probe is under way) and the
+weekly budget (batches shrink while macOS validation is sampled or paused; no batch while Linux
+minutes are exhausted).
 
 Write order, so a kill at any point leaves a state the next run recovers (ARCHITECTURE §11):
 1. the batch directory is created (it reserves the id; without a plan it is not a live batch);
@@ -30,8 +31,9 @@ from recipeline_schema import (
     normalize_ecosystem,
     save,
 )
+from recipeline_schema.cliargs import MAX_BATCH_SIZE as MAX_BATCH_SIZE  # the CLIs check it too
 
-from .breaker import breaker_state, describe, probe_entry
+from .breaker import breaker_state, describe, probe_entry, probe_under_way
 from .budget import batch_size_for, budget_reason, macos_mode, rolled_budget
 from .control import stop_reason
 from .errors import MergerError, QueueMismatchError, StoppedError
@@ -40,9 +42,6 @@ from .selection import select
 from .state import live_batches, load_control, load_queue, used_batch_ids
 
 DEFAULT_LOCK_TIMEOUT = 10.0
-#: The largest batch preflight selects: a batch must validate within its jobs' timeouts
-#: (60 minutes per validation job) and its PR stay reviewable.
-MAX_BATCH_SIZE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +128,12 @@ def preflight(
         queue = load_queue(layout, eco)
         if queue is None:
             return PreflightResult(
-                None, None, 0, f"no {eco} queue at {layout.queue(eco)}: seed it first", **status
+                None,
+                None,
+                0,
+                f"no {eco} queue at {layout.queue(eco)}: "
+                f"seed it with: invoke seed --ecosystem {eco} --repo {layout.root}",
+                **status,
             )
         if queue.ecosystem != eco:
             raise QueueMismatchError(
@@ -137,6 +141,13 @@ def preflight(
             )
         live = live_batches(layout)
         picked = None
+        probing = probe_under_way(breaker, queue, live_batches=live)
+        if probing is not None:
+            waiting = (
+                f"circuit breaker of {eco} is half-open and its one probe {breaker.probe} is under way "
+                f"in batch {probing}; no other batch until that batch is merged"
+            )
+            return PreflightResult(None, None, 0, waiting, **status)
         if breaker.state == "half_open":
             probe = probe_entry(queue, now=now, tier=tier, live_batches=live)
             picked = (probe,) if probe is not None else ()

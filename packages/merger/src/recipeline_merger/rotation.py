@@ -33,13 +33,26 @@ class RotationResult:
 
     result: PreflightResult
     ecosystem: str | None  # the one that selected something; None when none did
-    passed_over: tuple[tuple[str, str], ...]  # (ecosystem, reason), in the order tried
+    #: (ecosystem, reason) for every other ecosystem, in rotation order: those tried before the
+    #: pick with preflight's reason, those after it as not reached
+    passed_over: tuple[tuple[str, str], ...]
+    hour: int = 0
+
+    @property
+    def why(self) -> str:
+        """Why the rotation picked its ecosystem (or that it picked none), in one line."""
+        order = rotation_order(self.hour)
+        start = f"UTC hour {self.hour} starts the rotation at {order[0]} ({self.hour} mod {len(order)})"
+        if self.ecosystem is None:
+            return f"{start}; no ecosystem has anything to select"
+        return f"{start}; {self.ecosystem} is the first in its order with something to select"
 
     def to_json(self) -> dict[str, Any]:
         out = self.result.to_json()
         if self.ecosystem is None:
             out["reason"] = "; ".join(f"{eco}: {why}" for eco, why in self.passed_over)
         out["ecosystem"] = self.ecosystem
+        out["rotation"] = {"hour": self.hour, "order": list(rotation_order(self.hour)), "why": self.why}
         out["passed_over"] = [{"ecosystem": eco, "reason": why} for eco, why in self.passed_over]
         return out
 
@@ -61,7 +74,8 @@ def preflight_auto(
     """
     passed: list[tuple[str, str]] = []
     last = PreflightResult(None, None, 0, "no ecosystem tried")
-    for eco in rotation_order(now.hour):
+    order = rotation_order(now.hour)
+    for index, eco in enumerate(order):
         try:
             last = preflight(
                 root,
@@ -77,6 +91,10 @@ def preflight_auto(
             passed.append((eco, f"stopped ({exc})"))
             continue
         if last.batch_id or (dry_run and last.packages):
-            return RotationResult(last, eco, tuple(passed))
+            passed += [
+                (later, f"not reached: {eco} comes first at UTC hour {now.hour}")
+                for later in order[index + 1 :]
+            ]
+            return RotationResult(last, eco, tuple(passed), now.hour)
         passed.append((eco, last.reason or "nothing eligible"))
-    return RotationResult(last, None, tuple(passed))
+    return RotationResult(last, None, tuple(passed), now.hour)

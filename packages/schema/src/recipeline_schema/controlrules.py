@@ -9,7 +9,12 @@ rules, so the page shows what the next run will do.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from .timefmt import format_time
+
+if TYPE_CHECKING:
+    from .models import BatchControl
 
 #: macOS validation is sampled from this share of the week's macOS minutes, paused from the next
 #: (Linux: no batch starts from the pause share).
@@ -54,3 +59,27 @@ def budget_mode(used: float, limit: float) -> BudgetMode:
     if share >= BUDGET_SAMPLE_AT:
         return "sampled"
     return "full"
+
+
+def stop_reason(control: BatchControl, ecosystem: str | None) -> str | None:
+    """Why the emergency stop refuses work on ``ecosystem`` (``None``: the pipeline as a whole),
+    or ``None`` when it does not."""
+    if not control.enabled:
+        return "pipeline stopped" + _stop_details(control, control.reason)
+    if ecosystem is not None and ecosystem in control.disabled_ecosystems:
+        reason = control.disabled_reasons.get(ecosystem) or control.reason
+        return f"ecosystem {ecosystem} stopped" + _stop_details(control, reason)
+    return None
+
+
+def _stop_details(control: BatchControl, reason: str) -> str:
+    parts = [f": {reason}" if reason else ": no reason given"]
+    if control.incident_url:
+        parts.append(f" (incident {control.incident_url})")
+    if control.disabled_by:
+        parts.append(f" by {control.disabled_by}")
+    if control.disabled_at is not None:
+        parts.append(f" since {format_time(control.disabled_at)}")
+    if control.expected_resume is not None:
+        parts.append(f", expected to resume {format_time(control.expected_resume)}")
+    return "".join(parts)

@@ -1,28 +1,25 @@
 """``python -m recipeline_seeder``: seed an ecosystem's priority queue; import tsuku's queues.
 
-Exit codes: 0 ok; 2 some sources failed; 1 nothing usable (every source failed, no valid
-candidate), a data file that fails validation, a held lock, or a usage error.
+Exit codes are recipeline's one table (``recipeline_schema.exitcodes``): 0 ok; 2 some sources
+failed; 1 nothing usable (every source failed, no valid candidate) or a data file that fails
+validation; 3 the emergency stop of batch-control.json holds the pipeline or the ecosystem;
+4 another writer holds the lock; 64 usage (an argument, a repository in tsuku's layout).
+Every error is one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
-from recipeline_schema import (
-    InvalidValueError,
-    Layout,
-    SchemaError,
-    current_time,
-    normalize_ecosystem,
-    parse_time_lenient,
-)
+import recipeline_schema.cliargs as cliargs
+from recipeline_schema import BatchControl, Layout, LockTimeoutError, SchemaError, current_time, load
+from recipeline_schema.controlrules import stop_reason
+from recipeline_schema.exitcodes import EXIT_ERROR, EXIT_LOCKED, EXIT_STOPPED, EXIT_USAGE
 from recipeline_schema.http import HttpClient, HttpSettings
 
 from . import __version__
@@ -33,52 +30,18 @@ from .popular import Endpoints, popularity_source
 from .run import DEFAULT_LOCK_TIMEOUT, SeedOutcome, seed
 from .seedlist import SeedListSource
 from .sources import Source
-from .summary import EXIT_NOTHING_USABLE
 
 PROG = "recipeline-seeder"
-
-
-class _Parser(argparse.ArgumentParser):
-    # argparse exits 2 on usage errors, but 2 means "some sources failed" here
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_NOTHING_USABLE, f"{self.prog}: error: {message}\n")
-
-
-def _ecosystem(text: str) -> str:
-    try:
-        return normalize_ecosystem(text)
-    except InvalidValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _time(text: str) -> dt.datetime:
-    value = parse_time_lenient(text)
-    if value is None:
-        raise argparse.ArgumentTypeError(f"expected an RFC 3339 time like 2026-01-29T10:00:00Z, got {text!r}")
-    return value
-
-
-def _limit(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return int(text)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}")
-    return value
+_ecosystem = cliargs.ecosystem
+_time = cliargs.time
+_limit = cliargs.positive
+_seconds = cliargs.seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Seed recipeline's per-ecosystem priority queues.")
+    parser = cliargs.OneLineParser(prog=PROG, description="Seed recipeline's per-ecosystem priority queues.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True)
     s = commands.add_parser(
         "seed",
         help="add new packages from the ecosystem's popularity API (or seed lists) to "
@@ -157,25 +120,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors
-        return exc.code if isinstance(exc.code, int) else EXIT_NOTHING_USABLE
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     _configure_logging(verbose=args.verbose)
+    problem = cliargs.repository_problem(args.repo, need_data=False)  # seeding starts a repository
+    if problem is not None:
+        return cliargs.fail(PROG, f"--repo {problem}", EXIT_USAGE)
     try:
         if args.command == "import-tsuku":
             return _import(args)
         return _seed(args)
+    except LockTimeoutError as exc:
+        return cliargs.fail(PROG, f"error: {exc}", EXIT_LOCKED)
     except (SeederError, SchemaError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return EXIT_NOTHING_USABLE
+        return cliargs.fail(PROG, f"error: {exc}", EXIT_ERROR)
     except OSError as exc:
-        print(f"{PROG}: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_NOTHING_USABLE
+        return cliargs.fail(PROG, f"error: {exc.filename or ''}: {exc.strerror or exc}", EXIT_ERROR)
+
+
+def _stopped(layout: Layout, ecosystem: str) -> str | None:
+    """Why the emergency stop refuses seeding ``ecosystem`` (the merger's rule), or None.
+
+    An unreadable batch-control.json halts every stage, this one included (an error)."""
+    if not layout.control.exists():
+        return None
+    return stop_reason(load(BatchControl, layout.control), ecosystem)
 
 
 def _seed(args: argparse.Namespace) -> int:
-    if not args.repo.is_dir():
-        raise SeederError(f"repository {args.repo}: expected a directory")
     now = args.now or current_time()
     layout = Layout(args.repo)
+    reason = None if args.dry_run else _stopped(layout, args.ecosystem)
+    if reason is not None:
+        return cliargs.fail(
+            PROG,
+            f"refusing to seed while stopped: {layout.control}: {reason} (invoke control resume)",
+            EXIT_STOPPED,
+        )
     with HttpClient(_http_settings()) as client:
         sources: list[Source] = []
         if args.api or not args.files:
@@ -202,8 +182,6 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    if not args.repo.is_dir():
-        raise SeederError(f"repository {args.repo}: expected a directory")
     now = args.now or current_time()
     outcome = import_tsuku(
         Layout(args.repo), args.source, now=now, dry_run=args.dry_run, lock_timeout=args.lock_timeout
