@@ -353,3 +353,25 @@ def write_tsuku_repo(root: Path) -> Path:
         pretty=True,
     )
     return root
+
+
+SNAPSHOT = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "tsuku-snapshot.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def tsuku_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tsuku's whole snapshot (``../shared/fixtures/tsuku-snapshot.tar.gz``: data/ and
+    batch-control.json of 2026-08-15), unpacked once into a temporary directory, never into the
+    repository; skipped, saying so, when ``../shared`` is absent."""
+    if not SNAPSHOT.is_file():
+        pytest.skip(f"tsuku's snapshot is not present at {SNAPSHOT} (../shared is absent)")
+    import tarfile
+
+    root = tmp_path_factory.mktemp("tsuku-snapshot")
+    with tarfile.open(SNAPSHOT) as archive:  # what the dashboard reads (not the 4,059 audits, not website/)
+        wanted = [m for m in archive.getmembers() if not m.name.startswith(_SNAPSHOT_UNREAD)]
+        archive.extractall(root, members=wanted, filter="data")
+    return root
+
+
+_SNAPSHOT_UNREAD = ("data/disambiguations/audit/", "website/")

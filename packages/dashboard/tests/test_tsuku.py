@@ -90,15 +90,14 @@ def test_own_tsuku_layout_blockers_are_transitive(tsuku_repo: Path) -> None:
 def test_own_tsuku_layout_metrics_health_and_curated(tsuku_repo: Path) -> None:
     doc = build(tsuku_repo)
     runs = doc["runs"]
-    assert [r["batch_id"] for r in runs] == [
-        "2026-06-26",
-        "2026-03-11",
-        "2026-02-04-homebrew",
-        "2026-02-03-homebrew",
-    ]
+    assert [r["batch_id"] for r in runs] == ["2026-03-11", "2026-02-04-homebrew", "2026-02-03-homebrew"]
     assert runs[0]["ecosystem"] == "mixed" and runs[0]["ecosystems"] == ["cargo", "homebrew"]
+    # the newest run had no package: folded, not listed
+    (fold,) = doc["empty_runs"]["folds"]
+    assert fold["count"] == 1 and [r["key"] for r in fold["runs"]] == ["2026-06-26"]
     health = doc["health"]
     assert health["last_successful_batch"] == {
+        "key": "2026-03-11",
         "batch_id": "2026-03-11",
         "ecosystem": "mixed",
         "recipes_merged": 1,

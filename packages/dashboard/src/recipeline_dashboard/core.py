@@ -6,14 +6,16 @@ they met) are passed in. The same inputs, in any order, give the same document.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from functools import cached_property
 from operator import attrgetter
 from typing import Any
 
-from recipeline_schema import CATEGORIES, breaker_state_at, budget_mode, minutes_this_week
+from recipeline_schema import CATEGORIES, ROTATION, breaker_state_at, budget_mode, minutes_this_week
+from recipeline_schema.tsuku import plausible_retry
 
 from .model import (
     BatchRelease,
@@ -44,7 +46,18 @@ MAX_LISTED_ERRORS = 100
 NO_SUBCATEGORY = "unspecified"
 #: Hours without a merged recipe after which the health panel warns.
 STALE_AFTER_HOURS = 48
-#: Budget thresholds of ARCHITECTURE §3.5 (percent of the macOS week).
+#: ``batch-generate.yml`` starts a run every hour (cron ``17 * * * *``).
+RUN_SCHEDULE = dt.timedelta(hours=1)
+#: The longest a run may take: the sum of ``batch-generate.yml``'s job timeouts
+#: (preflight 15, generate 60, validate-linux 60, plan-macos 10, validate-macos 60, merge 30 min).
+LONGEST_RUN = dt.timedelta(minutes=235)
+#: How long the health panel accepts without a recorded run before it says that nothing runs:
+#: one interval of the schedule, the longest run, and an hour for GitHub's delays of scheduled
+#: runs (5 h 55 min). The one allowance: a half-open breaker's probe is overdue this long after
+#: the rotation's full turn (``len(ROTATION)`` hourly runs: each ecosystem's hour comes once).
+NO_RUN_ALLOWANCE = RUN_SCHEDULE + LONGEST_RUN + dt.timedelta(hours=1)
+#: The control file every stage reads first (repository-relative, as read problems name it).
+CONTROL_FILE = "batch-control.json"
 
 STATUSES: tuple[str, ...] = (
     "pending",
@@ -104,6 +117,10 @@ class Dashboard:
     def packages(self) -> dict[str, Package]:
         return {p.source: p for p in self.data.packages}
 
+    @cached_property
+    def run_index(self) -> RunIndex:
+        return RunIndex(self.data.runs)
+
     def document(self) -> Document:
         return {name: self.section(name) for name in SECTIONS}
 
@@ -111,19 +128,23 @@ class Dashboard:
         return _SECTIONS[name](self)
 
     def details(self, limit: int) -> list[Document]:
-        return [_failure_json(f, self.packages) for f in self.failures[:limit]]
+        run_of = self.run_index.run_of
+        return [_failure_json(f, self.packages, run_of(f)) for f in self.failures[:limit]]
 
 
 _SECTIONS: dict[str, Callable[[Dashboard], Any]] = {
     "generated_at": lambda d: _time_text(d.now),
     "layouts": lambda d: list(d.data.layouts),
-    "queue": lambda d: queue_section(d.data.packages, d.by_package),
+    "queue": lambda d: queue_section(d.data.packages, d.by_package, d.now),
     "blockers": lambda d: blockers_section(d.data.packages, d.failures),
     "failures": lambda d: failures_section(d.failures, d.data.raw_categories),
     "recent_failures": lambda d: d.details(RECENT_FAILURES),
     "failure_details": lambda d: d.details(MAX_FAILURE_DETAILS),
-    "health": lambda d: health_section(d.data.control, d.data.packages, d.data.runs, d.data.manifests, d.now),
-    "runs": lambda d: runs_section(d.data.runs, d.failures, d.data.manifests, d.data.releases),
+    "health": lambda d: health_section(
+        d.data.control, d.data.packages, d.data.runs, d.data.manifests, d.now, d.data.problems
+    ),
+    "runs": lambda d: runs_section(d.run_index, d.failures, d.data.manifests, d.data.releases),
+    "empty_runs": lambda d: empty_runs_section(d.run_index, d.failures, d.data.manifests, d.data.releases),
     "series": lambda d: series_section(d.data.runs),
     "disambiguations": lambda d: disambiguations_section(d.data.disambiguations, d.data.runs),
     "errors": lambda d: errors_section(d.data.problems),
@@ -204,9 +225,10 @@ def _failures_by_package(failures: Sequence[FailureEvent]) -> dict[str, list[Fai
     return out
 
 
-def _failure_json(f: FailureEvent, packages: Mapping[str, Package]) -> Document:
+def _failure_json(f: FailureEvent, packages: Mapping[str, Package], run: str | None = None) -> Document:
     pkg = packages.get(f.package)
     return {
+        "run": run,
         "package": f.package,
         "name": pkg.name if pkg else _bare_name(f.package),
         "ecosystem": f.ecosystem,
@@ -264,12 +286,23 @@ def _in_package_order(packages: Sequence[Package]) -> list[Package]:
     return sorted(packages, key=_TIER_NAME_SOURCE)
 
 
-def queue_section(packages: Sequence[Package], failures: Mapping[str, list[FailureEvent]]) -> Document:
-    """Totals by status, ecosystem and tier, and every package listed under its status."""
+def queue_section(
+    packages: Sequence[Package], failures: Mapping[str, list[FailureEvent]], now: dt.datetime | None = None
+) -> Document:
+    """Totals by status, ecosystem and tier, and every package listed under its status. With
+    ``now``, a retry time no backoff could have meant (``recipeline_schema.tsuku.plausible_retry``:
+    tsuku's overflow wrote 1734) is flagged ``next_retry_invalid``."""
     listed: dict[str, list[Document]] = {status: [] for status in STATUSES}
     rows_of, no_failures = failures.get, list[FailureEvent]()
+    names: dict[str, set[str]] = defaultdict(set)
+    for p in packages:
+        names[p.source].add(p.name)
     for p in _in_package_order(packages):
-        listed.setdefault(p.status, []).append(_package_json(p, rows_of(p.source, no_failures)))
+        row = _package_json(p, rows_of(p.source, no_failures), now)
+        same = names[p.source]
+        if len(same) > 1:  # tsuku queues one source under several names (task, go-task)
+            row["aliases"] = sorted(same - {p.name})
+        listed.setdefault(p.status, []).append(row)
     by_ecosystem: dict[str, Counter[str]] = defaultdict(Counter)
     for (eco, status), n in Counter(map(_ECOSYSTEM_AND_STATUS, packages)).items():
         by_ecosystem[eco][status] += n
@@ -291,7 +324,7 @@ def queue_section(packages: Sequence[Package], failures: Mapping[str, list[Failu
     }
 
 
-def _package_json(p: Package, failures: list[FailureEvent]) -> Document:
+def _package_json(p: Package, failures: list[FailureEvent], now: dt.datetime | None = None) -> Document:
     """A package row; fields at their default are left out (53,000 rows at 10x: size matters)."""
     doc: Document = {
         "name": p.name,
@@ -305,6 +338,8 @@ def _package_json(p: Package, failures: list[FailureEvent]) -> Document:
         doc["confidence"] = p.confidence
     if p.next_retry_at is not None:
         doc["next_retry_at"] = _time_text(p.next_retry_at)
+        if now is not None and not plausible_retry(p.next_retry_at, now):
+            doc["next_retry_invalid"] = True  # tsuku's overflowed backoff (year 1734): retried every run
     if p.last_attempt_at is not None:
         doc["last_attempt_at"] = _time_text(p.last_attempt_at)
     if p.batch_id is not None:
@@ -406,21 +441,34 @@ def health_section(
     runs: Sequence[Run],
     manifests: Sequence[Manifest],
     now: dt.datetime,
+    problems: Sequence[ReadProblem] = (),
 ) -> Document:
-    """Breakers and stop state per ecosystem, last (successful) run, staleness, budget."""
+    """Breakers and stop state per ecosystem, last (successful) run, staleness, budget, and the
+    banner's ``alerts``: each reason the pipeline is not healthy, one line each (``bad``: the
+    pipeline does not run or cannot be trusted to; ``warn``: it runs, degraded).
+
+    ``problems`` are the read problems: one about ``batch-control.json`` means the file could
+    not be read, which halts every stage (they refuse to run on a control file they cannot read).
+    """
     ctl = control or Control()
     breakers = {b.ecosystem: b for b in ctl.breakers}
     ecosystems = sorted(
         set(breakers) | {p.ecosystem for p in packages if p.ecosystem} | set(ctl.disabled_ecosystems)
     )
+    probe_due_after = RUN_SCHEDULE * len(ROTATION) + NO_RUN_ALLOWANCE
     per_eco = {}
     for eco in ecosystems:
         b = breakers.get(eco)
         stopped = (not ctl.enabled) or eco in ctl.disabled_ecosystems
         reason = ctl.disabled_reasons.get(eco) or ctl.reason if stopped else ""
+        # as preflight sees it now: an open breaker past its cool-down is half-open
+        state = breaker_state_at(b.state, b.half_open_after, now) if b else "closed"
+        probing_since = None
+        if b is not None and state == "half_open":
+            probing_since = b.half_open_after or b.opened_at or b.last_failure
+        probe_due = None if probing_since is None else probing_since + probe_due_after
         per_eco[eco] = {
-            # as preflight sees it now: an open breaker past its cool-down is half-open
-            "breaker_state": breaker_state_at(b.state, b.half_open_after, now) if b else "closed",
+            "breaker_state": state,
             "breaker_recorded_state": b.state if b else "closed",
             "breaker_recorded": b is not None,
             "consecutive_failures": b.consecutive_failures if b else 0,
@@ -429,16 +477,23 @@ def health_section(
             "opened_at": _t(b.opened_at) if b else None,
             "half_open_after": _t(b.half_open_after) if b else None,
             "breaker_reason": b.reason if b else "",
+            # a half-open breaker's probe runs at the latest one rotation (plus a run) later
+            "probe_due_by": _t(probe_due),
+            "probe_overdue": probe_due is not None and not stopped and now > probe_due,
             "stopped": stopped,
             "stop_reason": reason,
         }
-    ordered = sorted(runs, key=lambda r: (r.timestamp, r.batch_id, r.ecosystem), reverse=True)
+    index = RunIndex(runs)
+    ordered = index.runs[::-1]
     last_run = ordered[0] if ordered else None
     successful = next((r for r in ordered if r.merged > 0), None)
     since_success = ordered.index(successful) if successful else len(ordered)
     last_merge = successful.timestamp if successful else None
+    last_activity = last_run.timestamp if last_run else None
     for m in manifests:
         merged = any(p.outcome == "merged" for p in m.packages)
+        if m.merged_at is not None and (last_activity is None or m.merged_at > last_activity):
+            last_activity = m.merged_at
         if (
             merged
             and m.merged_at is not None
@@ -447,9 +502,13 @@ def health_section(
         ):
             last_merge = m.merged_at
     hours = None if last_merge is None else round((now - last_merge).total_seconds() / 3600, 1)
-    return {
+    run_hours = None if last_activity is None else round((now - last_activity).total_seconds() / 3600, 1)
+    control_problem = next((p.message for p in problems if p.file == CONTROL_FILE), None)
+    doc: Document = {
         "enabled": ctl.enabled,
         "control_recorded": control is not None,
+        "control_readable": control_problem is None,
+        "control_problem": control_problem,
         "stop_reason": ctl.reason,
         "incident_url": ctl.incident_url,
         "disabled_by": ctl.disabled_by,
@@ -457,11 +516,17 @@ def health_section(
         "expected_resume": _t(ctl.expected_resume),
         "ecosystems": per_eco,
         "open_breakers": sorted(e for e, v in per_eco.items() if v["breaker_state"] != "closed"),
-        "last_run": None if last_run is None else _run_brief(last_run),
+        "overdue_probes": sorted(e for e, v in per_eco.items() if v["probe_overdue"]),
+        "last_run": None if last_run is None else _run_brief(last_run, index.key_of(last_run)),
+        "last_run_at": _t(last_activity),
+        "hours_since_last_run": run_hours,
+        "run_allowance_hours": round(NO_RUN_ALLOWANCE.total_seconds() / 3600, 2),
+        "not_running": last_activity is None or now - last_activity > NO_RUN_ALLOWANCE,
         "last_successful_batch": (
             None
             if successful is None
             else {
+                "key": index.key_of(successful),
                 "batch_id": successful.batch_id,
                 "ecosystem": successful.ecosystem,
                 "recipes_merged": successful.merged,
@@ -476,10 +541,99 @@ def health_section(
         "stale": hours is None or hours > STALE_AFTER_HOURS,
         "budget": _budget(ctl, now),
     }
+    doc["alerts"] = health_alerts(doc, now)
+    return doc
 
 
-def _run_brief(r: Run) -> Document:
+def _since(hours: float) -> str:
+    """A span as the banner words it: hours up to two days, then days."""
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def _when(text: str | None) -> str:
+    return "—" if text is None else text.replace("T", " ").replace("Z", " UTC")
+
+
+def _hours_between(earlier: str, now: dt.datetime) -> float:
+    return (now - dt.datetime.fromisoformat(earlier.replace("Z", "+00:00"))).total_seconds() / 3600
+
+
+def health_alerts(health: Document, now: dt.datetime) -> list[Document]:
+    """The banner's lines, worst first: ``{"level": "bad" | "warn", "code", "message"}``. The
+    pipeline is healthy when there are none."""
+    out: list[Document] = []
+
+    def alert(level: str, code: str, message: str) -> None:
+        out.append({"level": level, "code": code, "message": message})
+
+    if not health["control_readable"]:
+        alert(
+            "bad",
+            "control_unreadable",
+            f"{CONTROL_FILE} cannot be read ({health['control_problem']}):"
+            " every stage refuses to run until it is fixed",
+        )
+    if not health["enabled"]:
+        why = health["stop_reason"] or "no reason given"
+        extra = f" (incident {health['incident_url']})" if health["incident_url"] else ""
+        by = f" by {health['disabled_by']}" if health["disabled_by"] else ""
+        at = f" since {_when(health['disabled_at'])}" if health["disabled_at"] else ""
+        alert("bad", "stopped", f"Emergency stop: the pipeline is stopped{by}{at}: {why}{extra}")
+    allowance = _since(health["run_allowance_hours"])
+    if health["last_run_at"] is None:
+        alert("bad", "no_run", f"No run is recorded (the hourly schedule allows {allowance} without one)")
+    elif health["not_running"]:
+        alert(
+            "bad",
+            "no_run",
+            f"Nothing has run since {_when(health['last_run_at'])} ({_since(health['hours_since_last_run'])};"
+            f" the hourly schedule allows {allowance})",
+        )
+    overdue = health["overdue_probes"]
+    if overdue:
+        ecos = health["ecosystems"]
+        oldest = min(ecos[e]["probe_due_by"] for e in overdue)
+        alert(
+            "bad",
+            "probe_overdue",
+            f"Probes overdue: {', '.join(overdue)} half-open without a probe"
+            f" (due by {_when(oldest)}, {_since(_hours_between(oldest, now))} ago)",
+        )
+    if health["enabled"]:
+        stopped = [e for e, v in health["ecosystems"].items() if v["stopped"]]
+        for eco in stopped:
+            why = health["ecosystems"][eco]["stop_reason"] or "no reason given"
+            alert("warn", "ecosystem_stopped", f"Ecosystem {eco} is stopped: {why}")
+    probing = [
+        e
+        for e, v in health["ecosystems"].items()
+        if v["breaker_state"] != "closed" and not v["probe_overdue"]
+    ]
+    if probing:
+        states = ", ".join(
+            f"{e} ({health['ecosystems'][e]['breaker_state'].replace('_', '-')})" for e in probing
+        )
+        alert("warn", "breakers", f"Breakers not closed: {states}")
+    if health["stale"]:
+        merged = health["last_recipe_merged_at"]
+        alert(
+            "warn",
+            "no_merge",
+            "No recipe merged yet"
+            if merged is None
+            else f"No recipe merged since {_when(merged)} ({_since(health['hours_since_recipe_merged'])};"
+            f" threshold {health['stale_after_hours']} h)",
+        )
+    budget = health["budget"]
+    if budget and budget["macos_state"] in ("sampled", "paused"):
+        alert("warn", "budget", f"macOS budget {budget['macos_state']} ({budget['macos']['percent']}% used)")
+    out.sort(key=lambda a: a["level"] != "bad")  # stable: bad first, each group in the order above
+    return out
+
+
+def _run_brief(r: Run, key: str) -> Document:
     return {
+        "key": key,
         "batch_id": r.batch_id,
         "ecosystem": r.ecosystem,
         "timestamp": _time_text(r.timestamp),
@@ -522,16 +676,64 @@ def _rate(merged: int, total: int) -> float:
     return 0.0 if total <= 0 else round(merged / total, 4)
 
 
-def runs_section(
-    runs: Sequence[Run],
-    failures: Sequence[FailureEvent],
-    manifests: Sequence[Manifest],
-    releases: Sequence[BatchRelease] = (),
-) -> list[Document]:
-    """The newest ``MAX_RUNS`` runs, with their failure count, their manifest when one exists and
-    the releases reconcile recorded (a batch PR closed unmerged, a batch whose run died)."""
-    failed_by_batch = Counter(map(_BATCH_ID, failures))
-    by_batch = {m.batch_id: m for m in manifests}
+#: tsuku's failure files name no batch (their batch id is the file's stem): a failure read from
+#: them belongs to the first run that ended at or after it, if one ended within this window (over
+#: tsuku's snapshot every failure is at most 72 minutes before a run's end, the median 3 minutes).
+RUN_LINK_WINDOW = dt.timedelta(hours=2)
+
+
+def _run_order(r: Run) -> tuple[Any, ...]:
+    return (r.timestamp, r.batch_id, r.ecosystem, r.file, r.total, r.merged, r.duration_seconds)
+
+
+class RunIndex:
+    """Every run, oldest first, with a key that is unique even where batch ids collide (tsuku
+    reuses a date as the batch id: 128 ids for 1,710 runs), and the run each failure belongs to.
+
+    A run's key is its batch id when no other run has it, else ``<batch id>@<time>``
+    (``2026-05-07@20260507T140853Z``), and ``~2``, ``~3``... after that should even those collide.
+    """
+
+    def __init__(self, runs: Iterable[Run]) -> None:
+        self.runs = sorted(runs, key=_run_order)
+        self.times = [_time_text(r.timestamp) for r in self.runs]
+        self.window_starts = [_time_text(r.timestamp - RUN_LINK_WINDOW) for r in self.runs]
+        count = Counter(map(_BATCH_ID, self.runs))
+        seen: Counter[str] = Counter()
+        self.keys: list[str] = []
+        self.by_batch: dict[str, list[int]] = defaultdict(list)
+        for i, r in enumerate(self.runs):
+            key = r.batch_id if count[r.batch_id] == 1 else f"{r.batch_id}@{r.timestamp:%Y%m%dT%H%M%SZ}"
+            seen[key] += 1
+            self.keys.append(key if seen[key] == 1 else f"{key}~{seen[key]}")
+            self.by_batch[r.batch_id].append(i)
+
+    def key_of(self, r: Run) -> str:
+        return self.keys[self.runs.index(r)]
+
+    def run_of(self, f: FailureEvent) -> str | None:
+        """The key of the run ``f`` belongs to: the run of its batch id (of several, the first
+        that ended at or after it, else the last); for a failure from tsuku's files, which name
+        no batch, the first run that ended at or after it within ``RUN_LINK_WINDOW``."""
+        mine = self.by_batch.get(f.batch_id)
+        if mine:
+            return self.keys[next((i for i in mine if self.times[i] >= f.timestamp), mine[-1])]
+        if f.legacy_category is None:
+            return None  # recipeline's own record names its batch: no guessing
+        i = bisect.bisect_left(self.times, f.timestamp)
+        if i < len(self.runs) and self.window_starts[i] <= f.timestamp:
+            return self.keys[i]
+        return None
+
+
+def _is_empty(r: Run, manifests: Container[str], released: Container[str]) -> bool:
+    """A run without a package: nothing selected or generated (tsuku's hourly runs while its
+    breakers were open; a half-open breaker's failed probes are recorded as failures, and those
+    still count on the fold), no manifest, no release."""
+    return r.total == 0 and r.batch_id not in manifests and r.batch_id not in released
+
+
+def _releases_json(releases: Sequence[BatchRelease]) -> dict[str, list[Document]]:
     released: dict[str, list[Document]] = defaultdict(list)
     for rel in releases:
         released[rel.batch_id].append(
@@ -544,12 +746,31 @@ def runs_section(
                 "reason": rel.reason,
             }
         )
+    return released
+
+
+def runs_section(
+    runs: Sequence[Run] | RunIndex,
+    failures: Sequence[FailureEvent],
+    manifests: Sequence[Manifest],
+    releases: Sequence[BatchRelease] = (),
+) -> list[Document]:
+    """The newest ``MAX_RUNS`` runs with packages (empty ones are folded: ``empty_runs``),
+    with their unique ``key``, how many failures belong to them, their manifest when one exists
+    and the releases reconcile recorded (a batch PR closed unmerged, a batch whose run died)."""
+    index = runs if isinstance(runs, RunIndex) else RunIndex(runs)
+    linked = Counter(map(index.run_of, failures))
+    by_batch = {m.batch_id: m for m in manifests}
+    released = _releases_json(releases)
     out = []
-    newest = sorted(runs, key=lambda r: (r.timestamp, r.batch_id, r.ecosystem), reverse=True)
-    for r in newest[:MAX_RUNS]:
+    for i in range(len(index.runs) - 1, -1, -1):
+        r, key = index.runs[i], index.keys[i]
+        if _is_empty(r, by_batch, released):
+            continue
         m = by_batch.get(r.batch_id)
         out.append(
             {
+                "key": key,
                 "batch_id": r.batch_id,
                 "ecosystem": r.ecosystem,
                 "ecosystems": list(r.ecosystems),
@@ -568,12 +789,70 @@ def runs_section(
                 "macos_minutes": r.macos_minutes,
                 "linux_minutes": r.linux_minutes,
                 "success_rate": _rate(r.merged, r.total),
-                "recorded_failures": failed_by_batch.get(r.batch_id, 0),
+                "recorded_failures": linked.get(key, 0),
                 "manifest": None if m is None else _manifest_json(m),
                 "released": released.get(r.batch_id, []),
             }
         )
+        if len(out) == MAX_RUNS:
+            break
     return out
+
+
+def empty_runs_section(
+    runs: Sequence[Run] | RunIndex,
+    failures: Sequence[FailureEvent],
+    manifests: Sequence[Manifest],
+    releases: Sequence[BatchRelease] = (),
+) -> Document:
+    """The empty runs (no package: ``_is_empty``), folded: each stretch of them between two runs
+    with packages is one fold, newest first, with its runs in brief (key, time, ecosystem,
+    failures recorded: the page unfolds them, and a run page of an empty run finds it there).
+    Only the stretch that ``runs`` lists is covered."""
+    index = runs if isinstance(runs, RunIndex) else RunIndex(runs)
+    linked = Counter(map(index.run_of, failures))
+    by_batch = {m.batch_id: m for m in manifests}
+    released = {rel.batch_id for rel in releases}
+    folds: list[Document] = []
+    current: list[int] = []
+    listed = 0
+    count = 0
+
+    def close() -> None:
+        if current:
+            newest, oldest = current[0], current[-1]
+            members = [
+                {
+                    "key": index.keys[i],
+                    "timestamp": index.times[i],
+                    "ecosystem": index.runs[i].ecosystem,
+                    "recorded_failures": linked.get(index.keys[i], 0),
+                }
+                for i in current
+            ]
+            folds.append(
+                {
+                    "count": len(current),
+                    "first_at": index.times[oldest],
+                    "last_at": index.times[newest],
+                    "ecosystems": sorted({index.runs[i].ecosystem for i in current}),
+                    "recorded_failures": sum(m["recorded_failures"] for m in members),
+                    "runs": members,
+                }
+            )
+            current.clear()
+
+    for i in range(len(index.runs) - 1, -1, -1):
+        if _is_empty(index.runs[i], by_batch, released):
+            current.append(i)
+            count += 1
+            continue
+        close()
+        listed += 1
+        if listed == MAX_RUNS:
+            break
+    close()
+    return {"count": count, "folds": folds}
 
 
 def _manifest_json(m: Manifest) -> Document:
@@ -599,7 +878,8 @@ def _manifest_json(m: Manifest) -> Document:
 
 
 def series_section(runs: Sequence[Run]) -> Document:
-    """Per UTC day: recipes merged (all ecosystems) and success rate per ecosystem, oldest first."""
+    """Per UTC day: recipes merged (all ecosystems) and success rate per ecosystem, oldest first.
+    A day whose runs had no package has no rate (``None``), not 0%: nothing was tried."""
     daily: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     per_eco: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for r in runs:
@@ -615,7 +895,7 @@ def series_section(runs: Sequence[Run]) -> Document:
         ],
         "success_rate": {
             eco: [
-                {"date": d, "merged": v[0], "total": v[1], "rate": _rate(v[0], v[1])}
+                {"date": d, "merged": v[0], "total": v[1], "rate": None if v[1] <= 0 else _rate(v[0], v[1])}
                 for d, v in sorted(days.items())
             ]
             for eco, days in sorted(per_eco.items())
