@@ -20,6 +20,7 @@ from recipeline_dashboard.bench import timed, unpack_snapshot, write_corpus
 from recipeline_dashboard.errors import DashboardError
 from recipeline_dashboard.schema import check_document, schema_drifted
 from recipeline_schema import FailureRecord, Layout, MetricsLine, Queue, append_jsonl, save, write_jsonl
+from recipeline_schema.exitcodes import EXIT_USAGE
 
 MakeRecord = Callable[..., FailureRecord]
 MakeMetrics = Callable[..., MetricsLine]
@@ -204,6 +205,7 @@ def test_recipeline_records_are_refused_in_the_schema_packages_words(populated: 
 
 def test_an_empty_repository_gives_an_empty_dashboard(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.rmtree(repo / "data")
+    (repo / "data").mkdir()  # an empty data/ is a repository with nothing in it yet (no data/: refused)
     code, out, _ = run(capsys, "build", "--repo", repo, "--now", NOW)
     assert code == 0
     assert "0 queue entries, 0 failures, 0 runs, 0 data errors" in out
@@ -211,16 +213,31 @@ def test_an_empty_repository_gives_an_empty_dashboard(repo: Path, capsys: pytest
 
 @pytest.mark.parametrize(
     "args",
-    [["build", "--repo", "{missing}"], ["build", "--now", "soon"], ["paint"]],
-    ids=["repo", "now", "cmd"],
+    [["build", "--repo", "{missing}"], ["build", "--repo", "{empty}"], ["build", "--now", "soon"], ["paint"]],
+    ids=["repo", "no-data", "now", "cmd"],
 )
-def test_errors_exit_1_with_one_line(
+def test_usage_errors_exit_64_with_one_line(
     tmp_path: Path, args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(capsys, *[a.format(missing=tmp_path / "missing") for a in args])
-    assert code == 1
-    (line,) = [line for line in err.splitlines() if "error:" in line]
-    assert line.startswith("recipeline-dashboard")
+    (tmp_path / "empty").mkdir()
+    code, out, err = run(
+        capsys, *[a.format(missing=tmp_path / "missing", empty=tmp_path / "empty") for a in args]
+    )
+    assert code == EXIT_USAGE and out == ""
+    (line,) = err.splitlines()
+    assert line.startswith("recipeline-dashboard") and "error:" in line
+    assert list((tmp_path / "empty").iterdir()) == []  # no empty dashboard
+
+
+def test_a_folder_without_data_is_named_with_the_command_to_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "build", "--repo", tmp_path)
+    assert code == EXIT_USAGE
+    assert err == (
+        f"recipeline-dashboard: error: --repo {tmp_path} is not a recipeline repository "
+        f"(no data/ directory); start one with: invoke seed --ecosystem ECOSYSTEM --repo {tmp_path}\n"
+    )
 
 
 def test_an_unwritable_output_is_an_error(
@@ -259,8 +276,8 @@ def test_module_runs_as_a_subprocess(populated: Path, tmp_path: Path) -> None:
     assert proc.stdout.startswith("wrote ") and "7 queue entries" in proc.stdout
     bad = [sys.executable, "-m", "recipeline_dashboard", "build", "--repo", str(tmp_path / "missing")]
     failed = subprocess.run(bad, capture_output=True, text=True, check=False, timeout=60)
-    assert failed.returncode == 1 and failed.stdout == ""
-    expected = f"recipeline-dashboard: error: repository {tmp_path / 'missing'}: expected a directory\n"
+    assert failed.returncode == EXIT_USAGE and failed.stdout == ""
+    expected = f"recipeline-dashboard: error: --repo {tmp_path / 'missing'}: no such directory\n"
     assert failed.stderr == expected
 
 

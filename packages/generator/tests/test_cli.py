@@ -12,6 +12,7 @@ import pytest
 
 from recipeline_generator.__main__ import main
 from recipeline_schema import recipe_from_toml
+from recipeline_schema.exitcodes import EXIT_ERROR, EXIT_USAGE
 
 FAST = ["--rate-limit", "pypi=1000/1"]
 
@@ -92,18 +93,18 @@ def test_unbuildable_source_is_reported_as_skipped(capsys: pytest.CaptureFixture
         (["--from", "pypi:x", "--name", "../x"], "name '../x'"),
     ],
 )
-def test_usage_errors_exit_2_with_one_clear_line(
+def test_usage_errors_exit_64_with_one_clear_line(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(argv) == 2
+    assert main(argv) == EXIT_USAGE
     err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
 
 
 def test_bad_rate_limit_is_refused_by_argparse(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--from", "pypi:x", "--rate-limit", "pypi=fast"])
-    assert exc.value.code == 2
+    assert exc.value.code == EXIT_USAGE
     assert "rate limit 'fast'" in capsys.readouterr().err
 
 
@@ -111,7 +112,7 @@ def test_bad_rate_limit_in_the_environment_is_a_configuration_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("RECIPELINE_RATE_LIMIT_PYPI", "lots")
-    assert main(["--from", "pypi:x", "--index-url", "http://127.0.0.1:9/"]) == 2
+    assert main(["--from", "pypi:x", "--index-url", "http://127.0.0.1:9/"]) == EXIT_ERROR
     assert "RECIPELINE_RATE_LIMIT_PYPI" in capsys.readouterr().err
 
 

@@ -333,7 +333,7 @@ def test_tsuku_option_wins_over_the_environment(
     monkeypatch.setenv("RECIPELINE_TSUKU", "/nonexistent/tsuku")
     assert main(["--from", "cpan:ack", "--tsuku", str(tsuku.path)]) == 1
     assert "deterministic_insufficient/binary_discovery_failed" in capsys.readouterr().err
-    assert main(["--from", "cpan:ack"]) == 2  # the environment's binary does not exist
+    assert main(["--from", "cpan:ack"]) == 1  # an error: the environment's binary does not exist
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot be run" in err
 

@@ -1,8 +1,9 @@
 """``python -m recipeline_dashboard``: build the pipeline dashboard, export its schema, benchmark it.
 
-Exit codes: 0 done (malformed data is reported inside the dashboard, not fatal); 1 the
-repository is missing, the site cannot be written, the schema copy differs (``schema --check``),
-or a usage error.
+Exit codes are recipeline's one table (``recipeline_schema.exitcodes``): 0 done (malformed data
+is reported inside the dashboard, not fatal); 1 the site cannot be written or the schema copy
+differs (``schema --check``); 64 usage: an argument out of its format, a ``--repo`` without
+``data/`` (named with the command that starts one). Every error is one line on stderr.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from recipeline_schema import Layout, SchemaError, current_time, parse_time_lenient
+from recipeline_schema.cliargs import repository_problem
+from recipeline_schema.exitcodes import EXIT_ERROR, EXIT_USAGE
 
 from .core import MAX_RUNS, Dashboard, Document
 from .errors import DashboardError
@@ -25,7 +28,6 @@ from .schema import check_document, export_schema, schema_drifted
 from .site import write_dashboard, write_site
 
 PROG = "recipeline-dashboard"
-EXIT_ERROR = 1
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -48,10 +50,10 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
 
-    # one exit code for every failure; argparse's own 2 would mean nothing more here
+    # one line and recipeline's usage code (recipeline_schema.cliargs.OneLineParser's rule; this
+    # class keeps its own formatter)
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {' '.join(message.split())}\n")
 
 
 def _time(text: str) -> dt.datetime:
@@ -117,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors
-        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         if args.command == "schema":
             return _schema(args)
@@ -147,8 +149,9 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    if not args.repo.is_dir():
-        raise DashboardError(f"repository {args.repo}: expected a directory")
+    if not (args.repo / "data").is_dir():  # recipeline's layout or tsuku's: both have data/
+        print(f"{PROG}: error: --repo {repository_problem(args.repo)}", file=sys.stderr)
+        return EXIT_USAGE
     layout = Layout(args.repo)
     now = args.now or current_time()
     # the build allocates ~100,000 objects per scale unit and frees almost none of them until it

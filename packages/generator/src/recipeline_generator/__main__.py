@@ -1,7 +1,8 @@
 """``python -m recipeline_generator``: generate one recipe, or every recipe of a batch directory.
 
-Exit codes: 0 done; 1 the single package (``--from``) got no recipe (failed or skipped);
-2 usage, configuration or data-file error. Errors are one line on stderr, never a traceback.
+Exit codes are recipeline's one table (``recipeline_schema.exitcodes``): 0 done; 1 the single
+package (``--from``) got no recipe (failed or skipped), or a configuration or data-file error;
+64 usage (an argument out of its format). Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from recipeline_schema import (
     recipe_to_toml,
     redact_url,
 )
+from recipeline_schema.cliargs import OneLineParser
+from recipeline_schema.exitcodes import EXIT_ERROR, EXIT_USAGE
 from recipeline_schema.http import HttpClient, HttpSettings, RateLimit
 
 from . import __version__
@@ -91,10 +94,10 @@ def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROG,
-        description="Turn package sources into tsuku recipes with deterministic builders.",
-        epilog="Without a command: generate one recipe with --from, e.g. --from pypi:httpie --output -",
+        description="Turn package sources into tsuku recipes with deterministic builders. Without a "
+        "command: generate one recipe with --from, e.g. --from pypi:httpie --output -",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--from", dest="source", metavar="SOURCE", help="one source, e.g. pypi:httpie")
@@ -185,26 +188,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None and not args.source:
-        parser.print_usage(sys.stderr)
         print(f"{PROG}: error: give --from SOURCE or a command (generate)", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    try:  # the arguments' formats first: a bad one is a usage error
+        if args.source:
+            check_name(args.name or parse_source(args.source).identifier.rsplit("/", 1)[-1])
+        index_url, bottle_tag = _index_url(args), _bottle_tag(args.bottle_tag)
+    except (ConfigurationError, SchemaError) as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         with _client(args) as http:
             builders = default_registry(
-                http,
-                index_url=_index_url(args),
-                tsuku=tsuku_path(args.tsuku, os.environ),
-                bottle_tag=_bottle_tag(args.bottle_tag),
+                http, index_url=index_url, tsuku=tsuku_path(args.tsuku, os.environ), bottle_tag=bottle_tag
             )
             if args.command == "generate":
                 return _batch(args, builders)
             return _one(args, builders)
     except (GeneratorError, SchemaError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except OSError as exc:
         print(f"{PROG}: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":
