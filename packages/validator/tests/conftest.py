@@ -13,7 +13,9 @@ from pytest_httpserver import HTTPServer
 from registries.npm import build_npm_tarball, packument
 from validator_helpers import (
     NODE_HELPER,
+    NODE_HOOK,
     NODE_TOOL,
+    NODE_WRAPPER,
     TOOL_SOURCE,
     LoopbackServer,
     Wheelhouse,
@@ -104,8 +106,11 @@ def npm_registry(loopback_server: LoopbackServer) -> Iterator[str]:
     """A local npm registry (packuments + tarballs built here) on loopback; yields its URL.
 
     ``npmtool`` 1.4.0 depends on ``npmhelper``; ``npmliar`` claims version 9.9.9; ``npmnet``
-    has a postinstall script that tries to reach the loopback server (it must not: phase 1
-    ignores scripts and phase 2 has no network).
+    has a postinstall script that tries to reach the loopback server (it must not: no phase runs
+    scripts, and phase 2 has no network); ``npmhook``'s postinstall leaves ``HOOK_MARKER`` in its
+    package directory, says on stderr that it cannot build and exits 3 (as a failing native
+    build does); ``npmwrap`` 4.0.2 prints the version of its library ``npmengine`` 5.0.5 as its
+    own (csso-cli does), shows its usage on ``--help`` and refuses other options.
     """
     server = HTTPServer(host="127.0.0.1", port=0)
     server.start()
@@ -117,10 +122,14 @@ def npm_registry(loopback_server: LoopbackServer) -> Iterator[str]:
             {"index.js": NODE_HELPER},
         ),
     }
+    packages["npmengine"] = ({"name": "npmengine", "version": "5.0.5", "main": "index.js"}, {"index.js": ""})
+    wrapper: dict[str, object] = {"name": "npmwrap", "version": "4.0.2", "bin": {"npmwrap": "cli.js"}}
+    packages["npmwrap"] = (wrapper | {"dependencies": {"npmengine": "5"}}, {"cli.js": NODE_WRAPPER})
     for name, version, extra in (
         ("npmtool", "1.4.0", {}),
         ("npmliar", "2.0.0", {"claims": "9.9.9"}),
         ("npmnet", "1.0.0", {"scripts": {"postinstall": f'node -e "{reach}"'}}),
+        ("npmhook", "1.1.0", {"scripts": {"postinstall": "node hook.js"}}),
     ):
         manifest: dict[str, object] = {
             "name": name,
@@ -129,7 +138,7 @@ def npm_registry(loopback_server: LoopbackServer) -> Iterator[str]:
             "dependencies": {"npmhelper": "^1.0.0"},
             **extra,
         }
-        packages[name] = (manifest, {"cli.js": NODE_TOOL})
+        packages[name] = (manifest, {"cli.js": NODE_TOOL, "hook.js": NODE_HOOK})
     for name, (document, files) in packages.items():
         tarball = build_npm_tarball(document, files, executable=("cli.js",))
         path = f"/tarballs/{name}-{document['version']}.tgz"

@@ -27,7 +27,7 @@ from recipeline_validator import (
     RunSettings,
     validate_all,
 )
-from recipeline_validator.probes import PROBES, ProbeRun, choose, probe_executable, summary
+from recipeline_validator.probes import HELP_PROBES, PROBES, ProbeRun, choose, probe_executable, summary
 
 ENV = parse_environment("linux-debian-glibc-x86_64")
 NOW = dt.datetime(2026, 1, 29, 10, 0, tzinfo=dt.UTC)
@@ -65,6 +65,23 @@ SOURCE = """
     def needs_tmux():
         print("tmux not found. vneeds requires you install tmux first.")
 
+    def waits():
+        # wait-on: --version and -V show the usage; any other word is a resource it waits for
+        if ARG in ("--version", "-V", "--help"):
+            print("Usage: vwait {OPTIONS} resource [...resource]")
+        else:
+            import time
+            time.sleep(600)
+
+    def help_subcommand_only():
+        # ajv: every option is a mistake (exit 2), only the `help` subcommand answers
+        if ARG == "help":
+            print("Validate data file(s) against schema")
+            print("    vhelpsub [validate] -s schema[.json] -d data[.json]")
+        else:
+            print(f"error: parameter {ARG} is unknown", file=sys.stderr)
+            sys.exit(2)
+
     def subcommand():
         if ARG == "version":
             print("vsub version 1.7.0", file=sys.stderr)
@@ -81,6 +98,8 @@ TOOLS = {
     "vsubpkg": ("1.7.0", "vsub", "subcommand"),
     "vhelppkg": ("0.3.0", "vhelp", "help_only"),
     "vneedspkg": ("1.76.0", "vneeds", "needs_tmux"),
+    "vwaitpkg": ("9.5.1", "vwait", "waits"),
+    "vhelpsubpkg": ("5.0.0", "vhelpsub", "help_subcommand_only"),
 }
 
 
@@ -230,6 +249,41 @@ def test_a_tool_without_a_version_that_shows_its_usage_gets_tsukus_output_mode(
         reason="prints no version of its own (`vhelp --version`, `vhelp -V`, `vhelp version`, `vhelp -v` "
         "printed none); `vhelp --help` shows it runs",
     )
+
+
+def test_a_tool_whose_help_is_only_a_subcommand_gets_output_mode_from_it(
+    results: dict[str, RecipeResult], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """vhelpsub refuses --help and -h (exit 2) like every option; `vhelpsub help` answers."""
+    result = results["vhelpsub"]
+    assert result.outcome == "pass", result.failure
+    assert result.verify is not None
+    assert (result.verify.command, result.verify.pattern, result.verify.mode) == (
+        "vhelpsub help",
+        "vhelpsub",
+        "output",
+    )
+    (prefix,) = Path(tmp_path_factory.getbasetemp()).glob("prefixes[0-9]*/recipeline-vhelpsub-*")
+    assert len(list((prefix / "logs").glob("probe-*.log"))) == len(PROBES) + len(HELP_PROBES)
+
+
+def test_a_tool_that_waits_on_a_version_probe_is_still_asked_its_help(
+    results: dict[str, RecipeResult], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """vwait shows its usage on --version and -V, waits on `version` (the clock stops it): no
+    other version probe is asked, its --help is, and is the output-mode verify."""
+    result = results["vwait"]
+    assert result.outcome == "pass", result.failure
+    assert result.verify is not None
+    assert (result.verify.command, result.verify.pattern, result.verify.mode) == (
+        "vwait --help",
+        "vwait",
+        "output",
+    )
+    assert "`vwait version`" in result.verify.reason and "`vwait -v`" not in result.verify.reason
+    (prefix,) = Path(tmp_path_factory.getbasetemp()).glob("prefixes[0-9]*/recipeline-vwait-*")
+    logs = sorted(p.name for p in (prefix / "logs").glob("probe-*.log"))
+    assert logs == ["probe-1.log", "probe-2.log", "probe-3.log", "probe-4.log"]
 
 
 def test_a_tool_that_cannot_work_here_does_not_pass_in_output_mode(results: dict[str, RecipeResult]) -> None:

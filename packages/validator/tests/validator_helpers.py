@@ -170,6 +170,26 @@ NODE_TOOL = """
       console.log(helper.banner(pkg.name, pkg.claims || pkg.version));
     }
 """
+#: What ``npmhook``'s postinstall script leaves in its package directory when it runs.
+HOOK_MARKER = "postinstall-ran"
+NODE_HOOK = f"""
+    require("fs").writeFileSync("{HOOK_MARKER}", "");
+    console.error("hook: cannot find a C++ compiler to build the addon");
+    process.exit(3);
+"""
+NODE_WRAPPER = """
+    #!/usr/bin/env node
+    const engine = require("npmengine/package.json");
+    const arg = process.argv[2];
+    if (arg === "--help") {
+      console.log("Usage:\\n    npmwrap [input] [options]");
+    } else if (arg === "--version" || arg === "-v") {
+      console.log(engine.version);
+    } else {
+      console.error("Unknown option: " + arg);
+      process.exit(2);
+    }
+"""
 NODE_HELPER = """
     module.exports.banner = (name, version) => name + " " + version;
 """

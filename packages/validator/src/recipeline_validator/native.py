@@ -113,6 +113,7 @@ class _Ran:
     toolchain: dict[str, str]
     packages: str
     notes: tuple[str, ...] = ()  # e.g. why the newest release was not the one installed
+    libraries: tuple[tuple[str, str], ...] = ()  # the first package's dependencies (name, version)
 
 
 def run_native(plan: NativePlan, spec: VerifySpec, *, prefix: Path, options: NativeOptions) -> SandboxOutcome:
@@ -147,7 +148,7 @@ def run_native(plan: NativePlan, spec: VerifySpec, *, prefix: Path, options: Nat
     first = next((i for i in installed if i.version), Installed("", ""))
     packages = ", ".join(i.package for i in installed if i.package)
     notes = tuple(i.note for i in installed if i.note)
-    ran = _Ran(first.version, first.latest_version, toolchain_versions, packages, notes)
+    ran = _Ran(first.version, first.latest_version, toolchain_versions, packages, notes, first.libraries)
     gap = _undeclared(plan, prefix, options, runtime, programs)
     if gap is not None:
         return (
@@ -246,11 +247,13 @@ def _probe(
 ) -> tuple[list[probes.ProbeRun], DiscoveredVerify | None]:
     """Run the version probes of the verify executable in order, as the verify runs (``sh -c`` in
     the clean room, network cut, the sandbox's limits), until one prints the installed version;
-    when none does, the help probe once (``probes.output_verify``). The probes run and the
-    verify they found.
+    when none does, the help probes in order until one answers (``probes.output_verify``). The
+    version probes run and the verify found.
 
-    A probe that runs out of time ends the probing: a tool that waits on one probe is not asked
-    again (the recipe's own verify decides). Nothing is probed without a known version.
+    A probe that runs out of time ends its kind of probing: a tool that waits on one version probe
+    (``wait-on version`` waits for a file named ``version``) is asked no other version probe,
+    but still its help; a help probe that times out ends the help probes. Nothing is probed
+    without a known version.
     """
     exe = probes.probe_executable(spec.command, executables)
     if exe is None or not ran.version:
@@ -272,12 +275,16 @@ def _probe(
     for number, command in enumerate(probes.probe_commands(exe), 1):
         runs.append(probe(number, command))
         if runs[-1].exit_code is None:
-            return runs, None
+            break
         found = probes.choose(runs, ran.version)
         if found is not None:
             return runs, found
-    helped = probe(len(runs) + 1, f"{exe} {probes.HELP_PROBE}")
-    return runs, probes.output_verify(helped, exe, runs)
+    for number, command in enumerate(probes.help_commands(exe), len(runs) + 1):
+        helped = probe(number, command)
+        found = probes.output_verify(helped, exe, runs, ran.libraries)
+        if found is not None or helped.exit_code is None:
+            return runs, found
+    return runs, None
 
 
 def _recorded(ran: _Ran) -> dict[str, Any]:

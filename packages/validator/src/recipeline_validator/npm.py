@@ -5,8 +5,10 @@ staging prefix with the prefix's own cache. It resolves the whole dependency tre
 every packument and tarball in the cache. The registry is the one npm's configuration names
 (``npm config get registry``), or ``--npm-registry``; phase 2 must use the same URL because
 npm's cache is keyed by it.
-Phase 2 (network cut): ``npm install --global --offline`` from that cache into
-``<prefix>/npm`` with empty npm configuration files; install scripts run here, sandboxed.
+Phase 2 (network cut): ``npm install --global --offline --ignore-scripts`` from that cache into
+``<prefix>/npm`` with empty npm configuration files. No install script runs in either phase:
+tsuku's ``npm_install`` installs with ``ignore_scripts`` (its ``npm_exec`` step), so a tool that
+works only once a script ran (a download, a native build) does not work for tsuku's users either.
 Executables are linked from ``<prefix>/npm/bin`` into ``<prefix>/bin``; the version is read
 from the installed ``package.json`` (plain JSON, no package code). Phase 1 also asks the
 registry for ``dist-tags.latest`` and its ``engines`` (``npm view <name>@latest``): when npm
@@ -17,6 +19,7 @@ satisfy), the result records the latest and why (a pass with a recorded skew).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -88,17 +91,50 @@ def sandbox_env(base: Mapping[str, str], prefix: Path) -> dict[str, str]:
     }
 
 
-def npm_cause(output: str) -> str:
-    """The line of npm's output that says what failed (not ``code E404`` or the log path)."""
+#: npm's lines that say where a failure happened, not what it was.
+NPM_WHERE = ("code ", "errno ", "signal ", "A complete log", "syscall ", "path ")
+#: Lines of a node program's crash that state no cause: stack frames and node's version.
+NODE_NOISE = re.compile(r"^(?:at \S.*|Node\.js v\d\S*|\^+)$")
+
+
+def npm_lines(output: str) -> list[str]:
+    """What npm said after its ``npm error`` (npm 10+) or ``npm ERR!`` prefix, in order."""
     lines = []
     for raw in output.splitlines():
         line = raw.strip()
         for prefix in ("npm error", "npm ERR!"):
             if line.startswith(prefix):
-                rest = line.removeprefix(prefix).strip()
-                if rest and not rest.startswith(("code ", "errno ", "A complete log", "syscall ", "path ")):
-                    lines.append(rest)
-    return lines[0] if lines else cause_line(output)
+                lines.append(line.removeprefix(prefix).strip())
+    return lines
+
+
+def npm_cause(output: str) -> str:
+    """What failed, on one line: for a script npm ran (``command failed``), the package, the
+    script, how it ended and the cause in the script's own output (``script_cause``); else npm's
+    first line that is not where (``code E404``, ``path``, the log pointer)."""
+    lines = npm_lines(output)
+    if "command failed" in lines:
+        return script_cause(lines)
+    causes = [line for line in lines if line and not line.startswith(NPM_WHERE)]
+    return causes[0] if causes else cause_line(output)
+
+
+def script_cause(lines: list[str]) -> str:
+    """A failed script from npm's lines: ``code N`` (or ``signal S``) and ``path <package dir>``,
+    then ``command failed``, ``command sh -c <script>`` and the script's output, e.g.
+    ``install script of docsify (`npx husky install`) exited 127: sh: 1: npx: not found``."""
+    at = lines.index("command failed")
+    rest = lines[at + 1 :]
+    shell = rest[0].removeprefix("command ") if rest and rest[0].startswith("command ") else ""
+    script = shell.split(" -c ", 1)[1] if " -c " in shell else shell
+    said = [line for line in rest[1:] if line and not line.startswith("A complete log")]
+    detail = cause_line("\n".join(line for line in said if not NODE_NOISE.match(line)))
+    where = next((line.removeprefix("path ") for line in lines[:at] if line.startswith("path ")), "")
+    package = where.rsplit("node_modules/", 1)[-1] if "node_modules/" in where else where
+    code = next((line for line in lines[:at] if line.startswith(("code ", "signal "))), "")
+    ended = code.replace("code ", "exited ", 1).replace("signal ", "was killed by ", 1) or "failed"
+    named = f" of {package}" if package else ""
+    return f"install script{named} (`{script}`) {ended}: {detail}"
 
 
 def resolve_registry(
@@ -202,7 +238,8 @@ class NpmRunner:
         target = ctx.prefix / "npm"
         done = ctx.run_offline(
             [
-                ctx.toolchain.path("npm"), "install", "--global", "--offline", "--prefix", str(target),
+                ctx.toolchain.path("npm"), "install", "--global", "--offline", "--ignore-scripts",
+                "--prefix", str(target),
                 "--cache", str(ctx.prefix / "npm-cache"), "--registry", registry, *NPM_QUIET, spec,
             ],
             env=sandbox_env(ctx.offline_env(), ctx.prefix),
@@ -244,16 +281,32 @@ def with_latest(installed: Installed, answer: Path, node_version: str) -> Instal
         note = f"installed {installed.version}, not the latest {latest}"
         if isinstance(needs, str) and needs:
             note += f": {latest} needs node {needs}, this host has node {node_version or 'unknown'}"
-    return Installed(installed.package, installed.version, latest, note)
+    return Installed(installed.package, installed.version, latest, note, installed.libraries)
 
 
 def installed_version(package: str, prefix: Path) -> Installed | SandboxOutcome:
-    """The installed package's version, from its package.json (read as data, never run)."""
-    manifest = prefix / "npm" / "lib" / "node_modules" / package / "package.json"
+    """The installed package's version and its dependencies' (``libraries``), from their
+    package.json files (read as data, never run)."""
+    root = prefix / "npm" / "lib" / "node_modules"
+    manifest = root / package / "package.json"
     try:
-        version = json.loads(manifest.read_text(encoding="utf-8")).get("version")
+        document = json.loads(manifest.read_text(encoding="utf-8"))
+        version = document.get("version")
     except (OSError, ValueError, AttributeError) as exc:
         return fail("install_failed", f"cannot read the installed version of {package}: {exc}")
     if not isinstance(version, str) or not version:
         return fail("install_failed", f"{manifest}: expected a version string")
-    return Installed(package, version)
+    needs = document.get("dependencies")
+    libraries = []
+    for name in sorted(needs) if isinstance(needs, dict) else ():
+        # npm nests a global package's dependencies in its own node_modules (hoisted beside it
+        # only by older layouts)
+        for place in (root / package / "node_modules" / name, root / name):
+            try:
+                found = json.loads((place / "package.json").read_text(encoding="utf-8")).get("version")
+            except (OSError, ValueError, AttributeError):
+                continue
+            if isinstance(found, str) and found:
+                libraries.append((name, found))
+            break
+    return Installed(package, version, libraries=tuple(libraries))

@@ -5,10 +5,10 @@ this fixed order (in the clean room, under the sandbox's limits, each at most ``
 seconds) and takes the first whose stdout+stderr carries the installed version, whatever its
 exit code: that is the verify the recipe is judged by and the merger commits (tsuku's
 ``command``, ``pattern = "{version}"``, ``exit_code`` when not 0). The same tool and version give
-the same verify. When none prints it, the tool's ``--help`` is asked once: exit 0 with output
-naming the tool (not opening with a cause) is tsuku's ``mode = "output"`` verify with the
-reason. This module is the pure part: the probes, the choices and the summary of what the
-probes printed when none carried the version.
+the same verify. When none prints it, the tool's help is asked (``HELP_PROBES`` in order, until
+one answers): exit 0 with output naming the tool (not opening with a cause) is tsuku's
+``mode = "output"`` verify with the reason. This module is the pure part: the probes, the
+choices and the summary of what the probes printed when none carried the version.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from recipeline_schema.cause import CAUSE, cause_lines
+from recipeline_schema.cause import is_cause
 from recipeline_schema.models import DiscoveredVerify
 
 from .output import first_line
@@ -25,9 +25,10 @@ from .verify import exit_text
 
 #: The version probes, in the order they are tried.
 PROBES: tuple[str, ...] = ("--version", "-V", "version", "-v")
-#: Asked only when no version probe printed the version: the tool's help, for tsuku's
-#: ``mode = "output"`` verify (the tool runs and says what it is, without a version to compare).
-HELP_PROBE = "--help"
+#: Asked only when no version probe printed the version, in order until one answers: the tool's
+#: help, for tsuku's ``mode = "output"`` verify (the tool runs and says what it is, without a
+#: version to compare). ``help`` is the subcommand of tools that take every option as a mistake.
+HELP_PROBES: tuple[str, ...] = ("--help", "-h", "help")
 #: Words of a help text that show it is the tool's usage when its name is not printed.
 _USAGE = ("usage:", "Usage:", "USAGE:")
 #: A version statement (``9.9.9``, ``v1.2``) on a probe's first line.
@@ -64,6 +65,11 @@ def probe_commands(executable: str) -> tuple[str, ...]:
     return tuple(f"{executable} {probe}" for probe in PROBES)
 
 
+def help_commands(executable: str) -> tuple[str, ...]:
+    """``<executable> <help probe>`` for every help probe, in order."""
+    return tuple(f"{executable} {probe}" for probe in HELP_PROBES)
+
+
 def choose(runs: Sequence[ProbeRun], version: str) -> DiscoveredVerify | None:
     """The verify of the first probe that finished on its own and printed ``version``."""
     if not version:
@@ -82,28 +88,38 @@ def choose(runs: Sequence[ProbeRun], version: str) -> DiscoveredVerify | None:
     return None
 
 
-def output_verify(run: ProbeRun, executable: str, tried: Sequence[ProbeRun]) -> DiscoveredVerify | None:
-    """tsuku's ``mode = "output"`` verify from the help probe, when it exited 0 on its own, its
+def output_verify(
+    run: ProbeRun, executable: str, tried: Sequence[ProbeRun], libraries: Sequence[tuple[str, str]] = ()
+) -> DiscoveredVerify | None:
+    """tsuku's ``mode = "output"`` verify from a help probe, when it exited 0 on its own, its
     output names the tool (its executable's name, else a usage line) and does not open with a
     cause (``tmux not found``: the tool cannot work here, and must not pass), and no version
     probe that exited 0 opened with a version (one that prints another version than the one
-    installed is a mismatch, reported as such)."""
+    installed is a mismatch, reported as such) unless that version is the installed version of
+    one of the package's own ``libraries`` (name, version): the tool states its library's."""
     if run.exit_code != 0 or run.limit:
         return None
-    if any(_VERSION.search(first_line(r.output)) for r in tried if r.exit_code == 0):
-        return None  # it states a version, only not the installed one: a mismatch, not "no version"
-    lines = cause_lines(run.output)
-    if not lines or CAUSE.search(lines[0]):
+    theirs = []
+    for other in (r for r in tried if r.exit_code == 0):
+        stated = _VERSION.search(first_line(other.output))
+        if stated is None:
+            continue
+        owner = next((name for name, v in libraries if v == stated.group().removeprefix("v")), None)
+        if owner is None:
+            return None  # it states a version, only not the installed one: a mismatch, not "no version"
+        theirs.append(f"`{other.command}` prints {stated.group()}, its library {owner}'s")
+    if not run.output.strip() or is_cause(first_line(run.output)):
         return None
     pattern = executable if executable in run.output else next((u for u in _USAGE if u in run.output), "")
     if not pattern:
         return None
     asked = ", ".join(f"`{r.command}`" for r in tried)
+    said = "; ".join(theirs[:1]) if theirs else f"{asked} printed none"
     return DiscoveredVerify(
         command=run.command,
         pattern=pattern,
         mode="output",
-        reason=f"prints no version of its own ({asked} printed none); `{run.command}` shows it runs",
+        reason=f"prints no version of its own ({said}); `{run.command}` shows it runs",
     )
 
 

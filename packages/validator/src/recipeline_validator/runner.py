@@ -139,6 +139,9 @@ class Installed:
     #: a recorded skew, e.g. "installed 1.0.0; the latest, 2.0.0, needs node >=99, this host has
     #: node 20.1.0" (part of the result's reason; the pass stands)
     note: str = ""
+    #: (name, version) of the package's own dependencies as installed: a tool may print one of
+    #: theirs as its version (csso-cli prints its csso library's)
+    libraries: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
