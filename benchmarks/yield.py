@@ -10,8 +10,12 @@ per package, the outcome, the failure category, the verify the merger committed 
 validator's version probes found) and the installed vs the newest version.
 
 Run with ``invoke bench yield`` (``--ecosystem pypi``, ``--limit 5`` for a quick look; ``--table F``
-writes the markdown table to F). It needs the flow requirements, the network to the registries,
-node and npm for npm. A run of 100 PyPI and 100 npm tools takes about half an hour on 2 cores.
+writes the markdown table to F). ``benchmarks/yield.py --only NAME`` (repeatable) runs only those
+tools of the list, ``--keep DIR`` keeps the throwaway repository and the validator's logs there
+(``DIR/repo-<ecosystem>/build/batches/<id>/``). It needs the flow requirements, the network to the
+registries, node and npm for npm. A run of 100 npm tools takes about half an hour on 2 cores. The
+last full run's table, with its losses and their causes, is committed as
+``benchmarks/yield-<ecosystem>.md``.
 """
 
 from __future__ import annotations
@@ -31,11 +35,14 @@ PROJECT = HERE.parent
 TARGET = 95  # of 100: issue 12's bar
 
 
-def tool_list(ecosystem: str, limit: int | None) -> list[str]:
-    """The committed list's lines (comments and blanks dropped), the first ``limit`` of them."""
+def tool_list(ecosystem: str, limit: int | None, only: list[str] | None = None) -> list[str]:
+    """The committed list's lines (comments and blanks dropped): those whose name is in ``only``
+    when given, the first ``limit`` of them."""
     path = HERE / f"yield-{ecosystem}.txt"
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     lines = [line for line in lines if line and not line.startswith("#")]
+    if only:
+        lines = [line for line in lines if line.split()[0] in only]
     return lines[:limit] if limit else lines
 
 
@@ -130,13 +137,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ecosystem", action="append", choices=("pypi", "npm"), help="default: both")
     parser.add_argument("--limit", type=int, default=None, help="only the first N tools of each list")
+    parser.add_argument("--only", action="append", default=None, help="only this tool (repeatable)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--table", type=Path, default=None, help="also write the markdown table here")
+    parser.add_argument("--keep", type=Path, default=None, help="work here and keep it (logs)")
     args = parser.parse_args()
     report = []
     with tempfile.TemporaryDirectory(prefix="recipeline-yield-") as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         for ecosystem in args.ecosystem or ("pypi", "npm"):
-            lines, wall = run(ecosystem, tool_list(ecosystem, args.limit), args.workers, Path(tmp))
+            lines, wall = run(ecosystem, tool_list(ecosystem, args.limit, args.only), args.workers, work)
             report.append(table(ecosystem, lines, wall))
             print(report[-1], flush=True)
     if args.table:
