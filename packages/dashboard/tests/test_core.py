@@ -178,7 +178,7 @@ def test_health_reads_breakers_stop_state_staleness_and_budget() -> None:
     runs = [run("2026-02-01-001", 1, merged=2), run("2026-02-02-001", 30, merged=0)]
     health = health_section(control, [pkg("a", eco="npm")], runs, [], NOW)
     assert health["ecosystems"]["cargo"]["stopped"] is True
-    assert health["ecosystems"]["cargo"]["stop_reason"] == "registry outage"
+    assert health["ecosystems"]["cargo"]["stop_reason"] == "ecosystem cargo stopped: registry outage"
     assert health["ecosystems"]["pypi"]["breaker_state"] == "half_open"
     assert health["ecosystems"]["npm"]["breaker_recorded"] is False
     assert health["open_breakers"] == ["pypi"]
@@ -209,7 +209,7 @@ def test_health_applies_the_clock_as_preflight_does() -> None:
 def test_health_with_a_global_stop_and_no_runs() -> None:
     health = health_section(Control(enabled=False, reason="incident 42"), [pkg("a")], [], [], NOW)
     assert (
-        health["ecosystems"]["pypi"] | {"stopped": True, "stop_reason": "incident 42"}
+        health["ecosystems"]["pypi"] | {"stopped": True, "stop_reason": "pipeline stopped: incident 42"}
         == health["ecosystems"]["pypi"]
     )
     assert (

@@ -125,14 +125,15 @@ def test_a_stop_is_red_and_an_ecosystem_stop_a_warning_each_on_its_line() -> Non
     recent = [run("2026-02-05-001", NOW - dt.timedelta(hours=1))]
     stopped = Control(enabled=False, reason="incident 42", disabled_by="ops")
     assert codes(health_section(stopped, [], recent, [], NOW)) == [("bad", "stopped")]
+    # worded by the stages' own rule (recipeline_schema.controlrules.stop_reason)
     assert health_section(stopped, [], recent, [], NOW)["alerts"][0]["message"] == (
-        "Emergency stop: the pipeline is stopped by ops: incident 42"
+        "Emergency stop: pipeline stopped: incident 42 by ops"
     )
     one = Control(disabled_ecosystems=("cargo", "npm"), disabled_reasons={"cargo": "registry outage"})
     health = health_section(one, [], recent, [], NOW)
     assert [a["message"] for a in health["alerts"]] == [
-        "Ecosystem cargo is stopped: registry outage",
-        "Ecosystem npm is stopped: no reason given",
+        "Ecosystem cargo stopped: registry outage",
+        "Ecosystem npm stopped: no reason given",
     ]
 
 

@@ -12,9 +12,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from functools import cached_property
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from recipeline_schema import CATEGORIES, ROTATION, breaker_state_at, budget_mode, minutes_this_week
+from recipeline_schema.controlrules import stop_reason, week_start
 from recipeline_schema.tsuku import plausible_retry
 
 from .model import (
@@ -29,6 +30,10 @@ from .model import (
     Run,
 )
 from .model import time_text as _time_text
+
+if TYPE_CHECKING:
+    from recipeline_schema import BatchControl
+    from recipeline_schema.ecosystems import Ecosystem
 
 #: How many failures ``recent_failures`` shows.
 RECENT_FAILURES = 20
@@ -451,6 +456,7 @@ def health_section(
     not be read, which halts every stage (they refuse to run on a control file they cannot read).
     """
     ctl = control or Control()
+    stops = _stop_fields(ctl, now)
     breakers = {b.ecosystem: b for b in ctl.breakers}
     ecosystems = sorted(
         set(breakers) | {p.ecosystem for p in packages if p.ecosystem} | set(ctl.disabled_ecosystems)
@@ -459,8 +465,9 @@ def health_section(
     per_eco = {}
     for eco in ecosystems:
         b = breakers.get(eco)
-        stopped = (not ctl.enabled) or eco in ctl.disabled_ecosystems
-        reason = ctl.disabled_reasons.get(eco) or ctl.reason if stopped else ""
+        # the emergency stop as every stage applies it (recipeline_schema.controlrules.stop_reason)
+        why = stop_reason(stops, eco)
+        stopped = why is not None
         # as preflight sees it now: an open breaker past its cool-down is half-open
         state = breaker_state_at(b.state, b.half_open_after, now) if b else "closed"
         probing_since = None
@@ -481,7 +488,7 @@ def health_section(
             "probe_due_by": _t(probe_due),
             "probe_overdue": probe_due is not None and not stopped and now > probe_due,
             "stopped": stopped,
-            "stop_reason": reason,
+            "stop_reason": why or "",
         }
     index = RunIndex(runs)
     ordered = index.runs[::-1]
@@ -510,6 +517,7 @@ def health_section(
         "control_readable": control_problem is None,
         "control_problem": control_problem,
         "stop_reason": ctl.reason,
+        "stopped_because": stop_reason(stops, None),
         "incident_url": ctl.incident_url,
         "disabled_by": ctl.disabled_by,
         "disabled_at": _t(ctl.disabled_at),
@@ -545,6 +553,28 @@ def health_section(
     return doc
 
 
+def _stop_fields(ctl: Control, now: dt.datetime) -> BatchControl:
+    """The dashboard's control as the schema's model, for ``stop_reason`` (which reads the stop
+    fields only; tsuku's ecosystems outside recipeline's list are kept as they are)."""
+    from recipeline_schema import BatchControl, Budget
+
+    return BatchControl(
+        enabled=ctl.enabled,
+        budget=Budget(week_start=week_start(now)),
+        disabled_ecosystems=cast("tuple[Ecosystem, ...]", ctl.disabled_ecosystems),
+        reason=ctl.reason,
+        incident_url=ctl.incident_url,
+        disabled_by=ctl.disabled_by,
+        disabled_at=ctl.disabled_at,
+        expected_resume=ctl.expected_resume,
+        disabled_reasons=dict(ctl.disabled_reasons),
+    )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _since(hours: float) -> str:
     """A span as the banner words it: hours up to two days, then days."""
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.0f} days"
@@ -573,12 +603,8 @@ def health_alerts(health: Document, now: dt.datetime) -> list[Document]:
             f"{CONTROL_FILE} cannot be read ({health['control_problem']}):"
             " every stage refuses to run until it is fixed",
         )
-    if not health["enabled"]:
-        why = health["stop_reason"] or "no reason given"
-        extra = f" (incident {health['incident_url']})" if health["incident_url"] else ""
-        by = f" by {health['disabled_by']}" if health["disabled_by"] else ""
-        at = f" since {_when(health['disabled_at'])}" if health["disabled_at"] else ""
-        alert("bad", "stopped", f"Emergency stop: the pipeline is stopped{by}{at}: {why}{extra}")
+    if health["stopped_because"]:
+        alert("bad", "stopped", "Emergency stop: " + health["stopped_because"])
     allowance = _since(health["run_allowance_hours"])
     if health["last_run_at"] is None:
         alert("bad", "no_run", f"No run is recorded (the hourly schedule allows {allowance} without one)")
@@ -602,8 +628,7 @@ def health_alerts(health: Document, now: dt.datetime) -> list[Document]:
     if health["enabled"]:
         stopped = [e for e, v in health["ecosystems"].items() if v["stopped"]]
         for eco in stopped:
-            why = health["ecosystems"][eco]["stop_reason"] or "no reason given"
-            alert("warn", "ecosystem_stopped", f"Ecosystem {eco} is stopped: {why}")
+            alert("warn", "ecosystem_stopped", _sentence(health["ecosystems"][eco]["stop_reason"]))
     probing = [
         e
         for e, v in health["ecosystems"].items()
