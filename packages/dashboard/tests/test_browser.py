@@ -20,7 +20,17 @@ from urllib.parse import urlencode
 
 import pytest
 
-from recipeline_dashboard import build_dashboard, read_repository, write_site
+from recipeline_dashboard import (
+    Control,
+    FailureEvent,
+    Package,
+    RepositoryData,
+    Run,
+    build_dashboard,
+    read_repository,
+    write_site,
+)
+from recipeline_dashboard.model import Breaker, BudgetUse, Curated
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 selenium = pytest.importorskip("selenium", reason="selenium is not installed (pip install selenium)")
@@ -36,6 +46,7 @@ from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -252,7 +263,10 @@ def test_health_first_with_breakers_and_staleness(browser: webdriver.Chrome, sit
     load(browser, site + "index.html")
     first = browser.find_element(By.CSS_SELECTOR, "main > *:nth-child(2)")
     assert first.get_attribute("id") == "health-banner"
-    assert "Breakers not closed: homebrew" in first.text and "No recipe merged" in first.text
+    lines = first.find_elements(By.TAG_NAME, "li")
+    assert [li.get_attribute("data-code") for li in lines] == ["no_run", "probe_overdue", "no_merge"]
+    assert lines[0].text.startswith("Nothing has run since 2026-06-26 20:51:08 UTC")
+    assert "Probes overdue: homebrew" in lines[1].text and "bad" in (first.get_attribute("class") or "")
     assert "days ago" in browser.find_element(By.ID, "hours-since-merge").text
     assert browser.find_elements(By.CSS_SELECTOR, "svg.chart") and browser.find_elements(
         By.CSS_SELECTOR, "svg.chart rect"
@@ -289,3 +303,321 @@ def test_screenshots_of_the_main_pages(browser: webdriver.Chrome, site: str, tmp
             server.server_close()
     assert (SCREENSHOTS / "fixture-index.png").stat().st_size > 10_000
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+# --- the states of the health page, a phone's width, dark mode, the keyboard ------------------
+
+STATE_NOW = dt.datetime(2026, 8, 15, 12, tzinfo=dt.UTC)
+
+
+def _state_data(state: str) -> RepositoryData:
+    """A small repository in one state: healthy, stopped or stale (the unreadable control file is
+    read from disk: ``state_sites``)."""
+    ago = {"healthy": 1, "stopped": 1, "stale": 30}[state]
+    day = dt.timedelta(days=1)
+    runs = (
+        Run("2026-08-12-001", "pypi", STATE_NOW - 3 * day, 4, 1, ecosystems=("pypi",)),
+        Run("2026-08-13-001", "pypi", STATE_NOW - 2 * day, 0, 0, ecosystems=("pypi",)),
+        Run(
+            "2026-08-13-002", "pypi", STATE_NOW - 2 * day + dt.timedelta(hours=1), 0, 0, ecosystems=("pypi",)
+        ),
+        Run("2026-08-15-001", "pypi", STATE_NOW - dt.timedelta(hours=ago), 3, 2, ecosystems=("pypi",)),
+    )
+    packages = (
+        Package("black", "pypi:black", "pypi", 1, "success"),
+        Package("httpie", "pypi:httpie", "pypi", 2, "failed", failure_count=2),
+        Package(
+            "task",
+            "homebrew:go-task",
+            "homebrew",
+            2,
+            "pending",
+            next_retry_at=dt.datetime(1734, 3, 17, tzinfo=dt.UTC),
+        ),
+        Package("go-task", "homebrew:go-task", "homebrew", 2, "pending"),
+    )
+    failure = FailureEvent(
+        package="pypi:httpie",
+        ecosystem="pypi",
+        category="validation_failed",
+        subcategory="install_failed",
+        message="expected executable http not found",
+        timestamp="2026-08-15T10:55:00Z",
+        batch_id="2026-08-15-001",
+        environments=("linux-debian-glibc-x86_64",),
+    )
+    stop = state == "stopped"
+    control = Control(
+        enabled=not stop,
+        reason="incident 42: registry outage" if stop else "",
+        disabled_by="ops" if stop else "",
+        breakers=(Breaker("pypi"), Breaker("homebrew")),
+        budget=BudgetUse(
+            week_start="2026-08-10", macos_used=100, macos_limit=1000, linux_used=50, linux_limit=5000
+        ),
+    )
+    curated = (Curated("rg", "cargo:ripgrep"), Curated("bat", "cargo:bat", high_risk=True))
+    return RepositoryData(
+        packages=packages, failures=(failure,), runs=runs, control=control, disambiguations=curated
+    )
+
+
+@pytest.fixture(scope="module")
+def state_sites(
+    tsuku_repo_module: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """One served site per state: healthy, stopped, stale, and tsuku's layout with an unreadable
+    batch-control.json (read from disk)."""
+    root = tmp_path_factory.mktemp("states")
+    for state in ("healthy", "stopped", "stale"):
+        write_site(build_dashboard(_state_data(state), STATE_NOW), root / state)
+    broken = root / "unreadable-repo"
+    shutil.copytree(tsuku_repo_module, broken)
+    (broken / "batch-control.json").write_text('{"enabled": tr', encoding="utf-8")
+    write_site(build_dashboard(read_repository(broken), NOW), root / "unreadable")
+    server, url = _serve(root)
+    yield {s: f"{url}{s}/" for s in ("healthy", "stopped", "stale", "unreadable")}
+    server.shutdown()
+    server.server_close()
+
+
+def narrow(driver: webdriver.Chrome, width: int | None) -> None:
+    """A phone's viewport (``width`` CSS pixels), or back to the window's (None)."""
+    if width is None:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    else:
+        metrics = {"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+
+
+def scheme(driver: webdriver.Chrome, value: str) -> None:
+    """Emulate the reader's ``prefers-color-scheme`` (``light`` or ``dark``)."""
+    features = [{"name": "prefers-color-scheme", "value": value}]
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": features})
+
+
+def shoot(driver: webdriver.Chrome, name: str) -> None:
+    """A screenshot of the page's top 2,400 px at the current viewport (CDP: the narrow width is
+    kept)."""
+    import base64
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    width, height = driver.execute_script("return [window.innerWidth, document.documentElement.scrollHeight]")
+    clip = {"x": 0, "y": 0, "width": width, "height": min(height, 2400), "scale": 1}  # the top: quick
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"captureBeyondViewport": True, "format": "png", "clip": clip}
+    )
+    (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+
+
+def overflow(driver: webdriver.Chrome) -> list[str]:
+    """What sticks out of the viewport: the page scrolling sideways, or a nav link cut off."""
+    out = []
+    width = driver.execute_script("return window.innerWidth")
+    if driver.execute_script("return document.documentElement.scrollWidth") > width:
+        out.append("the page scrolls sideways")
+    for a in driver.find_elements(By.CSS_SELECTOR, "header a"):
+        box = driver.execute_script(
+            "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right, r.width];", a
+        )
+        if box[0] < 0 or box[1] > width or box[2] == 0:
+            out.append(f"nav link {a.text!r} at {box}")
+    return out
+
+
+STATES = {
+    "healthy": ("ok", []),
+    "stopped": ("bad", ["stopped"]),
+    "stale": ("bad", ["no_run"]),
+    "unreadable": ("bad", ["control_unreadable", "no_run"]),  # no breaker known without the file
+}
+
+
+@pytest.mark.parametrize("width", [None, 390])
+@pytest.mark.parametrize("state", list(STATES))
+def test_the_banner_of_each_state(
+    browser: webdriver.Chrome, state_sites: dict[str, str], state: str, width: int | None
+) -> None:
+    narrow(browser, width)
+    try:
+        load(browser, state_sites[state] + "index.html")
+        banner = browser.find_element(By.ID, "health-banner")
+        level, first_codes = STATES[state]
+        assert level in (banner.get_attribute("class") or "").split()
+        codes = [li.get_attribute("data-code") for li in banner.find_elements(By.TAG_NAME, "li")]
+        assert codes[: len(first_codes)] == first_codes
+        if state == "healthy":
+            assert banner.text.startswith("Healthy")
+        if state == "stopped":
+            assert banner.text.startswith(
+                "Emergency stop: pipeline stopped: incident 42: registry outage by ops"
+            )
+        if state == "stale":
+            assert "Nothing has run since 2026-08-14 06:00:00 UTC (30.0 h;" in banner.text
+            assert "bad-text" in (browser.find_element(By.ID, "since-last-run").get_attribute("class") or "")
+        if state == "unreadable":
+            assert banner.text.startswith("batch-control.json cannot be read (expected valid JSON")
+        if width:
+            assert overflow(browser) == []
+        shoot(browser, f"state-{state}" + (f"-{width}" if width else ""))
+    finally:
+        narrow(browser, None)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_at_390_px_loses_nothing(browser: webdriver.Chrome, site: str, page: str) -> None:
+    query = {"package.html": "?id=homebrew%3Anode", "run.html": "?id=2026-03-11"}.get(page, "")
+    narrow(browser, 390)
+    try:
+        load(browser, site + page + query)
+        assert browser.execute_script("return window.innerWidth") == 390
+        assert overflow(browser) == []
+        nav = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "header nav a")]
+        assert nav == ["Health", "Queue", "Failures", "Blockers", "Runs"]
+        shoot(browser, f"narrow-{page.removesuffix('.html')}")
+    finally:
+        narrow(browser, None)
+
+
+def _luminance(css: str) -> float:
+    r, g, b = (int(v) for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+def test_the_theme_follows_prefers_color_scheme(
+    browser: webdriver.Chrome, state_sites: dict[str, str]
+) -> None:
+    try:
+        seen = {}
+        for value in ("light", "dark"):
+            scheme(browser, value)
+            load(browser, state_sites["stale"] + "index.html")
+            body = browser.execute_script("return getComputedStyle(document.body).backgroundColor")
+            card = browser.find_element(By.CSS_SELECTOR, ".card")
+            text = browser.execute_script("return getComputedStyle(arguments[0]).color", card)
+            seen[value] = (_luminance(body), _luminance(text))
+            narrow(browser, 390)
+            shoot(browser, f"theme-{value}-390")
+            narrow(browser, None)
+        assert seen["light"][0] > 0.8 and seen["light"][1] < 0.3  # dark text on a light page
+        assert seen["dark"][0] < 0.15 and seen["dark"][1] > 0.7  # light text on a dark page
+    finally:
+        scheme(browser, "light")
+        narrow(browser, None)
+
+
+def test_the_keyboard_reaches_every_control_with_a_visible_focus(
+    browser: webdriver.Chrome, state_sites: dict[str, str]
+) -> None:
+    load(browser, state_sites["healthy"] + "runs.html")
+    body = browser.find_element(By.TAG_NAME, "body")
+    reached: list[str] = []
+    for _ in range(12):
+        body.send_keys(Keys.TAB) if not reached else browser.switch_to.active_element.send_keys(Keys.TAB)
+        active = browser.switch_to.active_element
+        style = browser.execute_script(
+            "const s = getComputedStyle(arguments[0]); return [s.outlineStyle, s.outlineWidth];", active
+        )
+        assert style[0] != "none" and style[1] != "0px", (
+            f"no visible focus on {active.tag_name} {active.text!r}"
+        )
+        reached.append(active.get_attribute("id") or active.text or active.tag_name)
+    assert reached[0] == "Skip to content"
+    assert {"Health", "Queue", "Failures", "Blockers", "Runs"} <= set(reached)
+    assert {"filter-ecosystem", "filter-outcome"} <= set(reached)
+    # a fold of empty runs opens from the keyboard
+    toggle = browser.find_element(By.CSS_SELECTOR, "button.fold-toggle")
+    assert not [m for m in browser.find_elements(By.CSS_SELECTOR, "tr.fold-member") if m.is_displayed()]
+    toggle.send_keys(Keys.ENTER)
+    members = browser.find_elements(By.CSS_SELECTOR, "tr.fold-member")
+    assert len(members) == 2 and all(m.is_displayed() for m in members)
+    assert toggle.get_attribute("aria-expanded") == "true"
+    toggle.send_keys(Keys.ENTER)
+    assert not any(m.is_displayed() for m in members)
+
+
+def test_runs_fold_empty_ones_filter_and_failures_link_to_their_run(
+    browser: webdriver.Chrome, state_sites: dict[str, str]
+) -> None:
+    url = state_sites["healthy"]
+    load(browser, url + "runs.html")
+    assert browser.find_element(By.ID, "runs-count").text.startswith(
+        "2 run(s) with packages and 2 empty run(s)"
+    )
+    (fold,) = browser.find_elements(By.CSS_SELECTOR, "tr.fold")
+    assert fold.text.startswith("2 empty run(s) (no package)")
+    Select(browser.find_element(By.ID, "filter-outcome")).select_by_value("with failures")
+    assert [r.text.split()[0] for r in browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr")] == [
+        "2026-08-15-001"
+    ]
+    assert "outcome=with+failures" in browser.current_url
+    # a failure links to its run, and the run lists it
+    load(browser, url + "failures.html")
+    browser.find_element(By.CSS_SELECTOR, "#failure-rows a[href^='run.html']").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready")
+    )
+    assert browser.find_element(By.ID, "run-title").text == "Run 2026-08-15-001"
+    assert "pypi:httpie" in browser.find_element(By.ID, "run-failures").text
+
+
+def test_charts_say_their_values_and_skip_days_without_packages(
+    browser: webdriver.Chrome, state_sites: dict[str, str]
+) -> None:
+    load(browser, state_sites["healthy"] + "index.html")
+    summary = browser.find_element(By.CSS_SELECTOR, "#merged-chart .chart-summary").text
+    assert summary.startswith("3 merged over 3 day(s) with runs; most on 2026-08-15 (2)")
+    # 2026-08-13's two runs had no package: no dot, no 0% (3 days, 2 rated)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#rate-chart circle")) == 2
+    assert "pypi 67% on 2026-08-15" in browser.find_element(By.CSS_SELECTOR, "#rate-chart .legend").text
+    browser.find_element(By.CSS_SELECTOR, "#rate-chart summary").click()
+    days = [
+        tr.text.split()[0] for tr in browser.find_elements(By.CSS_SELECTOR, "#rate-chart details tbody tr")
+    ]
+    assert days == ["2026-08-15", "2026-08-12"]
+
+
+def test_progress_overrides_aliases_and_an_overflowed_retry(
+    browser: webdriver.Chrome, state_sites: dict[str, str]
+) -> None:
+    load(browser, state_sites["healthy"] + "queue.html")
+    progress = browser.find_element(By.ID, "progress").text
+    assert "pypi 50% in of 2" in progress and "1 in · 1 failed" in progress
+    overrides = browser.find_element(By.ID, "overrides").text
+    assert "rg cargo:ripgrep curated" in overrides and "high risk" in overrides
+    rows = {
+        tr.text.split()[0]: tr.text for tr in browser.find_elements(By.CSS_SELECTOR, "#queue-rows tbody tr")
+    }
+    assert "alias of go-task" in rows["task"] and "alias of task" in rows["go-task"]
+    assert "invalid (1734-03-17, overflowed backoff)" in rows["task"]
+    load(browser, state_sites["healthy"] + "package.html?" + urlencode({"id": "homebrew:go-task"}))
+    entries = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "h2.entry-title")]
+    assert entries == ["Queue entry “go-task” alias of task", "Queue entry “task” alias of go-task"]
+    assert "overflowed backoff, not a date" in browser.find_element(By.ID, "main").text
+
+
+def test_over_tsukus_snapshot_the_banner_says_nothing_has_run(
+    browser: webdriver.Chrome, tsuku_snapshot: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "snapshot"
+    write_site(build_dashboard(read_repository(tsuku_snapshot), dt.datetime(2026, 12, 1, tzinfo=dt.UTC)), out)
+    server, url = _serve(out)
+    try:
+        load(browser, url + "index.html")
+        first = browser.find_element(By.CSS_SELECTOR, "#health-banner li")
+        assert first.text.startswith("Nothing has run since 2026-06-26 20:51:08 UTC (157 days;")
+        narrow(browser, 390)
+        load(browser, url + "index.html")
+        assert overflow(browser) == []
+        shoot(browser, "snapshot-index-390")
+        scheme(browser, "dark")
+        load(browser, url + "runs.html")
+        assert browser.find_element(By.ID, "runs-count").text.startswith(
+            "79 run(s) with packages and 1631 empty run(s)"
+        )
+        shoot(browser, "snapshot-runs-390-dark")
+    finally:
+        scheme(browser, "light")
+        narrow(browser, None)
+        server.shutdown()
+        server.server_close()
