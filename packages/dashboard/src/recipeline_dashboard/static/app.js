@@ -46,16 +46,17 @@
   const pct = (rate) => (rate === null || rate === undefined ? "—" : (100 * rate).toFixed(0) + "%");
   const when = (t) => (t ? t.replace("T", " ").replace("Z", " UTC") : "—");
 
-  function table(headers, rows, numeric) {
+  // cls "cards": on a narrow screen each row becomes a card with its cells labelled by their header
+  function table(headers, rows, numeric, cls) {
     const numCols = new Set(numeric || []);
     return el("div", { class: "scroll" }, el(
       "table",
-      {},
+      { class: cls || null },
       el("thead", {}, el("tr", {}, headers.map((h, i) => el("th", { class: numCols.has(i) ? "num" : null }, h)))),
       el(
         "tbody",
         {},
-        rows.map((cells) => el("tr", {}, cells.map((c, i) => el("td", { class: numCols.has(i) ? "num" : c && c.cls ? c.cls : null }, c && c.cls ? c.node : c))))
+        rows.map((cells) => el("tr", {}, cells.map((c, i) => el("td", { class: numCols.has(i) ? "num" : c && c.cls ? c.cls : null, "data-label": headers[i] }, c && c.cls ? c.node : c))))
       )
     ));
   }
@@ -243,7 +244,7 @@
       v.breaker_state === "closed" ? "—" : v.probe_overdue ? el("span", {}, pill("overdue", "bad"), " due by " + when(v.probe_due_by)) : v.breaker_state === "half_open" ? "due by " + when(v.probe_due_by) : "half-open after " + when(v.half_open_after),
       v.stopped ? el("span", {}, pill("stopped"), " ", v.stop_reason) : pill("running", "ok"),
     ]);
-    return el("div", { id: "breakers" }, table(["ecosystem", "breaker", "consecutive failures", "last failure", "probe", "stop state"], rows, [2]));
+    return el("div", { id: "breakers" }, table(["ecosystem", "breaker", "consecutive failures", "last failure", "probe", "stop state"], rows, [2], "cards"));
   }
 
   function queueSummary(d) {
@@ -285,7 +286,7 @@
   }
 
   function recentTable(rows) {
-    return el("div", { id: "recent-failures" }, table(["when", "package", "ecosystem", "category", "message", "run"], rows.map((f) => [when(f.timestamp), packageLink(f.package), f.ecosystem, categoryLabel(f), msgCell(f.message), failureRunLink(f)])));
+    return el("div", { id: "recent-failures" }, table(["when", "package", "ecosystem", "category", "message", "run"], rows.map((f) => [when(f.timestamp), packageLink(f.package), f.ecosystem, categoryLabel(f), msgCell(f.message), failureRunLink(f)]), [], "cards"));
   }
 
   function blockerTable(rows) {
@@ -346,7 +347,9 @@
       body.replaceChildren(
         table(
           ["when", "package", "ecosystem", "category", "subcategory", "message", "batch", "run", "environments"],
-          shown.slice(0, PAGE_ROWS).map((f) => [when(f.timestamp), packageLink(f.package), f.ecosystem, f.category, f.subcategory || "—", msgCell(f.message), msgCell(f.batch_id), failureRunLink(f), msgCell(f.environments.join(", "))])
+          shown.slice(0, PAGE_ROWS).map((f) => [when(f.timestamp), packageLink(f.package), f.ecosystem, f.category, f.subcategory || "—", msgCell(f.message), msgCell(f.batch_id), failureRunLink(f), msgCell(f.environments.join(", "))]),
+          [],
+          "cards"
         )
       );
     }
@@ -437,7 +440,8 @@
       if (p.next_retry_invalid) reasons.push("Its retry time (" + p.next_retry_at.slice(0, 10) + ") is an overflowed backoff, not a date: it is eligible at every run.");
       else if (p.next_retry_at) reasons.push(Date.parse(p.next_retry_at) > now ? "Next retry not before " + when(p.next_retry_at) + "." : "Eligible for retry now (backoff ended " + when(p.next_retry_at) + ").");
       if (p.aliases.length) reasons.push("The queue also lists this source as " + p.aliases.join(", ") + " (an alias: one package, one recipe).");
-      if (health && health.breaker_state !== "closed") reasons.push(`The ${eco} breaker is ${health.breaker_state} (${health.consecutive_failures} consecutive failures): batches for ${eco} wait for its probe` + (health.half_open_after ? " after " + when(health.half_open_after) : "") + ".");
+      if (health && health.probe_overdue) reasons.push(`The ${eco} breaker is half-open (${health.consecutive_failures} consecutive failures) and its probe is overdue: due by ${when(health.probe_due_by)}, no run has probed it since.`);
+      else if (health && health.breaker_state !== "closed") reasons.push(`The ${eco} breaker is ${health.breaker_state} (${health.consecutive_failures} consecutive failures): batches for ${eco} wait for its probe` + (health.half_open_after ? " after " + when(health.half_open_after) : "") + ".");
       if (health && health.stopped) reasons.push("The emergency stop holds: " + health.stop_reason + ".");
       if (mine.length) reasons.push("Last failure: " + categoryLabel(mine[0]) + " — " + mine[0].message);
     }
