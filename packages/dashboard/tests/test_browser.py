@@ -551,6 +551,17 @@ def test_runs_fold_empty_ones_filter_and_failures_link_to_their_run(
         "2026-08-15-001"
     ]
     assert "outcome=with+failures" in browser.current_url
+    # the runs' failure count opens the failures of that run
+    browser.find_element(By.CSS_SELECTOR, "#runs a[href^='failures.html']").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready")
+    )
+    assert "run=2026-08-15-001" in browser.current_url
+    assert [r.split()[3] for r in rows(browser, "failure-rows")] == ["pypi:httpie"]
+    # empty runs unfolded from the URL
+    load(browser, url + "runs.html?empty=shown")
+    members = browser.find_elements(By.CSS_SELECTOR, "tr.fold-member")
+    assert len(members) == 2 and all(m.is_displayed() for m in members)
     # a failure links to its run, and the run lists it
     load(browser, url + "failures.html")
     browser.find_element(By.CSS_SELECTOR, "#failure-rows a[href^='run.html']").click()

@@ -146,7 +146,7 @@ _SECTIONS: dict[str, Callable[[Dashboard], Any]] = {
     "recent_failures": lambda d: d.details(RECENT_FAILURES),
     "failure_details": lambda d: d.details(MAX_FAILURE_DETAILS),
     "health": lambda d: health_section(
-        d.data.control, d.data.packages, d.data.runs, d.data.manifests, d.now, d.data.problems
+        d.data.control, d.data.packages, d.run_index, d.data.manifests, d.now, d.data.problems
     ),
     "runs": lambda d: runs_section(d.run_index, d.failures, d.data.manifests, d.data.releases),
     "empty_runs": lambda d: empty_runs_section(d.run_index, d.failures, d.data.manifests, d.data.releases),
@@ -443,7 +443,7 @@ def blockers_section(packages: Sequence[Package], failures: Sequence[FailureEven
 def health_section(
     control: Control | None,
     packages: Sequence[Package],
-    runs: Sequence[Run],
+    runs: Sequence[Run] | RunIndex,
     manifests: Sequence[Manifest],
     now: dt.datetime,
     problems: Sequence[ReadProblem] = (),
@@ -490,7 +490,7 @@ def health_section(
             "stopped": stopped,
             "stop_reason": why or "",
         }
-    index = RunIndex(runs)
+    index = runs if isinstance(runs, RunIndex) else RunIndex(runs)
     ordered = index.runs[::-1]
     last_run = ordered[0] if ordered else None
     successful = next((r for r in ordered if r.merged > 0), None)
@@ -542,7 +542,7 @@ def health_section(
             }
         ),
         "runs_since_last_success": since_success,
-        "runs_recorded": len(runs),
+        "runs_recorded": len(index.runs),
         "last_recipe_merged_at": _t(last_merge),
         "hours_since_recipe_merged": hours,
         "stale_after_hours": STALE_AFTER_HOURS,
@@ -733,8 +733,17 @@ class RunIndex:
             self.keys.append(key if seen[key] == 1 else f"{key}~{seen[key]}")
             self.by_batch[r.batch_id].append(i)
 
+        self._linked: tuple[Sequence[FailureEvent], Counter[str | None]] | None = None
+
     def key_of(self, r: Run) -> str:
         return self.keys[self.runs.index(r)]
+
+    def linked(self, failures: Sequence[FailureEvent]) -> Counter[str | None]:
+        """How many of ``failures`` belong to each run key (``None``: to no known run); the
+        sections that need it share one count over the same failures."""
+        if self._linked is None or self._linked[0] is not failures:
+            self._linked = (failures, Counter(map(self.run_of, failures)))
+        return self._linked[1]
 
     def run_of(self, f: FailureEvent) -> str | None:
         """The key of the run ``f`` belongs to: the run of its batch id (of several, the first
@@ -784,7 +793,7 @@ def runs_section(
     with their unique ``key``, how many failures belong to them, their manifest when one exists
     and the releases reconcile recorded (a batch PR closed unmerged, a batch whose run died)."""
     index = runs if isinstance(runs, RunIndex) else RunIndex(runs)
-    linked = Counter(map(index.run_of, failures))
+    linked = index.linked(failures)
     by_batch = {m.batch_id: m for m in manifests}
     released = _releases_json(releases)
     out = []
@@ -835,7 +844,7 @@ def empty_runs_section(
     failures recorded: the page unfolds them, and a run page of an empty run finds it there).
     Only the stretch that ``runs`` lists is covered."""
     index = runs if isinstance(runs, RunIndex) else RunIndex(runs)
-    linked = Counter(map(index.run_of, failures))
+    linked = index.linked(failures)
     by_batch = {m.batch_id: m for m in manifests}
     released = {rel.batch_id for rel in releases}
     folds: list[Document] = []
