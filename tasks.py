@@ -57,7 +57,7 @@ OPTIONS: dict[str, tuple[str, str | None]] = {
     ),
     "timeout": ("wall-clock seconds of a verify (default 300); or $RECIPELINE_VERIFY_TIMEOUT", "seconds"),
     "install_timeout": ("seconds per install (600); or $RECIPELINE_INSTALL_TIMEOUT", "seconds"),
-    "memory_gib": ("memory per command in GiB (default 2); or $RECIPELINE_MEMORY_GIB", "seconds"),
+    "memory_gib": ("memory per command in GiB (default 2); or $RECIPELINE_MEMORY_GIB", "amount"),
     "cpus": ("CPUs per command (default 2); or $RECIPELINE_CPUS", "count"),
     "pids": ("processes per command (default 1024); or $RECIPELINE_PIDS", "count"),
     "json": ("print one JSON object instead of the lines for people", None),
@@ -113,7 +113,7 @@ def _flags(parsed: dict[str, Any], *names: str) -> list[object]:
     args: list[object] = []
     for name in names:
         value = parsed.get(name)
-        if value is None or value is False or (value == 0 and not isinstance(value, bool)) or value == "":
+        if value is None or value == 0 or value == "":  # False == 0: a switch left off
             continue
         args += [_flag(name)] if value is True else [_flag(name), value]
     return args
@@ -323,9 +323,7 @@ def _run_batch(
             file=note,
         )
     validate_args: list[object] = ["validate", "--batch-dir", batch_dir, "--environment", environment]
-    if workers:
-        validate_args += ["--workers", workers]
-    validate_args += limits or []
+    validate_args += _flags({"workers": workers}, "workers") + (limits or [])
     if not (resume["batch_dir"] and resume["generation_complete"]):
         _generate_and_validate(c, root, batch_dir, validate_args, quiet=quiet)
     elif environment == "auto" or not (batch_dir / "results" / f"{environment}.json").exists():
@@ -353,18 +351,16 @@ def _generate_and_validate(
     except BaseException:
         follower.kill()
         raise
-    if code != 0:
+    if code != 0:  # the generator said why, in one line
         follower.kill()
         follower.wait()
-        raise Exit(f"recipeline_generator generate failed (exit {code})", code=code)
-    if (status := follower.wait()) != 0:
-        raise Exit(f"recipeline_validator validate failed (exit {status})", code=status)
+        raise Exit(code=code)
+    if (status := follower.wait()) != 0:  # so did the validator
+        raise Exit(code=status)
 
 
 def _report(summary: dict[str, Any], *, as_json: bool) -> None:
     """The batch summary: JSON for scripts, a line for people, the PR body as the step summary."""
-    import os
-
     if as_json:
         print(json.dumps(summary, sort_keys=True))
     elif summary.get("batch_id") is None:
@@ -894,7 +890,7 @@ def bench(
     build) and the live yield of 100 popular PyPI and npm tools (benchmarks/yield.py)."""
     if what not in ("queue", "batch", "dashboard", "yield"):
         raise Exit(f"invoke bench: expected queue, batch, dashboard or yield, got {what!r}", code=EXIT_USAGE)
-    numbers = {"entries": "positive", "packages": "positive", "rate": "seconds", "latency": "seconds",
+    numbers = {"entries": "positive", "packages": "positive", "rate": "amount", "latency": "seconds",
                "scale": "positive", "limit": "count"}  # fmt: skip
     o = _parse("bench", numbers, entries=entries, packages=packages, rate=rate, latency=latency, scale=scale,
                limit=limit)  # fmt: skip

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import recipeline_schema as rs
 from recipeline_schema import bench
+from recipeline_schema.exitcodes import EXIT_USAGE
 
 
 def test_synthetic_queue_is_valid_ordered_and_reproducible(tmp_path: Path) -> None:
@@ -87,7 +88,7 @@ def test_cli_bench_queue_prints_the_figures() -> None:
 
 
 def test_cli_bench_queue_refuses_bad_sizes() -> None:
-    """Nonsense sizes are a usage error (exit 2) with one line on stderr."""
+    """Nonsense sizes are a usage error (exit 64) with one line on stderr."""
     done = subprocess.run(
         [sys.executable, "-m", "recipeline_schema", "bench-queue", "--entries", "0"],
         capture_output=True,
@@ -95,5 +96,5 @@ def test_cli_bench_queue_refuses_bad_sizes() -> None:
         check=False,
         timeout=60,
     )
-    assert done.returncode == 2
+    assert done.returncode == EXIT_USAGE
     assert len(done.stderr.strip().splitlines()) == 1

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import recipeline_schema as rs
+from recipeline_schema.exitcodes import EXIT_USAGE
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -33,7 +34,7 @@ def test_check_names_the_broken_file(tmp_path: Path) -> None:
     assert result.returncode == 1
     expected = "expected required field(s) ['ecosystem', 'updated_at', 'entries']"
     assert result.stderr.strip() == f"{bad}: at $: {expected}"
-    assert _run("check", str(tmp_path / "unknown.txt")).returncode == 2
+    assert _run("check", str(tmp_path / "unknown.txt")).returncode == EXIT_USAGE
 
 
 def test_check_knows_release_records_beside_the_manifests(tmp_path: Path) -> None:
@@ -47,3 +48,13 @@ def test_check_knows_release_records_beside_the_manifests(tmp_path: Path) -> Non
     layout.release_record("2026-01-29-002").write_text('{"schema_version": 1, "batch_id": "2026-01-29-002"}')
     result = _run("check", str(layout.release_record("2026-01-29-002")))
     assert result.returncode == 1 and "release.json: at $: expected required field(s)" in result.stderr
+
+
+def test_the_exit_code_table_has_one_name_per_code_and_the_help_quotes_it() -> None:
+    from recipeline_schema.exitcodes import EXIT_TABLE
+
+    codes = [code for code, _, _ in EXIT_TABLE]
+    assert codes == sorted(set(codes)) and codes[0] == 0
+    assert len({name for _, name, _ in EXIT_TABLE}) == len(EXIT_TABLE)
+    help_text = _run("--help").stdout
+    assert "exit codes: 0 ok; 1 error; 2 partial; 3 stopped" in " ".join(help_text.split())

@@ -23,6 +23,7 @@ from recipeline_schema import (
     load,
     save,
 )
+from recipeline_schema.exitcodes import EXIT_ERROR, EXIT_PARTIAL, EXIT_REVIEW, EXIT_USAGE
 from recipeline_validator import (
     EnvironmentDetectionError,
     Isolation,
@@ -139,9 +140,9 @@ def test_validate_recipe_prints_the_result(
     ("text", "code"),
     [
         (OK, 0),
-        (NO_STEPS, 1),
-        (OK.replace('"pipx_install"', '"run_command"\ncommand = "make"'), 3),
-        (OK.replace("[metadata]\n", '[metadata]\nname = "dup"\n', 1), 1),
+        (NO_STEPS, EXIT_PARTIAL),
+        (OK.replace('"pipx_install"', '"run_command"\ncommand = "make"'), EXIT_REVIEW),
+        (OK.replace("[metadata]\n", '[metadata]\nname = "dup"\n', 1), EXIT_PARTIAL),
     ],
 )
 def test_check_exit_codes(tmp_path: Path, text: str, code: int, capsys: pytest.CaptureFixture[str]) -> None:
@@ -149,7 +150,7 @@ def test_check_exit_codes(tmp_path: Path, text: str, code: int, capsys: pytest.C
     recipe.write_text(text, encoding="utf-8")
     assert main(["check", str(recipe)]) == code
     out = capsys.readouterr().out
-    assert {0: "ok:", 1: "invalid:", 3: "needs review: step 1: run_command"}[code] in out
+    assert {0: "ok:", EXIT_PARTIAL: "invalid:", EXIT_REVIEW: "needs review: step 1: run_command"}[code] in out
 
 
 @pytest.mark.parametrize(
@@ -163,12 +164,12 @@ def test_check_exit_codes(tmp_path: Path, text: str, code: int, capsys: pytest.C
         ),
     ],
 )
-def test_input_errors_are_one_line_with_exit_2(
+def test_input_errors_are_one_line_with_exit_1(
     argv: list[str], words: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     if argv[0] == "validate" and "--environment" not in argv:
         host_environment()
-    assert main(argv) == 2
+    assert main(argv) == EXIT_ERROR
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert err.startswith("recipeline-validator: error: ")
@@ -179,7 +180,7 @@ def test_input_errors_are_one_line_with_exit_2(
 def test_an_environment_other_than_the_host_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     host = host_environment()
     other = "darwin-arm64" if host.startswith("linux") else "linux-debian-glibc-x86_64"
-    assert main(["validate", "--batch-dir", "/x", "--environment", other]) == 2
+    assert main(["validate", "--batch-dir", "/x", "--environment", other]) == EXIT_ERROR
     assert f"does not match this host ({host})" in capsys.readouterr().err
 
 
@@ -263,3 +264,15 @@ def test_only_passed_on_linux_holds_back_recipes_on_another_linux_environment(tm
     ungated = RunSettings(native=native, workers=1, now=lambda: NOW, only_passed_on="none")
     report = validate_batch(batch.path, "darwin-arm64", ungated)
     assert not any("held back" in r.reason for r in report.results)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["frobnicate"], ["validate"], ["validate", "--batch-dir", "b", "--timeout", "soon"], ["check"]],
+)
+def test_usage_errors_are_one_line_with_exit_64(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("recipeline-validator") and err.count("\n") == 1 and "usage:" not in err

@@ -182,15 +182,17 @@ def test_tsuku_may_validate_another_linux_family_of_the_host_arch(
     assert main([*argv, "--tsuku", str(fake_tsuku)]) == 0, capsys.readouterr().err
     call = json.loads((fake_tsuku.parent / "calls" / "good.json").read_text())
     assert call["argv"][-1] == parse_environment(other).family
-    assert main([*argv, "--isolation", "none"]) == 2  # the native backend only validates the host
+    assert main([*argv, "--isolation", "none"]) == 1  # an error: the native backend only validates the host
     assert "does not match this host" in capsys.readouterr().err
 
 
-def test_a_missing_tsuku_binary_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_tsuku_binary_is_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(
         ["validate", "--batch-dir", str(tmp_path), "--tsuku", str(tmp_path / "nope"), "--isolation", "none"]
     )
-    assert code == 2
+    assert code == 1  # recipeline_schema.exitcodes.EXIT_ERROR, as the generator's missing binary
     assert "expected an executable tsuku binary" in capsys.readouterr().err
 
 

@@ -1,6 +1,7 @@
 """``python -m recipeline_schema``: export the JSON Schemas and check data files against them.
 
-Exit codes: 0 ok, 1 a file is invalid or the schemas drifted, 2 usage error.
+Exit codes are recipeline's one table (``exitcodes``): 0 ok, 1 a file is invalid or the schemas
+drifted, 64 usage (one line on stderr).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import sys
 from pathlib import Path
 
 from . import __version__, models
+from .cliargs import OneLineParser, count, positive
 from .contracts import all_schemas
 from .disambiguation import read_curated
 from .ecosystems import ECOSYSTEMS
 from .errors import SchemaError
+from .exitcodes import EXIT_USAGE
 from .io import atomic_write_text, load, read_jsonl
 from .recipe import recipe_from_toml
 
@@ -91,7 +94,7 @@ def check_file(path: Path, kind: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="recipeline-schema", description=__doc__)
+    parser = OneLineParser(prog="recipeline-schema", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("export-schemas", help="write every JSON Schema into DIR")
@@ -105,9 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         "bench-queue",
         help="time load+select+mark+save of a synthetic queue (ARCHITECTURE §10: 100,000 in <= 0.5 s)",
     )
-    p.add_argument("--entries", type=int, default=100_000, help="queue size (default 100000)")
-    p.add_argument("--size", type=int, default=25, help="batch size to select (default 25)")
-    p.add_argument("--repeat", type=int, default=5, help="runs per step; the median counts (default 5)")
+    p.add_argument("--entries", type=positive, default=100_000, help="queue size (default 100000)")
+    p.add_argument("--size", type=count, default=25, help="batch size to select (default 25)")
+    p.add_argument("--repeat", type=positive, default=5, help="runs per step; the median counts (default 5)")
     p.add_argument("--ecosystem", choices=ECOSYSTEMS, default="pypi")
     p.add_argument(
         "--strict", action="store_true", help="exit 1 when the cycle misses the time or memory target"
@@ -135,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         kind = args.kind or kind_of(path)
         if kind is None:
             print(f"{path}: cannot tell the contract from the name; pass --kind", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
         try:
             check_file(path, kind)
         except (SchemaError, OSError) as exc:
@@ -147,9 +150,6 @@ def main(argv: list[str] | None = None) -> int:
 def _bench_queue(args: argparse.Namespace) -> int:
     from . import bench  # local: only this subcommand needs it
 
-    if args.entries < 1 or args.size < 0 or args.repeat < 1:
-        print("bench-queue: --entries and --repeat must be >= 1, --size >= 0", file=sys.stderr)
-        return 2
     timings = bench.bench_queue(args.entries, size=args.size, repeat=args.repeat, ecosystem=args.ecosystem)
     for line in bench.report(timings, entries=args.entries, size=args.size, repeat=args.repeat):
         print(line)

@@ -116,6 +116,17 @@ def seconds(text: str) -> float:
     return value
 
 
+def amount(text: str) -> float:
+    """A number >= 0 (GiB, requests per second)."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
 def time(text: str) -> dt.datetime:
     """An RFC 3339 time (UTC when no offset is given)."""
     value = parse_time_lenient(text)

@@ -1,8 +1,10 @@
 """Command line: ``python -m recipeline_validator {validate,check,validate-recipe,...}``.
 
-Exit codes: 0 success; 1 the recipe is invalid (check) or failed (validate-recipe); 2 usage or
-input error (one line on stderr); 3 valid but needs human review (check) or skipped
-(validate-recipe). ``validate`` exits 0 whenever it wrote the report: failed recipes are data.
+Exit codes are recipeline's one table (``recipeline_schema.exitcodes``): 0 success; 1 an input
+error (a file, the batch directory, the environment; one line on stderr); 2 the recipe is
+invalid (check) or did not pass (validate-recipe); 6 valid but needs a person's review before it
+may merge (check); 64 usage. ``validate`` exits 0 whenever it wrote the report: failed recipes
+are data.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from collections import Counter
 from pathlib import Path
 
 from recipeline_schema import BatchDir, Layout, Progress, RecipeResult, SchemaError, dumps, parse_environment
+from recipeline_schema.cliargs import OneLineParser
 from recipeline_schema.ecosystems import ACTION_PACKAGES
+from recipeline_schema.exitcodes import EXIT_ERROR, EXIT_PARTIAL, EXIT_REVIEW
 
 from . import __version__
 from .checks import check_recipe, distribution_name
@@ -106,9 +110,7 @@ def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="Validate tsuku recipes: checks, sandbox install, verify."
-    )
+    parser = OneLineParser(prog=PROG, description="Validate tsuku recipes: checks, sandbox install, verify.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -295,9 +297,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     for finding in result.safety.findings:
         print(f"needs review: {finding}")
     if not result.ok:
-        return 1
+        return EXIT_PARTIAL
     if not result.safety.auto_merge:
-        return 3
+        return EXIT_REVIEW
     print(f"ok: {args.recipe} is valid and may auto-merge")
     return 0
 
@@ -326,7 +328,7 @@ def cmd_validate_recipe(args: argparse.Namespace) -> int:
     item = RecipeInput(name, package_id, text, str(args.recipe))
     result = validate_recipe(item, parse_environment(environment), _settings(args))
     sys.stdout.write(dumps(result))
-    return {"pass": 0, "fail": 1}.get(result.outcome, 3)
+    return 0 if result.outcome == "pass" else EXIT_PARTIAL
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -354,9 +356,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     except (ValidatorError, SchemaError, OSError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     print(f"{PROG}: error: unknown command {args.command}", file=sys.stderr)  # pragma: no cover
-    return 2  # pragma: no cover - argparse rejects unknown commands first
+    return EXIT_ERROR  # pragma: no cover - argparse rejects unknown commands first
 
 
 if __name__ == "__main__":
