@@ -457,6 +457,9 @@ def test_the_banner_of_each_state(
             assert "bad-text" in (browser.find_element(By.ID, "since-last-run").get_attribute("class") or "")
         if state == "unreadable":
             assert banner.text.startswith("batch-control.json cannot be read (expected valid JSON")
+            # its breakers are not shown as closed: nothing is known of them
+            assert {p.text for p in browser.find_elements(By.CSS_SELECTOR, "#breakers .pill")} == {"unknown"}
+            assert "cannot be read" in browser.find_element(By.ID, "control-note").text
         if width:
             assert overflow(browser) == []
         shoot(browser, f"state-{state}" + (f"-{width}" if width else ""))

@@ -734,6 +734,7 @@ class RunIndex:
             self.by_batch[r.batch_id].append(i)
 
         self._linked: tuple[Sequence[FailureEvent], Counter[str | None]] | None = None
+        self._by_time: dict[str, str | None] = {}  # tsuku's failures share times (one per file)
 
     def key_of(self, r: Run) -> str:
         return self.keys[self.runs.index(r)]
@@ -754,10 +755,13 @@ class RunIndex:
             return self.keys[next((i for i in mine if self.times[i] >= f.timestamp), mine[-1])]
         if f.legacy_category is None:
             return None  # recipeline's own record names its batch: no guessing
-        i = bisect.bisect_left(self.times, f.timestamp)
-        if i < len(self.runs) and self.window_starts[i] <= f.timestamp:
-            return self.keys[i]
-        return None
+        at = f.timestamp
+        if at in self._by_time:
+            return self._by_time[at]
+        i = bisect.bisect_left(self.times, at)
+        key = self.keys[i] if i < len(self.runs) and self.window_starts[i] <= at else None
+        self._by_time[at] = key
+        return key
 
 
 def _is_empty(r: Run, manifests: Container[str], released: Container[str]) -> bool:

@@ -212,7 +212,8 @@
         card("Budget (this week)", budgetView(hl.budget))
       )
     );
-    main.push(card("Ecosystems", breakerTable(hl), !hl.control_recorded ? el("p", { class: "note" }, "No batch-control.json: breakers shown as closed.") : null));
+    const controlNote = !hl.control_readable ? "batch-control.json cannot be read: its breakers and stops are unknown, and every stage refuses to run until it is fixed." : !hl.control_recorded ? "No batch-control.json: the stages run with the default control (no breaker open, nothing stopped)." : null;
+    main.push(card("Ecosystems", breakerTable(hl), controlNote ? el("p", { class: "note", id: "control-note" }, controlNote) : null));
     main.push(el("div", { class: "grid" }, card("Recipes merged per day", barChart(d.series.merged_per_day, "merged", "date")), card("Success rate per ecosystem (per day)", lineChart(d.series.success_rate))));
     main.push(el("div", { class: "grid" }, card("Queue", queueSummary(d)), card("Progress per ecosystem", progressBars(d.queue))));
     main.push(card("Failures by category", categoryTable(d)));
@@ -236,7 +237,8 @@
   }
 
   function breakerTable(hl) {
-    const rows = Object.entries(hl.ecosystems).map(([eco, v]) => [
+    const unknown = !hl.control_readable; // an unreadable control file says nothing about them
+    const rows = Object.entries(hl.ecosystems).map(([eco, v]) => unknown ? [link("failures.html", { ecosystem: eco }, eco), pill("unknown", "bad"), "—", "—", "—", pill("unknown", "bad")] : [
       link("failures.html", { ecosystem: eco }, eco),
       pill(v.breaker_state),
       num(v.consecutive_failures),
