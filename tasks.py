@@ -544,18 +544,14 @@ def validate(
     ]
     args += _sandbox_args(**{name: o[name] for name in SANDBOX})
     macos = environment.startswith("darwin") or (environment == "auto" and platform.system() == "Darwin")
-    if macos:
+    if macos:  # the merger applies the week's budget: paused, or the sample's flags
         budget = _last_json(
             _stage(c, "merger", "budget", "--repo", root, "--batch-dir", directory, capture=True)
         )
-        if budget["macos_validation"] == "paused":
-            print(f"macOS validation paused by the budget ({budget['macos_minutes_used']:g} of "
-                  f"{budget['macos_minutes_limit']:g} minutes used this week)")  # fmt: skip
+        if budget["skip"]:
+            print(budget["skip"])
             return
-        if budget["macos_validation"] == "sampled":
-            for package_id in budget["sample"]:
-                args += ["--only", package_id]
-            args += ["--only-reason", "not in this week's macOS sample (over 80% of the macOS budget used)"]
+        args += budget["validator_args"]
     _stage(c, "validator", *args)
 
 
@@ -584,7 +580,7 @@ def plan_macos(
     directory = _batch_dir("plan-macos", root, batch_dir, batch_id)
     budget = _last_json(_stage(c, "merger", "budget", "--repo", root, "--batch-dir", directory, capture=True))
     mode = str(budget["macos_validation"])
-    recipes = 0 if mode == "paused" else len(budget.get("sample") or [])
+    recipes = len(budget.get("sample") or [])  # the merger's sample: none while paused
     environments = sorted(p.stem for p in (directory / "results").glob("linux-*.json"))
     line = (f"macOS validates {recipes} recipes ({mode}; Linux results from "
             f"{', '.join(environments) or 'no environment'})")  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
 import subprocess
@@ -405,7 +406,7 @@ def test_now_sets_the_rotation_hour_and_the_dry_run_says_why(
     at_two = _invoke(scratch_repo, env, *dry, "2026-01-29T02:30:00Z")  # hour 2: npm first
     assert at_two.returncode == 0, at_two.stderr
     lines = at_two.stdout.splitlines()
-    assert lines[0] == ("rotation picked npm: UTC hour 2 starts the rotation at npm (2 mod 8); "
+    assert lines[0] == ("rotation picked npm: UTC hour 2 starts the rotation at npm (2 mod 8 = 2); "
                         "npm is the first in its order with something to select")  # fmt: skip
     passed = [line for line in lines if line.startswith("  passed over ")]
     assert [line.split()[2].rstrip(":") for line in passed] == [e for e in rotation_order(2) if e != "npm"]
@@ -417,3 +418,23 @@ def test_now_sets_the_rotation_hour_and_the_dry_run_says_why(
     for eco in ("npm", "rubygems"):  # a dry run writes nothing
         assert rs.load(rs.Queue, layout.queue(eco)).entries[0].status == "pending"
     assert not (scratch_repo / "build" / "batches").exists()
+
+
+def test_macos_validation_follows_the_budget_the_merger_applies(
+    scratch_repo: Path, flow_env: dict[str, str]
+) -> None:
+    layout = rs.Layout(scratch_repo)
+    now = rs.parse_time("2026-01-29T10:00:00Z")
+    budget = rs.Budget(week_start=now.date() - dt.timedelta(days=3), macos_minutes_used=990)
+    rs.save(rs.BatchControl(enabled=True, budget=budget), layout.control)
+    batch_dir = layout.batch_dir("2026-01-29-001")
+    batch_dir.mkdir(parents=True)
+    rs.save(rs.BatchPlan(1, "2026-01-29-001", "pypi", now, 3, (rs.PlannedPackage("tool", "pypi:tool"),)),
+            rs.BatchDir(batch_dir).plan)  # fmt: skip
+    result = _invoke(scratch_repo, flow_env, "validate", "--batch-id", "2026-01-29-001",
+                     "--environment", "darwin-arm64", "--now", "2026-01-29T10:00:00Z")  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        result.stdout.strip() == "macOS validation paused by the budget (990 of 1000 minutes used this week)"
+    )
+    assert not (batch_dir / "results").exists()

@@ -214,8 +214,17 @@ def test_budget_cli_prints_mode_and_sample(seeded: Layout, make: Make) -> None:
     out = json.loads(proc.stdout)
     assert out["macos_validation"] == "sampled" and out["macos_minutes_used"] == 900
     assert len(out["sample"]) == 2 and set(out["sample"]) <= set(ids[:6])
+    assert out["skip"] is None  # sampled: the validator gets the sample's flags
+    a, b = out["sample"]
+    reason = "not in this week's macOS sample (over 80% of the macOS budget used)"
+    assert out["validator_args"] == ["--only", a, "--only", b, "--only-reason", reason]
     plain = json.loads(cli("budget", "--repo", str(seeded.root), "--now", "2026-01-29T10:00:00Z").stdout)
-    assert plain["sample"] is None
+    assert plain["sample"] is None and plain["validator_args"] == [] and plain["skip"] is None
+    with_control(seeded, budget=Budget(week_start=dt.date(2026, 1, 26), macos_minutes_used=960))
+    paused = json.loads(cli("budget", "--repo", str(seeded.root), "--batch-dir", str(bdir),
+                            "--now", "2026-01-29T10:00:00Z").stdout)  # fmt: skip
+    assert paused["skip"] == "macOS validation paused by the budget (960 of 1000 minutes used this week)"
+    assert paused["validator_args"] == []
 
 
 def test_control_status_gates_the_other_writing_stages(seeded: Layout) -> None:

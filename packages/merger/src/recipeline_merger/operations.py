@@ -21,6 +21,7 @@ from recipeline_schema import (
     load,
     save,
 )
+from recipeline_schema.controlrules import BUDGET_SAMPLE_AT
 
 from .breaker import breaker_state
 from .budget import macos_mode, macos_sample, rolled_budget
@@ -94,6 +95,22 @@ class BudgetStatus:
     batch_id: str | None = None
     sample: tuple[str, ...] | None = None
 
+    @property
+    def skip(self) -> str | None:
+        """Why macOS validates nothing this week (paused), or ``None``."""
+        if self.mode != "paused":
+            return None
+        used = f"{self.macos_used:g} of {self.macos_limit:g} minutes used this week"
+        return f"macOS validation paused by the budget ({used})"
+
+    @property
+    def validator_args(self) -> list[str]:
+        """The validator's flags that apply the budget to a batch: sampled, only the sample."""
+        if self.mode != "sampled" or self.sample is None:
+            return []
+        why = f"not in this week's macOS sample (over {BUDGET_SAMPLE_AT:.0%} of the macOS budget used)"
+        return [*(arg for package_id in self.sample for arg in ("--only", package_id)), "--only-reason", why]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "macos_validation": self.mode,
@@ -104,6 +121,8 @@ class BudgetStatus:
             "linux_minutes_limit": self.linux_limit,
             "batch_id": self.batch_id,
             "sample": list(self.sample) if self.sample is not None else None,
+            "skip": self.skip,  # the line to print instead of validating on macOS
+            "validator_args": self.validator_args,  # what recipeline_validator validate adds
         }
 
 

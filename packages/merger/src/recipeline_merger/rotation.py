@@ -41,8 +41,9 @@ class RotationResult:
     @property
     def why(self) -> str:
         """Why the rotation picked its ecosystem (or that it picked none), in one line."""
-        order = rotation_order(self.hour)
-        start = f"UTC hour {self.hour} starts the rotation at {order[0]} ({self.hour} mod {len(order)})"
+        hour, n = self.hour, len(ROTATION)
+        first = rotation_order(hour)[0]
+        start = f"UTC hour {hour} starts the rotation at {first} ({hour} mod {n} = {hour % n})"
         if self.ecosystem is None:
             return f"{start}; no ecosystem has anything to select"
         return f"{start}; {self.ecosystem} is the first in its order with something to select"
