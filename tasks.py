@@ -137,6 +137,15 @@ def _repo(
     return root
 
 
+def _inside(task: str, root: Path, option: str, text: str) -> Path:
+    """A directory option resolved against the repository root; one outside it is refused."""
+    path = (root / text).resolve()
+    if not path.is_relative_to(root):
+        raise Exit(f"invoke {task}: argument {option}: expected a directory inside {root}, got {text!r}",
+                   code=EXIT_USAGE)  # fmt: skip
+    return path
+
+
 def _run(c: Context, module: str, *args: object, capture: bool = False) -> tuple[int, str]:
     """Run ``python -m recipeline_<module> args``; return its exit code and (captured) stdout."""
     command = shlex.join([sys.executable, "-m", f"recipeline_{module}", *map(str, args)])
@@ -824,7 +833,7 @@ def sweep(
     """Re-validate recently merged recipes (the weekly macOS sweep); results under build/sweep."""
     o = _parse("sweep", days=days, now=now)
     root = _repo(c, "sweep", repo)
-    out = (root / output).resolve()
+    out = _inside("sweep", root, "--output", output)
     _stage(c, "merger", "sweep-plan", "--repo", root, "--days", o["days"], "--output", out)
     for batch_dir in sorted(p for p in out.iterdir() if (p / "generation.json").is_file()):
         _stage(c, "validator", "validate", "--batch-dir", batch_dir, "--environment", environment,
@@ -838,7 +847,9 @@ def sweep_record(
     """Record the sweep's failures as failure records of their batches (macOS regressions)."""
     _parse("sweep-record", now=now)
     root = _repo(c, "sweep-record", repo)
-    _stage(c, "merger", "sweep-record", "--repo", root, "--from", (root / from_).resolve())
+    _stage(
+        c, "merger", "sweep-record", "--repo", root, "--from", _inside("sweep-record", root, "--from", from_)
+    )
 
 
 @task(name="archive-failures", help=_help("older_than", "repo", "now"))

@@ -286,6 +286,14 @@ def _one_line(result: subprocess.CompletedProcess[str]) -> str:
             ["push-state", "--message", "m", "--attempts", "many"],
             "invoke push-state: argument --attempts: expected a whole number",
         ),
+        (
+            ["sweep", "--environment", "linux-debian-glibc-x86_64", "--output", "../../elsewhere"],
+            "invoke sweep: argument --output: expected a directory inside ",
+        ),
+        (
+            ["sweep-record", "--from", "/etc"],
+            "invoke sweep-record: argument --from: expected a directory inside ",
+        ),
         (["control", "pause"], "invoke control: expected stop, resume or status, got 'pause'"),
         (["control", "stop"], "invoke control stop: --reason is required"),
         (
