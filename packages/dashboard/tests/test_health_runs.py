@@ -144,7 +144,13 @@ def test_an_unreadable_control_file_on_disk_turns_the_banner_red(repo: Path) -> 
     (repo / "batch-control.json").unlink()
     (repo / "batch-control.json").mkdir()  # a directory where the file should be: unreadable too
     assert build_dashboard(read_repository(repo), NOW)["health"]["alerts"][0]["code"] == "control_unreadable"
-    (repo / "batch-control.json").rmdir()  # a missing file is the default control (enabled)
+    (repo / "batch-control.json").rmdir()
+    # JSON that parses but breaks the contract: every stage refuses it, so it is unreadable too
+    (repo / "batch-control.json").write_text('{"enabled": "yes", "circuit_breaker": {}}', encoding="utf-8")
+    health = build_dashboard(read_repository(repo), NOW)["health"]
+    assert health["alerts"][0]["code"] == "control_unreadable"
+    assert health["control_problem"] == "at $: expected required field(s) ['budget']"  # the contract's words
+    (repo / "batch-control.json").unlink()  # a missing file is the default control (enabled)
     assert "control_unreadable" not in {
         a["code"] for a in build_dashboard(read_repository(repo), NOW)["health"]["alerts"]
     }

@@ -291,3 +291,44 @@ def test_a_file_that_cannot_be_read_is_one_problem(tsuku_repo: Path) -> None:
         },
     ]
     assert doc["failures"]["raw_total"] > 0 and doc["runs"], "the other files are read"
+
+
+def test_a_failure_keeps_its_whole_cause_beside_its_line(tsuku_repo: Path, repo: Path) -> None:
+    """tsuku's raw message becomes ``cause_text`` (banner and progress dropped, every cause line
+    kept); recipeline's record gives its ``Failure.detail``, or its message when it has none."""
+    from recipeline_schema import Failure, FailureRecord, Layout, write_jsonl
+    from recipeline_schema.cause import cause_text
+
+    t0 = dt.datetime(2026, 2, 3, tzinfo=dt.UTC)
+
+    events = {f.package: f for f in read_repository(tsuku_repo).failures}
+    bdw = events["homebrew:bdw-gc"]
+    assert bdw.message.startswith("deterministic generation failed: [complex_archive]")
+    assert bdw.detail.splitlines() == [
+        "Inspecting bottle contents... failed",
+        "deterministic generation failed: [complex_archive] formula bdw-gc bottle contains no binaries"
+        " in bin/",
+    ]
+    assert "tsuku collects" not in bdw.detail.lower()
+    assert events["homebrew:node"].detail == cause_text(
+        "Error: registry: recipe ada-url not found in registry\n\nSuggestion: x"
+    )
+    watch = next(f for f in events.values() if f.exit_code == 6)
+    assert watch.detail == watch.message == "exit code 6 (deterministic)"
+
+    one = Failure.create("pypi:one", "api_error", "timeout", "pypi:one failed", timestamp=t0)
+    raw = "Collecting x\nrecipe validation failed\nhomepage must be https\n"
+    two = Failure.create("pypi:two", "validation_failed", None, raw, timestamp=t0)
+    record = FailureRecord(
+        schema_version=1,
+        ecosystem="pypi",
+        environment="linux-debian-glibc-x86_64",
+        batch_id="2026-02-03-001",
+        updated_at=t0,
+        failures=(one, two),
+    )
+    write_jsonl([record], Layout(repo).failures_dir / "pypi-2026-02-03T00-00-00Z.jsonl")
+    mine = {f.package: f for f in read_repository(repo).failures}
+    assert mine["pypi:one"].detail == mine["pypi:one"].message == "pypi:one failed"
+    assert mine["pypi:two"].message == "recipe validation failed: homepage must be https"
+    assert mine["pypi:two"].detail == "recipe validation failed\nhomepage must be https"

@@ -21,7 +21,7 @@ from recipeline_schema import Layout, SchemaError, current_time, parse_time_leni
 from recipeline_schema.cliargs import repository_problem
 from recipeline_schema.exitcodes import EXIT_ERROR, EXIT_USAGE
 
-from .core import MAX_RUNS, Dashboard, Document
+from .core import Dashboard, Document
 from .errors import DashboardError
 from .reading import read_repository
 from .schema import check_document, export_schema, schema_drifted
@@ -176,7 +176,7 @@ def _build(args: argparse.Namespace) -> int:
         _LEFT_FOR_EXIT.append((data, dash, source))
     print(
         f"wrote {path}: {len(data.packages)} queue entries, {len(dash.failures)} failures, "
-        f"{min(len(data.runs), MAX_RUNS)} runs, {len(data.problems)} data errors"
+        f"{len(data.runs)} runs, {len(data.problems)} data errors"
     )
     for problem in data.problems[:10]:
         where = problem.file if problem.line is None else f"{problem.file}:{problem.line}"

@@ -72,6 +72,9 @@ class FailureEvent(NamedTuple):
     exit_code: int | None = None
     legacy_category: str | None = None
     file: str = ""  # repository-relative failure file it came from
+    #: the whole cause (multi-line, noise dropped, capped: ``recipeline_schema.cause.cause_text``);
+    #: recipeline's ``Failure.detail``, else its one-line message
+    detail: str = ""
 
 
 class Run(NamedTuple):

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from recipeline_schema import ECOSYSTEMS, Layout, format_time, one_line, parse_time_lenient
+from recipeline_schema.cause import cause_text
 from recipeline_schema.tsuku import (
     TSUKU_CATEGORIES,
     control_json_from_tsuku,
@@ -466,6 +467,7 @@ def _native_record(obj: dict[str, Any], rel: str, number: int, col: _Collector) 
             blocked_by=f.blocked_by,
             exit_code=f.exit_code,
             file=rel,
+            detail=f.detail or f.message,
         )
         for f in record.failures
     ]
@@ -511,6 +513,7 @@ def _tsuku_record(
         raw_message = f.get("message")
         # the cause line (every stage's rule): also what subcategories are read from
         message = one_line(raw_message) if isinstance(raw_message, str) else "(no message recorded)"
+        detail = (cause_text(raw_message) or message) if isinstance(raw_message, str) else message
         blocked_by = _strings(f.get("blocked_by"))
         exit_code = f.get("exit_code") if isinstance(f.get("exit_code"), int) else None
         cat, sub = classify(
@@ -530,6 +533,7 @@ def _tsuku_record(
                 exit_code=exit_code,
                 legacy_category=category,
                 file=rel,
+                detail=detail,
             )
         )
     return out
@@ -563,18 +567,20 @@ def _tsuku_recipe_line(
     exit_code = obj.get("exit_code") if isinstance(obj.get("exit_code"), int) else None
     cat, sub = classify(category, obj.get("subcategory"), exit_code=exit_code)
     platform = obj.get("platform") if isinstance(obj.get("platform"), str) else ""
+    message = f"exit code {exit_code} ({category})" if exit_code is not None else f"({category})"
     return FailureEvent(
         package=package,
         ecosystem=eco or _file_ecosystem(file_eco),
         category=cat,
         subcategory=sub,
-        message=f"exit code {exit_code} ({category})" if exit_code is not None else f"({category})",
+        message=message,
         timestamp=stamp,
         batch_id=batch_id,
         environments=(platform,) if platform else (),
         exit_code=exit_code,
         legacy_category=category,
         file=rel,
+        detail=message,
     )
 
 
@@ -670,6 +676,11 @@ def _read_control(path: Path, col: _Collector) -> Control | None:
         return None
     if looks_like_tsuku_control(doc):  # tsuku's breakers and github's shown, as tsuku's pages do
         doc = control_json_from_tsuku(doc, week=None, known_only=False)
+    else:  # recipeline's: every stage refuses a file that breaks the contract, so it is unreadable
+        refusal = _refusal_of("BatchControl", doc, col.rel(path))
+        if refusal is not None:
+            col.problem(col.rel(path), None, refusal)
+            return None
     breakers = []
     raw = doc.get("circuit_breaker")
     for name, state in sorted(raw.items()) if isinstance(raw, dict) else ():
