@@ -271,12 +271,14 @@ def with_latest(installed: Installed, answer: Path, node_version: str) -> Instal
         view = json.loads(answer.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return installed
-    latest = view.get("version") if isinstance(view, dict) else None
+    # ``npm view <name>@latest version engines --json`` answers an object, or only the version's
+    # string when that version declares no engines
+    latest = view.get("version") if isinstance(view, dict) else view
     if not isinstance(latest, str) or not latest:
         return installed
     note = ""
     if latest != installed.version:
-        engines = view.get("engines")
+        engines = view.get("engines") if isinstance(view, dict) else None
         needs = engines.get("node") if isinstance(engines, dict) else None
         note = f"installed {installed.version}, not the latest {latest}"
         if isinstance(needs, str) and needs:
