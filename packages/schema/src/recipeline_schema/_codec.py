@@ -63,6 +63,11 @@ def encode(value: Any) -> bytes:
     return _ENCODER.encode(value)
 
 
+def encode_lines(values: Any) -> bytes:
+    """Compact JSON text of each of ``values``, one a line (each line ends with a newline)."""
+    return _ENCODER.encode_lines(values)
+
+
 def from_json(cls: type[T], data: Any, path: str = "$") -> T:
     """Build ``cls`` from a JSON value; ``DecodeError`` names the JSON path (under ``path``).
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import json
 import os
 import tempfile
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from ._codec import encode, from_json, to_builtins
+from ._codec import encode, encode_lines, from_json, to_builtins
 from .contracts import schema_of
 from .errors import DataFileError, DecodeError, LockTimeoutError
 from .validation import is_valid, validate
@@ -113,21 +114,23 @@ def _model(value: Any) -> Hashable:
 
 
 def _line(value: Any) -> str:
-    """One JSON value on one line, spaced like ``json.dumps``: ``{"a": 1, "b": [2, 3]}``."""
-    return msgspec.json.format(encode(value), indent=0).decode("utf-8")
+    """One JSON value on one line, compact: ``{"a":1,"b":[2,3]}``."""
+    return encode(value).decode("utf-8")
 
 
 def dumps(value: Any, *, compact: bool = False) -> str:
     """JSON text of a dataclass: the document form (see ``render``) or one compact line."""
     data = to_builtins(value, utc_times=True)
-    return encode(data).decode("utf-8") if compact else render(data)
+    return _line(data) if compact else render(data)
 
 
 def render(data: Any) -> str:
     """The document form of a JSON object: one top-level field a line, one array item a line.
 
     A queue entry, a manifest package or a failure is then exactly one line, so a git diff of
-    a state change shows the entries that changed and nothing else.
+    a state change shows the entries that changed and nothing else. The items are msgspec's
+    JSON Lines of the array (compact JSON has no raw newline), joined in one step: a 100,000-entry
+    queue renders in about half the time of formatting each item (issue 13's bench).
     """
     if not isinstance(data, dict):
         return _line(data) + "\n"
@@ -135,8 +138,8 @@ def render(data: Any) -> str:
     for key, value in data.items():
         name = _line(key)
         if isinstance(value, list | tuple) and value:
-            items = "    " + ",\n    ".join(map(_line, value))
-            lines.append(f"  {name}: [\n{items}\n  ]")
+            items = encode_lines(value)[:-1].replace(b"\n", b",\n    ").decode("utf-8")
+            lines.append(f"  {name}: [\n    {items}\n  ]")
         else:
             lines.append(f"  {name}: {_line(value)}")
     return "{\n" + ",\n".join(lines) + "\n}\n" if lines else "{}\n"
@@ -188,14 +191,36 @@ def decode(model: type[T], data: Any, path: Path | str, *, prefix: str = "$") ->
         raise DataFileError(path, where, "values that keep the contract's rules", str(exc)) from None
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a whole document is parsed or built.
+
+    A 100,000-entry queue is about 3 million new objects; each allocation burst triggers a
+    collection that rescans them all, which doubles msgspec's parse and convert (0.45 -> 0.23 s
+    and 0.21 -> 0.13 s measured, issue 13). The data holds no reference cycles (JSON values and
+    frozen dataclasses), so reference counting frees it; the collector is switched back on, if
+    it was on, at once after.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def load(model: type[T], path: Path | str) -> T:
     """Read and validate one JSON document of a contract."""
-    return decode(model, read_json(path), path)
+    with _collector_paused():
+        return decode(model, read_json(path), path)
 
 
 def save(value: Any, path: Path | str) -> None:
     """Validate ``value`` against its contract and write it atomically (document form)."""
-    atomic_write_text(path, render(_checked(value, path)))
+    with _collector_paused():
+        text = render(_checked(value, path))
+    atomic_write_text(path, text)
 
 
 def _checked(value: Any, path: Path | str) -> Any:
