@@ -40,6 +40,7 @@ from .pullrequest import (
     DEFAULT_CHECKS_TIMEOUT,
     checks_timeout,
     default_publisher,
+    token_of,
     token_warning,
 )
 from .reconcile import reconcile
@@ -393,7 +394,13 @@ def _run_archive(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_health(args: argparse.Namespace) -> dict[str, Any]:
-    lines = read_status(args.repo, _now(args))
+    publisher = None
+    if token_of(os.environ):  # GitHub says whether the last batches' PRs are open, merged or closed
+        try:
+            publisher = default_publisher(Layout(args.repo))
+        except MergerError:
+            publisher = None  # misconfigured: the state files alone answer
+    lines = read_status(args.repo, _now(args), publisher=publisher)
     if not args.json:
         print("\n".join(lines))
         return {}
