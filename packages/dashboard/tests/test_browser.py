@@ -237,6 +237,19 @@ def test_the_package_page_answers_with_the_right_blocker(browser: webdriver.Chro
     assert "blocks 2 package(s)" in browser.find_element(By.ID, "answer").text
 
 
+def test_the_blockers_page_shows_direct_and_transitive_dependents_apart(
+    browser: webdriver.Chrome, site: str
+) -> None:
+    load(browser, site + "blockers.html")
+    row = next(
+        r
+        for r in browser.find_elements(By.CSS_SELECTOR, "#blockers tbody tr")
+        if r.find_elements(By.TAG_NAME, "td")[0].text == "ada-url"
+    )
+    cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+    assert cells[1:] == ["2", "1", "homebrew:node", "homebrew:ffmpeg"]  # ffmpeg only through node
+
+
 @pytest.mark.parametrize("name", [HOSTILE, QUOTED, TRAVERSAL])
 def test_hostile_package_names_render_as_text(browser: webdriver.Chrome, site: str, name: str) -> None:
     load(browser, site + "package.html?" + urlencode({"id": f"npm:{name}"}))

@@ -158,6 +158,38 @@ def test_blockers_are_transitive_and_cut_cycles_and_skip_packages_already_in() -
     assert rows["b"]["count"] == 2
     assert rows["x"]["packages"] == ["pypi:x", "pypi:y"]
     assert blockers_section(packages, failures)[0]["dependency"] == "a"  # most blocked first
+    # direct and transitive apart: a blocks b and e itself, c and d only through b
+    assert (rows["a"]["direct_packages"], rows["a"]["transitive_packages"]) == (
+        ["pypi:b", "pypi:e"],
+        ["pypi:c", "pypi:d"],
+    )
+
+
+def test_blockers_come_from_each_packages_current_state_only() -> None:
+    """A missing-dependency failure superseded by a later failure of another category no longer
+    counts, nor does an older batch's; one of another category at the same second does not
+    supersede it."""
+    failures = dedupe_failures(
+        [
+            event("pypi:stale", 1, batch="b1", category="missing_dep", sub=None, blocked_by=("old",)),
+            event("pypi:stale", 5, batch="b2"),  # got past its dependency, then failed validation
+            event("pypi:moved", 1, batch="b1", category="missing_dep", sub=None, blocked_by=("old",)),
+            event("pypi:moved", 5, batch="b2", category="missing_dep", sub=None, blocked_by=("new",)),
+            event("pypi:same", 5, batch="b2", category="missing_dep", sub=None, blocked_by=("new",)),
+            event("pypi:same", 5, batch="b2", env="darwin-arm64"),
+        ]
+    )
+    rows = {r["dependency"]: r for r in blockers_section([], failures)}
+    assert set(rows) == {"new"}
+    assert rows["new"]["packages"] == ["pypi:moved", "pypi:same"]
+    # the package page says the same
+    mine: dict[str, list[FailureEvent]] = {}
+    for f in failures:
+        mine.setdefault(f.package, []).append(f)
+    queue = queue_section([pkg("stale", "failed"), pkg("moved", "failed")], mine)
+    stale, moved = sorted(queue["packages"]["failed"], key=lambda r: r["name"], reverse=True)
+    assert "blocked_by" not in stale
+    assert moved["blocked_by"] == ["new"]
 
 
 def test_top_blockers_are_ten() -> None:

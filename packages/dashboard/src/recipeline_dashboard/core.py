@@ -353,10 +353,8 @@ def _package_json(p: Package, failures: list[FailureEvent], now: dt.datetime | N
         doc["reason"] = p.reason
     blocked_by = p.blocked_by
     if failures:
-        if p.status in _MAY_WAIT_ON_DEPENDENCY:  # the latest missing-dependency failure's
-            latest_dep = next((f for f in failures if f.category == "missing_dep"), None)
-            if latest_dep is not None:
-                blocked_by += latest_dep.blocked_by
+        if p.status in _MAY_WAIT_ON_DEPENDENCY:  # what its failures say it waits on now
+            blocked_by += current_dependencies(failures).get(p.source, ())
         doc["last_failures"] = [
             {
                 "category": f.category,
@@ -382,13 +380,39 @@ def _status_counts(counts: Mapping[str, int]) -> dict[str, int]:
 # --- blockers ----------------------------------------------------------------------------
 
 
+def current_dependencies(failures: Sequence[FailureEvent]) -> dict[str, tuple[str, ...]]:
+    """What each package's failures say it waits on *now* (``failures`` newest first).
+
+    A failure naming missing dependencies (``blocked_by``) counts only while no later failure of
+    the package has another category (a package that then failed validation got past its
+    dependencies), and only its newest batch's such failures count (an older one named what was
+    missing then). Failures of the same second are not later than each other.
+    """
+    newest_other: dict[str, str] = {}  # package -> time of its newest failure of another kind
+    dep_batch: dict[str, str] = {}
+    out: dict[str, set[str]] = {}
+    for f in failures:
+        if not f.blocked_by:
+            newest_other.setdefault(f.package, f.timestamp)
+            continue
+        other = newest_other.get(f.package)
+        if other is not None and other > f.timestamp:
+            continue  # superseded by a later failure of another category
+        if dep_batch.setdefault(f.package, f.batch_id) != f.batch_id:
+            continue  # an older batch's
+        out.setdefault(f.package, set()).update(f.blocked_by)
+    return {package: tuple(sorted(deps)) for package, deps in out.items()}
+
+
 def blockers_section(packages: Sequence[Package], failures: Sequence[FailureEvent]) -> list[Document]:
     """The dependencies blocking most packages, transitively, with the packages they block.
 
-    Edges come from queue entries' ``blocked_by`` and every failure that names missing
-    dependencies (as tsuku's queue-analytics does). A package already in (status success) is
-    blocked no longer. Transitive: if ``a`` blocks ``b`` and ``b`` blocks ``c``, ``a`` blocks
-    ``c`` (matched by the blocked package's name); cycles are cut.
+    Edges come from queue entries' ``blocked_by`` and the failures that name missing
+    dependencies as the package's current state (``current_dependencies``: a missing-dependency
+    failure superseded by a later failure of another category no longer counts). A package
+    already in (status success) is blocked no longer. Transitive: if ``a`` blocks ``b`` and ``b``
+    blocks ``c``, ``a`` blocks ``c`` (matched by the blocked package's name); cycles are cut.
+    Each row lists the packages it blocks directly and those it blocks only through them apart.
     """
     by_source = {p.source: p for p in packages}
     done = {p.source for p in packages if p.status == "success"}
@@ -397,10 +421,10 @@ def blockers_section(packages: Sequence[Package], failures: Sequence[FailureEven
         for dep in p.blocked_by:
             if p.source not in done:
                 direct[dep].add(p.source)
-    for f in failures:
-        for dep in f.blocked_by:
-            if f.package not in done:
-                direct[dep].add(f.package)
+    for package, deps in current_dependencies(failures).items():
+        if package not in done:
+            for dep in deps:
+                direct[dep].add(package)
 
     def name_of(package: str) -> str:
         pkg = by_source.get(package)
@@ -432,6 +456,8 @@ def blockers_section(packages: Sequence[Package], failures: Sequence[FailureEven
             "count": count,
             "direct": len(direct[dep]),
             "packages": sorted(blocked),
+            "direct_packages": sorted(direct[dep]),
+            "transitive_packages": sorted(blocked - direct[dep]),
         }
         for count, dep, blocked in rows[:TOP_BLOCKERS]
     ]

@@ -292,15 +292,16 @@
   }
 
   function blockerTable(rows) {
+    const names = (list) => list.length ? el("span", {}, list.slice(0, 12).map((p, i) => [i ? ", " : "", packageLink(p)]), list.length > 12 ? " … +" + (list.length - 12) : "") : el("span", { class: "muted" }, "—");
     return table(
-      ["missing dependency", "blocks (transitively)", "directly", "packages"],
-      rows.map((b) => [packageLink(b.dependency), num(b.count), num(b.direct), msgCell(el("span", {}, b.packages.slice(0, 12).map((p, i) => [i ? ", " : "", packageLink(p)]), b.packages.length > 12 ? " … +" + (b.packages.length - 12) : ""))]),
+      ["missing dependency", "blocks (in all)", "directly", "blocked directly", "only through those"],
+      rows.map((b) => [packageLink(b.dependency), num(b.count), num(b.direct), msgCell(names(b.direct_packages || b.packages)), msgCell(names(b.transitive_packages || []))]),
       [1, 2]
     );
   }
 
   function pageBlockers(d) {
-    return [el("h1", {}, "Top blockers"), el("p", { class: "muted" }, "Missing dependency recipes, by how many packages wait on them (directly or through another blocked package)."), card(null, d.blockers.length ? el("div", { id: "blockers" }, blockerTable(d.blockers)) : el("p", { class: "muted" }, "Nothing is blocked."))];
+    return [el("h1", {}, "Top blockers"), el("p", { class: "muted" }, "Missing dependency recipes, by how many packages wait on them now (a package\u2019s latest failure says what it waits on), directly or only through another blocked package."), card(null, d.blockers.length ? el("div", { id: "blockers" }, blockerTable(d.blockers)) : el("p", { class: "muted" }, "Nothing is blocked."))];
   }
 
   function filterBar(defs, state, onChange) {
