@@ -42,6 +42,9 @@ def test_status_after_a_local_batch_without_a_token_then_a_merge_by_hand_then_a_
     assert batch.returncode == 0, batch.stdout + batch.stderr
     (manifest_path,) = rs.Layout(repo).batches_dir.glob("*-[0-9][0-9][0-9].json")
     batch_id = rs.load(rs.BatchManifest, manifest_path).batch_id
+    body = (rs.Layout(repo).batches_dir / f"{batch_id}.pr.md").read_text()  # the PR body, same words
+    assert "3 on batch branch. Auto-merge:" in body
+    assert all(f"| {t} | pypi:{t} | on batch branch |" in body for t in TOOLS)
     (line,) = rs.read_jsonl(rs.MetricsLine, rs.Layout(repo).metrics)
     assert line.merged == 3  # the metrics' "merged" keeps its meaning: committed on the batch branch
 

@@ -123,8 +123,8 @@ def test_auto_merge_is_enabled_with_the_trailer(
     assert result.pull_request is not None and result.pull_request.number == 1
     pr = fake.pulls[1]
     assert pr["head"] == f"batch/{BATCH}" and pr["base"] == "main"
-    assert BATCH in pr["title"] and "(2/3 merged)" in pr["title"]
-    assert "| rg | cargo:ripgrep | merged |" in pr["body"]
+    assert BATCH in pr["title"] and "(2/3 recipes)" in pr["title"]
+    assert "| rg | cargo:ripgrep | on batch branch |" in pr["body"]
     assert "| checks | deferred |" in pr["body"] and "| safety | pass |" in pr["body"]
     assert fake.labels[1] == ["recipes", "batch"]
     assert fake.comments == {}

@@ -156,13 +156,24 @@ def test_pr_body_has_table_reasons_and_gates(batch: Batch) -> None:
     body = pr_body(decision, failure_file="data/failures/f.jsonl")
     lines = body.splitlines()
     assert lines[0] == f"# Batch {BATCH}: 2 of 4 Cargo recipes"
-    assert "| name | source | outcome | environments | recipe | constraints |" in lines
+    # each package's state in the vocabulary status uses (recipeline_schema.recipe_state)
     assert (
-        "| rg | cargo:ripgrep | merged | darwin-arm64 pass, linux-debian-glibc-x86\\_64 pass "
+        lines[2] == "2 on batch branch, 1 generated, 1 no recipe. Auto-merge: no (gates not passed: checks)."
+    )
+    assert "merged" not in "\n".join(line for line in lines if not line.startswith("success_rate"))
+    assert "| name | source | state | environments | recipe | constraints |" in lines
+    assert (
+        "| rg | cargo:ripgrep | on batch branch | darwin-arm64 pass, linux-debian-glibc-x86\\_64 pass "
         "| `recipes/r/rg.toml` | — |" in lines
     )
     bat = next(line for line in lines if line.startswith("| bat |"))
     assert bat.endswith("| `recipes/b/bat.toml` | supported\\_os = linux |")
+    states = {
+        line.split(" | ")[0][2:]: line.split(" | ")[2]
+        for line in lines
+        if line.startswith("| ") and " | cargo:" in line
+    }
+    assert states == {"rg": "on batch branch", "bat": "on batch branch", "fd": "generated", "no": "no recipe"}
     assert any(
         line.startswith("- **fd** (excluded): linux-debian-glibc-x86\\_64: validation\\_failed")
         for line in lines

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from recipeline_schema import Gate
+from collections import Counter
+
+from recipeline_schema import NO_RECIPE_WORDS, STATE_WORDS, Gate, RecipeState, base_state, state_order
 from recipeline_schema.ecosystems import ECOSYSTEM_TABLE
 
 from .decision import CHECKS_DEFERRED, MergeDecision, PackageDecision
@@ -106,7 +108,7 @@ def pr_title(decision: MergeDecision, *, review: bool = False) -> str:
         )
     return (
         f"feat(recipes): add batch {decision.batch_id} {decision.ecosystem} recipes "
-        f"({len(decision.batch_recipes)}/{len(decision.packages)} merged)"
+        f"({len(decision.batch_recipes)}/{len(decision.packages)} recipes)"
     )
 
 
@@ -118,9 +120,7 @@ def pr_body(decision: MergeDecision, *, failure_file: str | None, review: bool =
     total = len(decision.packages)
     packages = decision.review_recipes if review else decision.packages
     gates = decision.review_gates if review else decision.gates
-    counts = ", ".join(
-        f"{decision.count(o)} {o}" for o in ("merged", "excluded", "failed", "blocked", "skipped")
-    )
+    counts = state_counts(decision.packages)
     if review:
         failing = [g.name for g in gates if not g.passed]
         out = [
@@ -141,7 +141,10 @@ def pr_body(decision: MergeDecision, *, failure_file: str | None, review: bool =
         ]
     out += [
         "",
-        "| name | source | outcome | environments | recipe | constraints |",
+        f"States as the merge stage left them: {STATE_WORDS['on_batch_branch']} becomes "
+        f"{STATE_WORDS['pr_open']} with this PR, {STATE_WORDS['on_default_branch']} once it merges.",
+        "",
+        "| name | source | state | environments | recipe | constraints |",
         "|---|---|---|---|---|---|",
     ]
     for p in packages:
@@ -154,7 +157,7 @@ def pr_body(decision: MergeDecision, *, failure_file: str | None, review: bool =
         in_this_pr = p.review if review else (p.outcome == "merged" and not p.review)
         recipe = f"`{p.recipe_path}`" if in_this_pr else ("review PR" if p.review else "—")
         limits = "; ".join(f"{k} = {', '.join(v)}" for k, v in p.constraints.items()) or "—"
-        cells = (_cell(p.name), _cell(source), p.outcome, _cell(envs), recipe, _cell(limits))
+        cells = (_cell(p.name), _cell(source), state_words(p), _cell(envs), recipe, _cell(limits))
         out.append("| " + " | ".join(cells) + " |")
     if review:
         out += ["", "## Why they need review", ""]
@@ -162,7 +165,7 @@ def pr_body(decision: MergeDecision, *, failure_file: str | None, review: bool =
     else:
         left_out = [p for p in decision.packages if p.outcome != "merged" or p.review]
         if left_out:
-            out += ["", "## Not merged here", ""]
+            out += ["", "## Not in this PR", ""]
             out += [
                 f"- **{_cell(p.name)}** ({p.outcome}{', review PR' if p.review else ''}): {_cell(p.reason)}"
                 for p in left_out
@@ -173,6 +176,26 @@ def pr_body(decision: MergeDecision, *, failure_file: str | None, review: bool =
     out += [f"| {g.name} | {gate_verdict(g)} | {_cell(g.detail)} |" for g in gates]
     out += ["", "```", trailers(decision).rstrip("\n"), "```", ""]
     return "\n".join(out)
+
+
+def recipe_state(p: PackageDecision) -> RecipeState | None:
+    """Where the merge stage leaves ``p``'s recipe (``recipeline_schema.recipe_state``): on its
+    batch branch when it is committed (the batch PR's or the review PR's), else generated,
+    validated or no recipe at all."""
+    committed = p.review or p.outcome == "merged"
+    return base_state(p.outcome, committed=committed, environments=p.environments)
+
+
+def state_words(p: PackageDecision) -> str:
+    state = recipe_state(p)
+    return STATE_WORDS[state] if state is not None else NO_RECIPE_WORDS
+
+
+def state_counts(packages: tuple[PackageDecision, ...]) -> str:
+    """``2 on batch branch, 1 generated, 1 no recipe``: the packages by state, furthest first."""
+    counts = Counter(recipe_state(p) for p in packages)
+    ordered = sorted(counts.items(), key=lambda kv: -state_order(kv[0]))
+    return ", ".join(f"{n} {STATE_WORDS[s] if s is not None else NO_RECIPE_WORDS}" for s, n in ordered)
 
 
 def _review_reason(p: PackageDecision) -> str:
