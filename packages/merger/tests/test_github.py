@@ -4,6 +4,7 @@ PyGithub uses, and a bare "origin" repository the branch is really pushed to."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from recipeline_merger.ghpublisher import GitHubPublisher, askpass, checks_state
 from recipeline_merger.gitrepo import commit_on_branch
 from recipeline_merger.landing import finish
 from recipeline_merger.pullrequest import token_of, token_warning
+from recipeline_merger.status import read_status
 from recipeline_schema import (
     BatchDir,
     BatchPlan,
@@ -524,3 +526,41 @@ def test_reconcile_merges_a_green_batch_pr_without_auto_merge_and_then_marks_it_
     assert third.remote and third.counts.success == 2
     statuses = {e.name: e.status for e in load(Queue, Layout(repo).queue("cargo")).entries}
     assert statuses == {"rg": "success", "bat": "success", "fd": "failed"}
+
+
+def test_status_says_what_github_says_of_the_batch_pr(
+    repo: Path, make: Make, git: Git, write_batch: WriteBatch, fake: FakeGitHub
+) -> None:
+    """With a token, ``status`` asks GitHub: PR open, then merged (on the default branch before
+    the clone fetched it; the last-landing line waits for the fetch), or closed unmerged."""
+    bdir = make_batch(repo, make, git, write_batch)
+    pub = publisher(repo, fake)
+    fake.set_checks(statuses=[{"context": "ci", "state": "pending"}])  # auto-merge waits for them
+    merge(repo, bdir.path, now=make.now, publisher=pub)
+
+    def row() -> str:
+        lines = read_status(repo, make.now, publisher=pub)
+        return next(line for line in lines if line.startswith("cargo ")).split(f"{BATCH} ", 1)[1]
+
+    assert row() == "2/3 in PR #1 open; 1/3 generated"
+    fake.set_checks(statuses=[{"context": "ci", "state": "success"}])  # green: GitHub merges it
+    assert row() == "2/3 on the default branch; 1/3 generated"
+    assert read_status(repo, make.now, publisher=pub)[-1] == "no recipe on the default branch yet"
+    git(repo, "fetch", "-q", "origin", "main")
+    last = read_status(repo, make.now + dt.timedelta(days=400), publisher=pub)[-1]
+    assert last.startswith("last recipes on the default branch ") and last.endswith(
+        f"(batch {BATCH}, 2 recipes)"
+    )
+
+
+def test_status_says_a_closed_batch_pr_left_its_recipes_validated(
+    repo: Path, make: Make, git: Git, write_batch: WriteBatch, fake: FakeGitHub
+) -> None:
+    bdir = make_batch(repo, make, git, write_batch)
+    pub = publisher(repo, fake)
+    fake.set_checks(statuses=[{"context": "ci", "state": "pending"}])
+    merge(repo, bdir.path, now=make.now, publisher=pub)
+    fake.close_pull(1)
+    lines = read_status(repo, make.now, publisher=pub)
+    row = next(line for line in lines if line.startswith("cargo "))
+    assert row.endswith(f"{BATCH} 2/3 validated, PR #1 closed without merging; 1/3 generated")

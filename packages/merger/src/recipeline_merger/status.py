@@ -124,7 +124,7 @@ def read_status(root: Path, now: dt.datetime, *, publisher: PullRequestPublisher
     layout = Layout(root)
     queues = {eco: q for eco in ECOSYSTEMS if (q := load_queue(layout, eco)) is not None}
     metrics = read_jsonl(MetricsLine, layout.metrics)
-    branch, on_default = _default_branch_recipes(root)
+    revs, on_default = _default_branch_recipes(root)
     last_ids = {
         max((m for m in metrics if m.ecosystem == eco), key=lambda m: m.timestamp).batch_id
         for eco in {m.ecosystem for m in metrics}
@@ -134,20 +134,22 @@ def read_status(root: Path, now: dt.datetime, *, publisher: PullRequestPublisher
         for batch_id in sorted(last_ids)
         if (found := _batch_states(layout, batch_id, on_default, publisher)) is not None
     }
-    landed = _last_landed(layout, branch, on_default) if branch else None
+    landed = _last_landed(layout, revs, on_default) if revs else None
     return status_lines(queues, load_control(layout, now=now), metrics, now, states=states, landed=landed)
 
 
-def _default_branch_recipes(root: Path) -> tuple[str | None, frozenset[str]]:
-    """The default branch and the recipe paths it holds (the remote's copy too, as last fetched)."""
+def _default_branch_recipes(root: Path) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The default branch's revisions here (the local branch, the remote's as last fetched) and
+    the recipe paths they hold."""
     if not is_repository(root):
-        return None, frozenset()
+        return (), frozenset()
     branch = default_branch(root)
-    paths: set[str] = set()
-    for rev in (branch, f"refs/remotes/origin/{branch}"):
-        if run_git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode == 0:
-            paths |= paths_in_tree(root, rev, "recipes")
-    return branch, frozenset(paths)
+    revs = tuple(
+        rev
+        for rev in (f"refs/heads/{branch}", f"refs/remotes/origin/{branch}")
+        if run_git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode == 0
+    )
+    return revs, frozenset(path for rev in revs for path in paths_in_tree(root, rev, "recipes"))
 
 
 def _batch_states(
@@ -192,12 +194,13 @@ def _pull_request_facts(
     return facts
 
 
-def _last_landed(layout: Layout, branch: str, on_default: frozenset[str]) -> Landed | None:
-    """The newest commit of ``branch`` that added or changed recipes and names a batch (its
-    ``batch_id`` trailer) whose recipes the default branch still holds, not rolled back."""
+def _last_landed(layout: Layout, revs: tuple[str, ...], on_default: frozenset[str]) -> Landed | None:
+    """The newest commit of the default branch (``revs``: here and the remote's) that added or
+    changed recipes and names a batch (its ``batch_id`` trailer) whose recipes the default
+    branch still holds, not rolled back."""
     out = git(
         layout.root, "log", "-z", f"-{_LANDING_COMMITS}", "--diff-filter=AM", "--format=%ct%n%B",
-        branch, "--", "recipes/",
+        *revs, "--", "recipes/",
     )  # fmt: skip
     for record in filter(None, (r.strip("\n") for r in out.split("\0"))):
         when, _, message = record.partition("\n")
