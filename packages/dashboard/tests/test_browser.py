@@ -13,24 +13,26 @@ import http.server
 import json
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
 from recipeline_dashboard import (
     Control,
+    Dashboard,
     FailureEvent,
     Package,
     RepositoryData,
     Run,
-    build_dashboard,
     read_repository,
     write_site,
 )
-from recipeline_dashboard.model import Breaker, BudgetUse, Curated
+from recipeline_dashboard.model import BatchOutcome, Breaker, BudgetUse, Curated, Manifest
+from recipeline_schema import format_time
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 selenium = pytest.importorskip("selenium", reason="selenium is not installed (pip install selenium)")
@@ -56,6 +58,18 @@ NOW = dt.datetime(2026, 8, 15, tzinfo=dt.UTC)
 HOSTILE = "<img src=x onerror=alert(1)>"
 QUOTED = 'it\'s "quoted"'
 TRAVERSAL = "../../etc/passwd"
+#: the tsuku fixture's bdw-gc failure (a banner, a progress line and its cause)
+FAILURE_QUERY = {
+    "failure.html": "?"
+    + urlencode(
+        {
+            "package": "homebrew:bdw-gc",
+            "batch": "homebrew-2026-02-07T03-03-36Z",
+            "category": "deterministic_insufficient",
+            "subcategory": "archive_extraction_failed",
+        }
+    )
+}
 PAGES = [
     "index.html",
     "queue.html",
@@ -64,6 +78,7 @@ PAGES = [
     "runs.html",
     "run.html",
     "blockers.html",
+    "failure.html",
 ]
 
 
@@ -120,7 +135,7 @@ def site(tsuku_repo_module: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     """The site built from the tsuku-layout fixture with hostile names, served on a loopback port."""
     _add_hostile_data(tsuku_repo_module)
     out = tmp_path_factory.mktemp("site")
-    write_site(build_dashboard(read_repository(tsuku_repo_module), NOW), out)
+    write_site(Dashboard(read_repository(tsuku_repo_module), NOW), out)
     server, url = _serve(out)
     yield url
     server.shutdown()
@@ -186,7 +201,9 @@ def rows(driver: webdriver.Chrome, container: str) -> list[str]:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_loads_without_console_errors(browser: webdriver.Chrome, site: str, page: str) -> None:
     severe_logs(browser)  # drop what earlier pages left
-    query = {"package.html": "?id=homebrew%3Anode", "run.html": "?id=2026-03-11"}.get(page, "")
+    query = {"package.html": "?id=homebrew%3Anode", "run.html": "?id=2026-03-11", **FAILURE_QUERY}.get(
+        page, ""
+    )
     load(browser, site + page + query)
     assert severe_logs(browser) == []
     assert browser.find_element(By.CSS_SELECTOR, "main h1").text
@@ -301,7 +318,7 @@ def test_screenshots_of_the_main_pages(browser: webdriver.Chrome, site: str, tmp
         screenshot(browser, f"fixture-{name}")
     if SHARED_TSUKU.is_dir():
         out = tmp_path / "real"
-        write_site(build_dashboard(read_repository(SHARED_TSUKU), NOW), out)
+        write_site(Dashboard(read_repository(SHARED_TSUKU), NOW), out)
         server, url = _serve(out)
         try:
             for name, page in {
@@ -383,11 +400,11 @@ def state_sites(
     batch-control.json (read from disk)."""
     root = tmp_path_factory.mktemp("states")
     for state in ("healthy", "stopped", "stale"):
-        write_site(build_dashboard(_state_data(state), STATE_NOW), root / state)
+        write_site(Dashboard(_state_data(state), STATE_NOW), root / state)
     broken = root / "unreadable-repo"
     shutil.copytree(tsuku_repo_module, broken)
     (broken / "batch-control.json").write_text('{"enabled": tr', encoding="utf-8")
-    write_site(build_dashboard(read_repository(broken), NOW), root / "unreadable")
+    write_site(Dashboard(read_repository(broken), NOW), root / "unreadable")
     server, url = _serve(root)
     yield {s: f"{url}{s}/" for s in ("healthy", "stopped", "stale", "unreadable")}
     server.shutdown()
@@ -482,7 +499,9 @@ def test_the_banner_of_each_state(
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_at_390_px_loses_nothing(browser: webdriver.Chrome, site: str, page: str) -> None:
-    query = {"package.html": "?id=homebrew%3Anode", "run.html": "?id=2026-03-11"}.get(page, "")
+    query = {"package.html": "?id=homebrew%3Anode", "run.html": "?id=2026-03-11", **FAILURE_QUERY}.get(
+        page, ""
+    )
     narrow(browser, 390)
     try:
         load(browser, site + page + query)
@@ -627,7 +646,7 @@ def test_over_tsukus_snapshot_the_banner_says_nothing_has_run(
     browser: webdriver.Chrome, tsuku_snapshot: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "snapshot"
-    write_site(build_dashboard(read_repository(tsuku_snapshot), dt.datetime(2026, 12, 1, tzinfo=dt.UTC)), out)
+    write_site(Dashboard(read_repository(tsuku_snapshot), dt.datetime(2026, 12, 1, tzinfo=dt.UTC)), out)
     server, url = _serve(out)
     try:
         load(browser, url + "index.html")
@@ -648,3 +667,185 @@ def test_over_tsukus_snapshot_the_banner_says_nothing_has_run(
         narrow(browser, None)
         server.shutdown()
         server.server_close()
+
+
+# --- failure pages, the package history, page weight ------------------------------------
+
+HISTORY_NOW = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+T0 = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+PR = "https://github.com/example/recipes/pull/77"
+DETAIL = "Collecting flaky\nrecipe validation failed\nhomepage must be https\n  at recipes/f/flaky.toml:3"
+
+
+def _history_data() -> RepositoryData:
+    """pypi:flaky failed in 45 batches (one a day); the newest batch has a manifest with a PR."""
+    failures = tuple(
+        FailureEvent(
+            package="pypi:flaky",
+            ecosystem="pypi",
+            category="validation_failed",
+            subcategory="install_failed",
+            message=f"failure number {n}",
+            timestamp=format_time(T0 + dt.timedelta(hours=n)),
+            batch_id=f"2026-02-01-{n:03d}",
+            environments=("linux-debian-glibc-x86_64",),
+            file=f"data/failures/pypi-{n:03d}.jsonl",
+            detail=f"{DETAIL}\nattempt {n}",
+        )
+        for n in range(1, 46)
+    )
+    runs = tuple(
+        Run(batch_id=f"2026-02-01-{n:03d}", ecosystem="pypi", ecosystems=("pypi",),
+            timestamp=T0 + dt.timedelta(hours=n, minutes=5), total=1, merged=0)
+        for n in range(1, 46)
+    )  # fmt: skip
+    manifest = Manifest(
+        batch_id="2026-02-01-045",
+        ecosystem="pypi",
+        merged_at=None,
+        packages=(BatchOutcome("flaky", "pypi:flaky", "failed", recipe_path="recipes/f/flaky.toml"),),
+        pull_request=PR,
+    )
+    package = Package(name="flaky", source="pypi:flaky", ecosystem="pypi", priority=2, status="failed",
+                      failure_count=45)  # fmt: skip
+    return RepositoryData(packages=(package,), failures=failures, runs=runs, manifests=(manifest,))
+
+
+@pytest.fixture(scope="module")
+def history_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    out = tmp_path_factory.mktemp("history")
+    write_site(Dashboard(_history_data(), HISTORY_NOW), out)
+    server, url = _serve(out)
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+def _key(n: int) -> dict[str, str]:
+    return {"package": "pypi:flaky", "batch": f"2026-02-01-{n:03d}", "category": "validation_failed",
+            "subcategory": "install_failed"}  # fmt: skip
+
+
+def _fetched(driver: webdriver.Chrome) -> list[str]:
+    names = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+    return sorted(urlparse(n).path.lstrip("/") for n in names if n.endswith(".json") or ".json?" in n)
+
+
+@pytest.mark.parametrize("width", [None, 390])
+def test_a_failure_page_shows_the_whole_cause_and_links_package_run_pr_recipe(
+    browser: webdriver.Chrome, history_site: str, width: int | None
+) -> None:
+    narrow(browser, width)
+    try:
+        load(browser, history_site + "failure.html?" + urlencode(_key(45)))
+        find = browser.find_element
+        assert find("id", "failure-detail").text == f"{DETAIL}\nattempt 45"  # every line, in order
+        assert str(find("css selector", "#failure-package a").get_attribute("href")).endswith(
+            "package.html?id=pypi%3Aflaky"
+        )
+        assert find("css selector", "#failure-run a").text == "2026-02-01-045"
+        assert find("css selector", "#failure-pr a").get_attribute("href") == PR
+        assert find("id", "failure-recipe").text == "recipes/f/flaky.toml"
+        assert _fetched(browser) == ["data/failure.json", f"data/packages/{_bucket('pypi:flaky')}.json"]
+        assert overflow(browser) == []
+        assert severe_logs(browser) == []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(SCREENSHOTS / f"failure{'-390' if width else ''}.png"))
+        # an older one has no manifest: no PR, no recipe, said so
+        load(browser, history_site + "failure.html?" + urlencode(_key(3)))
+        assert find("id", "failure-pr").text.startswith("none recorded")
+        assert find("id", "failure-detail").text.endswith("attempt 3")
+        # a key that names no failure
+        load(browser, history_site + "failure.html?" + urlencode({**_key(3), "batch": "nope"}))
+        assert "No such failure" in find("id", "answer").text
+    finally:
+        narrow(browser, None)
+
+
+def _bucket(key: str) -> int:
+    from recipeline_dashboard.site import package_bucket
+
+    return package_bucket(key)
+
+
+def test_the_package_page_pages_through_the_whole_history(
+    browser: webdriver.Chrome, history_site: str
+) -> None:
+    find, finds = browser.find_element, browser.find_elements
+    load(browser, history_site + "package.html?id=pypi%3Aflaky")
+    assert find("id", "history-count").text == "failures 1–20 of 45 (page 1 of 3)"
+    shown = [tr.text for tr in finds("css selector", "#package-history tbody tr")]
+    assert len(shown) == 20 and "failure number 45" in shown[0] and "failure number 26" in shown[-1]
+    assert find("id", "history-prev").get_attribute("disabled") is not None
+    find("id", "history-next").click()
+    assert find("id", "history-count").text == "failures 21–40 of 45 (page 2 of 3)"
+    assert parse_qs(urlparse(browser.current_url).query)["fpage"] == ["2"]
+    load(browser, history_site + "package.html?id=pypi%3Aflaky&fpage=3")
+    shown = [tr.text for tr in finds("css selector", "#package-history tbody tr")]
+    assert len(shown) == 5 and "failure number 1 " in shown[-1]
+    assert find("id", "history-next").get_attribute("disabled") is not None
+    # each row opens its failure page
+    finds("css selector", "#package-history tbody tr a[href^='failure.html']")[-1].click()
+    load(browser, browser.current_url)
+    assert find("id", "failure-detail").text.endswith("attempt 1")
+
+
+def test_each_page_fetches_its_own_data_never_the_whole_document(
+    browser: webdriver.Chrome, history_site: str
+) -> None:
+    for page in ("index", "queue", "failures", "runs", "run", "blockers"):
+        load(browser, f"{history_site}{page}.html")
+        assert _fetched(browser) == [f"data/{page}.json"]
+
+
+SNAPSHOT_ARCHIVE = (
+    Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "tsuku-snapshot.tar.gz"
+)
+
+
+@pytest.mark.skipif(
+    not SNAPSHOT_ARCHIVE.is_file(), reason=f"tsuku's snapshot not present at {SNAPSHOT_ARCHIVE}"
+)
+def test_first_render_of_each_page_at_10x_the_snapshot_is_reported(
+    browser: webdriver.Chrome, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reported, not asserted: ``data-render-ms`` (navigation start to the page drawn), the median
+    of 3 loads of each page, and the bytes each fetched."""
+    from recipeline_dashboard import read_repository
+    from recipeline_dashboard.bench import unpack_snapshot
+
+    repo = tmp_path / "repo"
+    unpack_snapshot(SNAPSHOT_ARCHIVE, repo, scale=10)
+    out = tmp_path / "site"
+    write_site(Dashboard(read_repository(repo), dt.datetime(2026, 12, 1, tzinfo=dt.UTC)), out)
+    failure = json.loads((out / "data" / "failures.json").read_text())["failure_details"][0]
+    runs = json.loads((out / "data" / "runs.json").read_text())["runs"]
+    queries = {
+        "package.html": "?" + urlencode({"id": failure["package"]}),
+        "failure.html": "?" + urlencode({"package": failure["package"], "batch": failure["batch_id"],
+                                         "category": failure["category"],
+                                         "subcategory": failure["subcategory"] or ""}),
+        "run.html": "?" + urlencode({"id": runs[0]["key"]}),
+    }  # fmt: skip
+    server, url = _serve(out)
+    report = []
+    try:
+        for page in ("index", "queue", "failures", "package", "failure", "runs", "run", "blockers"):
+            times = []
+            for _ in range(3):
+                browser.get("about:blank")
+                load(browser, url + page + ".html" + queries.get(page + ".html", ""))
+                times.append(
+                    int(str(browser.find_element("tag name", "body").get_attribute("data-render-ms")))
+                )
+            size = browser.execute_script(
+                "return performance.getEntriesByType('resource').filter((e) => e.name.includes('.json'))"
+                ".reduce((n, e) => n + e.decodedBodySize, 0)"
+            )
+            report.append(f"{page}: {sorted(times)[1]} ms, {size / 1e6:.2f} MB of data")
+            time.sleep(0)
+    finally:
+        server.shutdown()
+        server.server_close()
+    with capsys.disabled():
+        print("\nfirst render at 10x tsuku's snapshot (median of 3): " + "; ".join(report))

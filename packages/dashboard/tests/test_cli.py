@@ -152,10 +152,18 @@ def test_output_is_deterministic_and_written_where_asked(
         "runs.html",
         "run.html",
         "blockers.html",
+        "failure.html",
     }
     # the whole site, and no temp file left behind
     assert sorted(p.name for p in first.iterdir()) == sorted(
-        pages | {"app.js", "style.css", "dashboard.json"}
+        pages | {"app.js", "style.css", "dashboard.json", "data"}
+    )
+    # each page's data, and the package files: every bucket, nothing else, no temp file
+    assert sorted(p.name for p in (first / "data").iterdir()) == sorted(
+        [p.replace(".html", ".json") for p in pages] + ["packages"]
+    )
+    assert sorted(p.name for p in (first / "data" / "packages").iterdir()) == sorted(
+        f"{n}.json" for n in range(128)
     )
 
 

@@ -167,8 +167,7 @@ def _build(args: argparse.Namespace) -> int:
             source = dash.document()
             check_document(source)
         output = args.output or layout.website
-        write = write_dashboard if args.json_only else write_site
-        path = write(source, output)
+        path = write_dashboard(source, output) if args.json_only else write_site(source, output, dash)
     finally:
         if was_enabled:
             gc.enable()

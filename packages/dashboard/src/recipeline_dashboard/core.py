@@ -132,6 +132,25 @@ class Dashboard:
     def section(self, name: str) -> Any:
         return _SECTIONS[name](self)
 
+    def history(self) -> list[Document]:
+        """Every failure (newest first), each with its whole cause (``detail``), its run, and
+        from its batch's manifest the PR and the package's recipe path (None without one)."""
+        run_of = self.run_index.run_of
+        manifests = {m.batch_id: m for m in self.data.manifests}
+        out = []
+        for f in self.failures:
+            row = _failure_json(f, self.packages, run_of(f))
+            row["detail"] = f.detail or f.message
+            manifest = manifests.get(f.batch_id)
+            row["pull_request"] = manifest.pull_request if manifest else None
+            row["recipe_path"] = (
+                next((o.recipe_path for o in manifest.packages if o.package_id == f.package), None)
+                if manifest
+                else None
+            )
+            out.append(row)
+        return out
+
     def details(self, limit: int) -> list[Document]:
         run_of = self.run_index.run_of
         return [_failure_json(f, self.packages, run_of(f)) for f in self.failures[:limit]]

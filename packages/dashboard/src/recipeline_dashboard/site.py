@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import orjson
@@ -52,10 +52,14 @@ def dashboard_pieces(dash: Dashboard) -> Iterator[bytes]:
     """The bytes of ``render(dash.document())`` in pieces, each section built when its turn
     comes, so that a writer holds one section's text at a time, never the whole document twice
     (its objects and its text: 16 MB of text at 10x tsuku's data)."""
+    return _document_pieces(SECTIONS, lambda name: _dumps(dash.section(name)))
+
+
+def _document_pieces(names: Iterable[str], text_of: Callable[[str], bytes]) -> Iterator[bytes]:
     yield b"{"
-    for index, name in enumerate(SECTIONS):
+    for index, name in enumerate(names):
         yield b"%s%s:" % (b"," if index else b"", _dumps(name))
-        yield _dumps(dash.section(name))
+        yield text_of(name)
     yield b"}\n"
 
 
@@ -65,11 +69,15 @@ def write_dashboard(source: Document | Dashboard, output_dir: Path) -> Path:
     its path."""
     path = output_dir / DASHBOARD_FILE
     pieces = dashboard_pieces(source) if isinstance(source, Dashboard) else [_dumps(source), b"\n"]
+    _replace(path, pieces)
+    return path
+
+
+def _replace(path: Path, data: bytes | Iterable[bytes]) -> None:
     try:
-        replace_file(path, pieces)
+        replace_file(path, data)
     except OSError as exc:
         raise OutputError(f"{path}: expected a writable location, got {exc.strerror or exc}") from None
-    return path
 
 
 def replace_file(path: Path, data: bytes | Iterable[bytes]) -> None:
@@ -110,6 +118,7 @@ PAGES = {
     "runs": "Runs",
     "run": "Run",
     "blockers": "Blockers",
+    "failure": "Failure",
 }
 PAGE_TEMPLATE = "page.html"
 
@@ -126,13 +135,92 @@ def static_files() -> list[tuple[str, bytes]]:
     return sorted(files)
 
 
-def write_site(source: Document | Dashboard, output_dir: Path) -> Path:
-    """Write the pages and ``dashboard.json`` into ``output_dir``; return the dashboard's path."""
+#: per page, the sections of ``dashboard.json`` it reads (``data/<page>.json``): no page fetches
+#: the whole document. ``queue_summary`` is the queue section without its package lists.
+PAGE_SECTIONS: dict[str, tuple[str, ...]] = {
+    "index": (
+        "generated_at", "layouts", "health", "series", "queue_summary", "failures", "recent_failures",
+        "blockers", "disambiguations", "errors",
+    ),
+    "queue": ("generated_at", "queue", "disambiguations"),
+    "failures": ("generated_at", "failures", "failure_details"),
+    "package": ("generated_at", "health", "blockers"),
+    "failure": ("generated_at",),
+    "runs": ("generated_at", "health", "runs", "empty_runs"),
+    "run": ("generated_at", "runs", "empty_runs", "failure_details"),
+    "blockers": ("generated_at", "blockers"),
+}  # fmt: skip
+#: the package pages' data: ``data/packages/<bucket>.json``, the bucket ``package_bucket(id)``
+PACKAGE_BUCKETS = 128
+DATA_DIR = "data"
+
+
+def package_bucket(key: str, buckets: int = PACKAGE_BUCKETS) -> int:
+    """FNV-1a (32 bits) of the key's UTF-8 bytes, modulo ``buckets``; ``app.js`` computes the same."""
+    h = 0x811C9DC5
+    for byte in key.encode("utf-8"):
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h % buckets
+
+
+def write_site(source: Document | Dashboard, output_dir: Path, dash: Dashboard | None = None) -> Path:
+    """Write the pages, ``dashboard.json`` (the whole document, for programs) and each page's
+    data (``data/<page>.json``, ``data/packages/<n>.json``) into ``output_dir``; return the
+    dashboard's path. The package files need the ``Dashboard`` (every failure of every package,
+    with its whole cause): ``source`` itself, or ``dash`` beside a built document."""
+    dash = source if isinstance(source, Dashboard) else dash
+    if dash is None:
+        raise TypeError("write_site needs the Dashboard for the package files (pass dash=)")
     for name, content in static_files():
         target = output_dir / name
         try:
             if not target.is_file() or target.read_bytes() != content:
                 replace_file(target, content)
+        except OutputError:
+            raise
         except OSError as exc:
             raise OutputError(f"{target}: expected a writable location, got {exc.strerror or exc}") from None
-    return write_dashboard(source, output_dir)
+    queue = source["queue"] if isinstance(source, dict) else dash.section("queue")
+    texts = {
+        "queue": _dumps(queue),
+        "queue_summary": _dumps({k: v for k, v in queue.items() if k != "packages"}),
+    }
+
+    def text_of(name: str) -> bytes:
+        if name not in texts:
+            texts[name] = _dumps(source[name] if isinstance(source, dict) else dash.section(name))
+        return texts[name]
+
+    path = output_dir / DASHBOARD_FILE
+    _replace(path, _document_pieces(SECTIONS, text_of))
+    for page, names in PAGE_SECTIONS.items():
+        _replace(output_dir / DATA_DIR / f"{page}.json", _document_pieces(names, text_of))
+    texts.clear()
+    for bucket, doc in package_files(dash, queue).items():
+        _replace(output_dir / DATA_DIR / "packages" / f"{bucket}.json", [_dumps(doc), b"\n"])
+    return path
+
+
+def package_files(dash: Dashboard, queue: Document | None = None) -> dict[int, Document]:
+    """``data/packages/<bucket>.json``: ``{"entries": {id: entry}}``, an id in the bucket of
+    ``package_bucket(id)``. A queue source's entry holds its queue rows and its whole failure
+    history (newest first, each with its whole cause, run, PR and recipe path); a name that is
+    not a source (``node`` of ``homebrew:node``) holds ``{"see": [sources]}``."""
+    entries: dict[str, Document] = {}
+    for status_rows in (queue or dash.section("queue"))["packages"].values():
+        for row in status_rows:
+            entries.setdefault(row["source"], {"packages": [], "failures": []})["packages"].append(row)
+    for row in dash.history():
+        entries.setdefault(row["package"], {"packages": [], "failures": []})["failures"].append(row)
+    names: dict[str, set[str]] = {}
+    for source, entry in entries.items():
+        for row in entry["packages"]:
+            if row["name"] != source:
+                names.setdefault(row["name"], set()).add(source)
+    for name, sources in names.items():
+        if name not in entries:
+            entries[name] = {"see": sorted(sources)}
+    files: dict[int, Document] = {b: {"entries": {}} for b in range(PACKAGE_BUCKETS)}
+    for key, entry in entries.items():
+        files[package_bucket(key)]["entries"][key] = entry
+    return files

@@ -40,6 +40,8 @@
   // a run by its unique key (batch ids collide in tsuku's data); text when no run is known
   const runLink = (key, text) => (key ? link("run.html", { id: key }, text === undefined ? key : text) : el("span", { class: "muted" }, text === undefined ? "—" : text));
   const failureRunLink = (f) => (f.run ? runLink(f.run, f.run === f.batch_id ? f.batch_id : f.run) : el("span", { class: "muted", title: "no recorded run matches this batch" }, f.batch_id));
+  // one failure record: its page (whole cause, links) by the deduplication key
+  const failureLink = (f, text) => link("failure.html", { package: f.package, batch: f.batch_id, category: f.category, subcategory: f.subcategory || "" }, text);
   const pill = (text, kind) => el("span", { class: "pill " + (kind || text) }, text);
   const card = (title, ...body) => el("section", { class: "card" }, title ? el("h2", {}, title) : null, ...body);
   const num = (n) => (n === null || n === undefined ? "—" : Number(n).toLocaleString("en-US"));
@@ -288,7 +290,7 @@
   }
 
   function recentTable(rows) {
-    return el("div", { id: "recent-failures" }, table(["when", "package", "ecosystem", "category", "message", "run"], rows.map((f) => [when(f.timestamp), packageLink(f.package), f.ecosystem, categoryLabel(f), msgCell(f.message), failureRunLink(f)]), [], "cards"));
+    return el("div", { id: "recent-failures" }, table(["when", "package", "ecosystem", "category", "message", "run"], rows.map((f) => [failureLink(f, when(f.timestamp)), packageLink(f.package), f.ecosystem, categoryLabel(f), msgCell(f.message), failureRunLink(f)]), [], "cards"));
   }
 
   function blockerTable(rows) {
@@ -350,7 +352,7 @@
       body.replaceChildren(
         table(
           ["when", "package", "ecosystem", "category", "subcategory", "message", "batch", "run", "environments"],
-          shown.slice(0, PAGE_ROWS).map((f) => [when(f.timestamp), packageLink(f.package), f.ecosystem, f.category, f.subcategory || "—", msgCell(f.message), msgCell(f.batch_id), failureRunLink(f), msgCell(f.environments.join(", "))]),
+          shown.slice(0, PAGE_ROWS).map((f) => [failureLink(f, when(f.timestamp)), packageLink(f.package), f.ecosystem, f.category, f.subcategory || "—", msgCell(f.message), msgCell(f.batch_id), failureRunLink(f), msgCell(f.environments.join(", "))]),
           [],
           "cards"
         )
@@ -462,18 +464,62 @@
       el("dt", {}, "blocked by"), el("dd", { id: "package-blockers" }, blockedBy.length ? blockedBy.map((b, i) => [i ? ", " : "", packageLink(b)]) : "—"),
       el("dt", {}, "breaker"), el("dd", { id: "package-breaker" }, health ? [pill(health.breaker_state), " ", health.consecutive_failures + " consecutive failures"] : "—")
     );
-    const lastFailures = p ? p.last_failures : mine.slice(0, 5);
     return [
       el("div", { class: "answer", id: "answer" }, el("strong", {}, "Why isn't it in yet?"), reasons.map((r) => el("p", {}, r))),
       card("Facts", facts),
-      card("Last failures", lastFailures.length ? table(["when", "category", "message", "batch", "environments"], lastFailures.map((f) => [when(f.timestamp), categoryLabel(f), msgCell(f.message), failureRunLink(f.run !== undefined ? f : runOfFailure(d, p, f)), msgCell(f.environments.join(", "))])) : el("p", { class: "muted" }, "No failure recorded.")),
+      card("Failure history", historyView(mine)),
     ];
   }
 
-  // a package row's last failures carry no run: the failure list does
-  function runOfFailure(d, p, f) {
-    const row = d.failure_details.find((x) => x.package === (p ? p.source : x.package) && x.batch_id === f.batch_id && x.timestamp === f.timestamp);
-    return { batch_id: f.batch_id, run: row ? row.run : null };
+  // every failure of the package, newest first, HISTORY_ROWS a page (?fpage=N in the URL)
+  const HISTORY_ROWS = 20;
+  function historyView(rows) {
+    if (!rows.length) return el("p", { class: "muted" }, "No failure recorded.");
+    const box = el("div", { class: "history" });
+    const pages = Math.ceil(rows.length / HISTORY_ROWS);
+    let current = Math.min(Math.max(parseInt(params().get("fpage") || "1", 10) || 1, 1), pages);
+    function render() {
+      const first = (current - 1) * HISTORY_ROWS;
+      const shown = rows.slice(first, first + HISTORY_ROWS);
+      const nav = el("p", { class: "pager" },
+        el("button", { type: "button", id: "history-prev", disabled: current === 1 ? "" : null }, "← newer"), " ",
+        el("span", { id: "history-count" }, `failures ${first + 1}–${first + shown.length} of ${rows.length} (page ${current} of ${pages})`), " ",
+        el("button", { type: "button", id: "history-next", disabled: current === pages ? "" : null }, "older →"));
+      nav.querySelector("#history-prev").addEventListener("click", () => go(current - 1));
+      nav.querySelector("#history-next").addEventListener("click", () => go(current + 1));
+      box.replaceChildren(nav, el("div", { id: "package-history" }, table(["when", "category", "message", "run", "environments"], shown.map((f) => [failureLink(f, when(f.timestamp)), categoryLabel(f), msgCell(f.message), failureRunLink(f), msgCell(f.environments.join(", "))]), [], "cards")));
+    }
+    function go(n) {
+      current = n;
+      const u = new URL(location.href);
+      if (n === 1) u.searchParams.delete("fpage"); else u.searchParams.set("fpage", String(n));
+      history.replaceState(null, "", u);
+      render();
+    }
+    render();
+    return box;
+  }
+
+  // one failure record: its whole cause and where it belongs
+  function pageFailure(d) {
+    const p = params();
+    const key = { package: p.get("package") || "", batch: p.get("batch") || "", category: p.get("category") || "", subcategory: p.get("subcategory") || "" };
+    const f = d.failure_details.find((x) => x.package === key.package && x.batch_id === key.batch && x.category === key.category && (x.subcategory || "") === key.subcategory);
+    const title = el("h1", { id: "failure-title" }, "Failure of " + (key.package || "(no package named)"));
+    if (!f) return [title, el("div", { class: "answer", id: "answer" }, el("p", {}, "No such failure is recorded (the key: package, batch, category, subcategory)."), key.package ? el("p", {}, packageLink(key.package, "The package's page →")) : null)];
+    const facts = el("dl", { class: "facts", id: "failure-facts" },
+      el("dt", {}, "package"), el("dd", { id: "failure-package" }, packageLink(f.package)),
+      el("dt", {}, "when"), el("dd", {}, when(f.timestamp)),
+      el("dt", {}, "category"), el("dd", {}, categoryLabel(f) + (f.legacy_category ? " (tsuku: " + f.legacy_category + ")" : "")),
+      el("dt", {}, "run"), el("dd", { id: "failure-run" }, failureRunLink(f)),
+      el("dt", {}, "batch"), el("dd", {}, f.batch_id),
+      el("dt", {}, "pull request"), el("dd", { id: "failure-pr" }, f.pull_request ? el("a", { href: f.pull_request }, f.pull_request) : el("span", { class: "muted" }, "none recorded (no batch manifest names one)")),
+      el("dt", {}, "recipe"), el("dd", { id: "failure-recipe" }, f.recipe_path ? el("code", {}, f.recipe_path) : el("span", { class: "muted" }, "none written")),
+      el("dt", {}, "environments"), el("dd", {}, f.environments.join(", ") || "—"),
+      el("dt", {}, "blocked by"), el("dd", {}, f.blocked_by.length ? f.blocked_by.map((b, i) => [i ? ", " : "", packageLink(b)]) : "—"),
+      el("dt", {}, "exit code"), el("dd", {}, f.exit_code === null ? "—" : String(f.exit_code)),
+      el("dt", {}, "file"), el("dd", {}, el("code", {}, f.file)));
+    return [title, el("div", { class: "answer", id: "answer" }, el("strong", {}, "Cause"), el("p", {}, f.message)), card("Whole cause", el("pre", { class: "detail", id: "failure-detail" }, f.detail)), card("Facts", facts)];
   }
 
   // runs with packages, newest first; each stretch of empty runs between them is one folded row
@@ -574,10 +620,32 @@
     return out;
   }
 
-  const PAGES = { index: pageIndex, queue: pageQueue, failures: pageFailures, package: pagePackage, runs: pageRuns, run: pageRun, blockers: pageBlockers };
+  const PAGES = { index: pageIndex, queue: pageQueue, failures: pageFailures, package: pagePackage, runs: pageRuns, run: pageRun, blockers: pageBlockers, failure: pageFailure };
 
   function show(nodes) {
     document.getElementById("main").replaceChildren(...nodes.filter(Boolean));
+  }
+
+  async function getJSON(url, cache) {
+    const response = await fetch(url, { cache: cache });
+    if (!response.ok) throw new Error(url + ": HTTP " + response.status);
+    return response.json();
+  }
+
+  // site.package_bucket: FNV-1a (32 bits) of the id's UTF-8 bytes modulo PACKAGE_BUCKETS
+  const PACKAGE_BUCKETS = 128;
+  function bucketOf(id) {
+    let h = 0x811c9dc5;
+    for (const byte of new TextEncoder().encode(id)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+    return h % PACKAGE_BUCKETS;
+  }
+  async function packageEntry(id, version) {
+    const get = async (key) => (await getJSON("data/packages/" + bucketOf(key) + ".json?v=" + encodeURIComponent(version), "default")).entries[key];
+    const entry = id ? await get(id) : undefined;
+    if (!entry) return { packages: [], failures: [] };
+    if (!entry.see) return entry;
+    const parts = await Promise.all(entry.see.map(get));  // a name: the sources queued under it
+    return { packages: parts.flatMap((e) => (e ? e.packages : [])), failures: parts.flatMap((e) => (e ? e.failures : [])) };
   }
 
   async function start() {
@@ -586,15 +654,22 @@
     if (nav) nav.classList.add("active");
     let data;
     try {
-      const response = await fetch("dashboard.json", { cache: "no-store" });
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      data = await response.json();
+      // each page reads its own part of the data (data/<page>.json), revalidated, never the whole document
+      data = await getJSON("data/" + (PAGES[page] ? page : "index") + ".json", "no-cache");
+      if (data.queue_summary) data.queue = data.queue_summary;  // the index: the queue's counts, not its lists
+      if (page === "package" || page === "failure") {
+        // one package's rows and whole failure history: its bucket, fixed for this build (cached)
+        const entry = await packageEntry(page === "package" ? params().get("id") || "" : params().get("package") || "", data.generated_at);
+        data.queue = { packages: { listed: entry.packages } };
+        data.failure_details = entry.failures;
+      }
     } catch (err) {
-      show([el("div", { class: "banner bad" }, "Cannot load dashboard.json: " + err.message)]);
+      show([el("div", { class: "banner bad" }, "Cannot load the dashboard's data: " + err.message)]);
       return;
     }
     document.getElementById("generated").textContent = "generated " + when(data.generated_at);
     show((PAGES[page] || pageIndex)(data));
+    document.body.dataset.renderMs = String(Math.round(performance.now()));  // first render, from navigation start
     document.body.dataset.ready = "true";
   }
 
