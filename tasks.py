@@ -375,8 +375,11 @@ def _report(summary: dict[str, Any], *, as_json: bool) -> None:
     elif summary.get("batch_id") is None:
         print(f"nothing to do for {summary['ecosystem']}: {summary['reason']}")
     else:
+        # the merge stage's "merged" is a commit on the batch branch (recipe_state's words)
+        words = {"merged": "on batch branch"}
         counts = ", ".join(
-            f"{summary.get(k, 0)} {k}" for k in ("merged", "excluded", "failed", "blocked", "skipped")
+            f"{summary.get(k, 0)} {words.get(k, k)}"
+            for k in ("merged", "excluded", "failed", "blocked", "skipped")
         )
         print(f"batch {summary['batch_id']}: {counts}; branch {summary.get('branch') or '(none)'}")
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")

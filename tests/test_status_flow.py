@@ -40,6 +40,7 @@ def test_status_after_a_local_batch_without_a_token_then_a_merge_by_hand_then_a_
     assert _invoke(repo, env, "seed", "--ecosystem", "pypi", "--from-file", str(listing)).returncode == 0
     batch = _invoke(repo, env, "batch", "--ecosystem", "pypi", "--batch-size", "3")
     assert batch.returncode == 0, batch.stdout + batch.stderr
+    assert "3 on batch branch, 0 excluded" in batch.stdout and " merged" not in batch.stdout
     (manifest_path,) = rs.Layout(repo).batches_dir.glob("*-[0-9][0-9][0-9].json")
     batch_id = rs.load(rs.BatchManifest, manifest_path).batch_id
     body = (rs.Layout(repo).batches_dir / f"{batch_id}.pr.md").read_text()  # the PR body, same words
