@@ -52,6 +52,8 @@ PIP = "Collecting foo\nDownloading foo-1.0.whl (12 kB)\n 45% |#####     |\nERROR
         (TSUKU_MISSING, "Error: registry: recipe ada-url not found in registry"),
         # no cause-like line: the last line left; only noise or nothing: ""
         ("usage: x [options]\nx: unknown option --versio", "x: unknown option --versio"),
+        # a trailing "..." is progress, except in a usage line
+        ("Resolving x...\nusage: x [-h] FILE...", "usage: x [-h] FILE..."),
         # a cause word only inside noise: still the last line left
         ("first\nsecond\nthird\nDownloading error-reporter-1.0.whl", "third"),
         # tsuku's real shapes: its review warning, its step log, a cross after a progress line

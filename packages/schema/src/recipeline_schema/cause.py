@@ -69,7 +69,9 @@ def is_noise(line: str) -> bool:
     """Whether one (whitespace-collapsed) line never states a cause."""
     if not line.strip(_RULE_CHARS) or NOISE.match(line):
         return True
-    progress = line.endswith(("...", "…")) or ("%" in line and bool(_PERCENT.search(line)))
+    # "Resolving x..." is progress; "usage: x [-h] FILE..." is not
+    trailing = line.endswith(("...", "…")) and not line[:6].lower().startswith("usage")
+    progress = trailing or ("%" in line and bool(_PERCENT.search(line)))
     return progress and not is_cause(line)
 
 
