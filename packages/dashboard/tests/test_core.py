@@ -7,6 +7,7 @@ import random
 
 from recipeline_dashboard import (
     Control,
+    Dashboard,
     FailureEvent,
     Package,
     RepositoryData,
@@ -288,3 +289,22 @@ def test_times_are_written_exactly_as_the_schema_package_writes_them() -> None:
     ]
     assert [_time_text(t) for t in times] == [format_time(t) for t in times]
     assert _time_text(times[5]) == "2026-01-01T10:00:00Z"
+
+
+def test_package_files_hold_each_packages_whole_history_and_each_cause_once() -> None:
+    from recipeline_dashboard.site import package_bucket, package_files
+
+    same = "Collecting x\nrecipe validation failed"
+    failures = [
+        event("pypi:b", n, batch=f"2026-02-01-{n:03d}")._replace(detail=same if n < 3 else "other")
+        for n in range(1, 5)
+    ]
+    dash = Dashboard(RepositoryData(packages=(pkg("b", "failed"),), failures=tuple(failures)), NOW)
+    files = package_files(dash)
+    doc = files[package_bucket("pypi:b")]
+    entry = doc["entries"]["pypi:b"]
+    assert [r["name"] for r in entry["packages"]] == ["b"]
+    assert [f["batch_id"] for f in entry["failures"]] == [f"2026-02-01-{n:03d}" for n in (4, 3, 2, 1)]
+    assert doc["details"] == ["other", same]  # each whole cause once, rows name it by index
+    assert [f["detail"] for f in entry["failures"]] == [0, 0, 1, 1]
+    assert files[package_bucket("b")]["entries"]["b"] == {"see": ["pypi:b"]}  # a name points to its source

@@ -205,7 +205,8 @@ def package_files(dash: Dashboard, queue: Document | None = None) -> dict[int, D
     """``data/packages/<bucket>.json``: ``{"entries": {id: entry}}``, an id in the bucket of
     ``package_bucket(id)``. A queue source's entry holds its queue rows and its whole failure
     history (newest first, each with its whole cause, run, PR and recipe path); a name that is
-    not a source (``node`` of ``homebrew:node``) holds ``{"see": [sources]}``."""
+    not a source (``node`` of ``homebrew:node``) holds ``{"see": [sources]}``. Each whole cause is
+    written once per file (``details``); a failure's ``detail`` is its index there."""
     entries: dict[str, Document] = {}
     for status_rows in (queue or dash.section("queue"))["packages"].values():
         for row in status_rows:
@@ -220,7 +221,20 @@ def package_files(dash: Dashboard, queue: Document | None = None) -> dict[int, D
     for name, sources in names.items():
         if name not in entries:
             entries[name] = {"see": sorted(sources)}
-    files: dict[int, Document] = {b: {"entries": {}} for b in range(PACKAGE_BUCKETS)}
+    files: dict[int, Document] = {b: {"entries": {}, "details": []} for b in range(PACKAGE_BUCKETS)}
+    seen: list[dict[str, int]] = [{} for _ in range(PACKAGE_BUCKETS)]
     for key, entry in entries.items():
-        files[package_bucket(key)]["entries"][key] = entry
+        bucket = package_bucket(key)
+        files[bucket]["entries"][key] = entry
+        texts, index = files[bucket]["details"], seen[bucket]
+        for row in entry.get("failures", ()):
+            # a whole cause is written once per file, a row names it by its index: tsuku's runs
+            # repeat the same output batch after batch
+            text = row.get("detail")
+            if text is not None:
+                at = index.get(text)
+                if at is None:
+                    at = index[text] = len(texts)
+                    texts.append(text)
+                row["detail"] = at
     return files

@@ -519,7 +519,7 @@
       el("dt", {}, "blocked by"), el("dd", {}, f.blocked_by.length ? f.blocked_by.map((b, i) => [i ? ", " : "", packageLink(b)]) : "—"),
       el("dt", {}, "exit code"), el("dd", {}, f.exit_code === null ? "—" : String(f.exit_code)),
       el("dt", {}, "file"), el("dd", {}, el("code", {}, f.file)));
-    return [title, el("div", { class: "answer", id: "answer" }, el("strong", {}, "Cause"), el("p", {}, f.message)), card("Whole cause", el("pre", { class: "detail", id: "failure-detail" }, f.detail)), card("Facts", facts)];
+    return [title, el("div", { class: "answer", id: "answer" }, el("strong", {}, "Cause"), el("p", {}, f.message)), card("Whole cause", el("pre", { class: "detail", id: "failure-detail" }, f.detail || f.message)), card("Facts", facts)];
   }
 
   // runs with packages, newest first; each stretch of empty runs between them is one folded row
@@ -640,7 +640,13 @@
     return h % PACKAGE_BUCKETS;
   }
   async function packageEntry(id, version) {
-    const get = async (key) => (await getJSON("data/packages/" + bucketOf(key) + ".json?v=" + encodeURIComponent(version), "default")).entries[key];
+    const get = async (key) => {
+      const file = await getJSON("data/packages/" + bucketOf(key) + ".json?v=" + encodeURIComponent(version), "default");
+      const entry = file.entries[key];
+      // a whole cause is written once per file: a failure names it by its index
+      for (const f of (entry && entry.failures) || []) if (typeof f.detail === "number") f.detail = file.details[f.detail];
+      return entry;
+    };
     const entry = id ? await get(id) : undefined;
     if (!entry) return { packages: [], failures: [] };
     if (!entry.see) return entry;
