@@ -68,6 +68,9 @@ class _Collector:
         self.problems: list[ReadProblem] = []
         self.layouts: set[str] = set()
         self.raw_categories: Counter[str] = Counter()
+        #: a raw tsuku message -> (its cause line, its whole cause): tsuku's runs repeat the same
+        #: output batch after batch, and the cause rule is most of reading a message
+        self.causes: dict[str, tuple[str, str]] = {}
 
     def rel(self, path: Path) -> str:
         try:
@@ -512,8 +515,14 @@ def _tsuku_record(
         package, eco = canonical_source(package_id)
         raw_message = f.get("message")
         # the cause line (every stage's rule): also what subcategories are read from
-        message = one_line(raw_message) if isinstance(raw_message, str) else "(no message recorded)"
-        detail = (cause_text(raw_message) or message) if isinstance(raw_message, str) else message
+        if isinstance(raw_message, str):
+            known = col.causes.get(raw_message)
+            if known is None:
+                line = one_line(raw_message)
+                known = col.causes[raw_message] = (line, cause_text(raw_message) or line)
+            message, detail = known
+        else:
+            message = detail = "(no message recorded)"
         blocked_by = _strings(f.get("blocked_by"))
         exit_code = f.get("exit_code") if isinstance(f.get("exit_code"), int) else None
         cat, sub = classify(
