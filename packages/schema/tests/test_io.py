@@ -231,9 +231,7 @@ def test_a_document_s_lines_keep_their_form(tmp_path: Path, now: dt.datetime) ->
         '  "ecosystem": "pypi",',
         f'  "updated_at": "{rs.format_time(now)}",',
     ]
-    assert lines[5].startswith(
-        '    {"name":"httpie","source":"pypi:httpie","priority":2,"status":"pending"'
-    )
+    assert lines[5].startswith('    {"name":"httpie","source":"pypi:httpie","priority":2,"status":"pending"')
     assert lines[-2:] == ["  ]", "}"]
 
 
